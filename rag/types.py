@@ -1,0 +1,187 @@
+"""Named types at each boundary of the pipeline.
+
+documents -> Document/Paragraph, chunking -> Chunk, retrieve -> Hit,
+answer -> Evidence/Citation/Answer. All are plain frozen dataclasses so they
+pickle, compare and serialise without surprises.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A relation between documents, as stated by one sentence of the corpus."""
+
+    type: str  # same_document_as | implements | keeps_in_force | prevails_over
+    target: str  # a corpus doc id or a known reference id (e.g. "gh-2015-81")
+    paragraph_id: str | None  # the paragraph whose sentence states it
+    quote: str = ""  # the stating words, verbatim
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A document the corpus refers to but does not contain."""
+
+    id: str
+    title: str
+    number: str
+    mentioned_in: tuple[str, ...] = ()  # paragraph ids
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """One cleaned unit of text; `start`/`end` are offsets into the raw file."""
+
+    id: str  # "<doc_id>.p<NNN>", position in the cleaned document
+    doc_id: str
+    index: int
+    text: str  # whitespace-normalised; noise removed
+    start: int
+    end: int
+    kind: str  # title | letter | heading | group | task | measure | departments | body | excerpt
+    section: str  # human-readable section path, e.g. "Annex > Main tasks"
+    group: str | None = None
+    task: str | None = None  # task number as a string, None outside tasks
+    task_title: str | None = None
+    status: str | None = None  # measure status label (see rag.status)
+    status_cue: str | None = None  # the words that decided the status
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """Registry facts about one corpus document; unknown facts are None."""
+
+    id: str
+    file: str
+    sha256: str
+    title: str
+    issuer: str | None
+    level: str  # national | municipal | district
+    number: str | None
+    date: str | None  # ISO date, or None when the text does not give it
+    source_note: str
+    canonical_id: str  # itself, or the official translation's id
+    official: bool = True
+    relations: tuple[Relation, ...] = ()
+
+
+@dataclass(frozen=True)
+class Document:
+    info: DocumentInfo
+    text: str  # the raw file, byte-for-byte decoded
+    paragraphs: tuple[Paragraph, ...]
+
+    @property
+    def id(self) -> str:
+        return self.info.id
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One retrievable unit: a task (or part of a long task) or a section."""
+
+    id: str  # "<doc_id>.t<NN>[.<part>]" for tasks, "<doc_id>.s<NN>" for sections
+    doc_id: str
+    canonical_doc_id: str
+    task: str | None
+    task_title: str | None
+    group: str | None
+    section: str
+    paragraph_ids: tuple[str, ...]
+    start: int
+    end: int
+    text: str
+    part: int = 0  # 0 = whole task; 1.. = parts of a split task
+    assignment: dict[str, Any] | None = None  # how measures were assigned to this task
+
+    @property
+    def task_id(self) -> str | None:
+        """Task-level id shared by all parts ("<doc>.t<NN>"), None outside tasks."""
+        return task_id(self.doc_id, self.task) if self.task else None
+
+
+def task_id(doc_id: str, task: str) -> str:
+    return f"{doc_id}.t{int(task):02d}"
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: Chunk
+    score: float
+    rank: int
+    scores: dict[str, float] = field(default_factory=dict)  # per-retriever scores
+    alias_chunk_ids: tuple[str, ...] = ()  # other translations folded into this hit
+
+    def to_json(self) -> dict[str, Any]:
+        c = self.chunk
+        return {
+            "chunk_id": c.id,
+            "doc_id": c.doc_id,
+            "canonical_doc_id": c.canonical_doc_id,
+            "task": c.task,
+            "section": c.section,
+            "paragraph_ids": list(c.paragraph_ids),
+            "score": round(self.score, 6),
+        }
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A numbered paragraph given to the language model."""
+
+    marker: int
+    paragraph: Paragraph
+    chunk: Chunk
+    score: float
+
+
+@dataclass(frozen=True)
+class Citation:
+    marker: int
+    paragraph_id: str
+    doc_id: str
+    canonical_doc_id: str
+    task: str | None
+    section: str
+    quote: str  # verbatim supporting sentence from the corpus
+    start: int  # raw-file offsets of the quote
+    end: int
+    url: str
+    support: float = 0.0  # how well the cited sentence is supported by the quote
+    status: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str
+    refused: bool
+    backend: str
+    citations: list[Citation] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    notice: str | None = None  # e.g. "the LLM failed; extractive fallback used"
+    governing: Any = None  # rag.governs.Governance when evidence spans documents
+
+    def to_json(self, id: str | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {} if id is None else {"id": id}
+        out.update(
+            question=self.question,
+            answer=self.text,
+            refused=self.refused,
+            backend=self.backend,
+            citations=[
+                {k: v for k, v in c.to_json().items() if k not in ("start", "end", "support")}
+                | {"offsets": [c.start, c.end]}
+                for c in self.citations
+            ],
+            timings={k: round(v, 1) for k, v in self.timings.items()},
+        )
+        if self.notice:
+            out["notice"] = self.notice
+        return out
