@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     )
     embed_batch_size: int = Field(32, description="Batch size when embedding the corpus.")
     chunk_max_tokens: int = Field(
-        320, description="A task longer than this (cl100k tokens) is split into parts that keep its number and title."
+        220, description="A task longer than this (cl100k tokens) is split into parts that keep its number and title."
     )
 
     # --- retrieval ----------------------------------------------------------

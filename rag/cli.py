@@ -1,0 +1,185 @@
+"""The `rag` command: index, inspect, search (more commands register themselves in COMMANDS).
+
+Domain errors are printed as one line on stderr with a non-zero exit; nothing
+here prints a traceback for a mistake a person can fix.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+
+from rag.errors import BadQuestion, RagError
+from rag.settings import get_settings
+
+COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {}
+
+
+def command(name: str, configure: Callable[[argparse.ArgumentParser], None]):
+    """Register `fn(args) -> exit code` as `rag <name>`, with `configure` adding its arguments."""
+
+    def wrap(fn: Callable[[argparse.Namespace], int]):
+        COMMANDS[name] = (configure, fn)
+        return fn
+
+    return wrap
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def read_questions(path: str) -> Iterator[dict]:
+    """Lines of {"id": ..., "question": ...}; a bad line is a clear error naming its number."""
+    try:
+        handle = sys.stdin if path == "-" else open(path, encoding="utf-8")
+    except OSError as err:
+        raise BadQuestion(f"Cannot read questions file {path}: {err.strerror}.") from None
+    with handle:
+        for n, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                yield {"id": item.get("id", str(n)), "question": item["question"]}
+            except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
+                raise BadQuestion(f'{path}:{n}: expected a JSON object like {{"id": "q1", "question": "..."}}.') from None
+
+
+def load_retriever():
+    from rag.retrieve import Retriever
+
+    return Retriever.load(get_settings(), log=log)
+
+
+# --- index ---------------------------------------------------------------------
+def _index_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--force", action="store_true", help="rebuild even if an index for this corpus exists")
+
+
+@command("index", _index_args)
+def cmd_index(args: argparse.Namespace) -> int:
+    """Build the index if the corpus or settings changed (a no-op otherwise)."""
+    from rag.index import ensure_index
+
+    corpus, data, built = ensure_index(get_settings(), force=args.force, log=log)
+    state = "built" if built else "up to date (nothing to do)"
+    print(f"Index {state}: {data.path} — {len(corpus.documents)} documents, {len(data.chunks)} chunks, "
+          f"{len(data.paragraph_ids)} paragraphs.")
+    return 0
+
+
+# --- inspect -------------------------------------------------------------------
+def _inspect_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("doc_id")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+@command("inspect", _inspect_args)
+def cmd_inspect(args: argparse.Namespace) -> int:
+    """Show a document's parsed structure: tasks with number, title, group and paragraph ids."""
+    from rag.documents import load_corpus
+    from rag.index import ensure_index
+
+    settings = get_settings()
+    doc = load_corpus(settings).document(args.doc_id)
+    _, data, _ = ensure_index(settings, log=log)  # chunking decides where plan-2023's measures belong
+    tasks: dict[str, dict] = {}
+    for c in data.chunks:
+        if c.doc_id == doc.id and c.task:
+            t = tasks.setdefault(c.task, {"task": c.task, "title": c.task_title, "group": c.group,
+                                          "paragraph_ids": [], "chunk_ids": []})
+            t["paragraph_ids"] += c.paragraph_ids
+            t["chunk_ids"].append(c.id)
+            if c.assignment:
+                t["assignment"] = c.assignment
+    info = doc.info
+    if args.json:
+        print(json.dumps({"id": info.id, "title": info.title, "number": info.number, "date": info.date,
+                          "canonical_id": info.canonical_id, "paragraphs": len(doc.paragraphs),
+                          "tasks": list(tasks.values())}, ensure_ascii=False, indent=1))
+        return 0
+    print(f"{info.id}: {info.title}\n  {info.number or 'number unknown'}, {info.date or 'date unknown'}; "
+          f"{len(doc.paragraphs)} paragraphs, {len(tasks)} tasks")
+    group = None
+    for t in tasks.values():
+        if t["group"] != group:
+            group = t["group"]
+            print(f"\n{group}")
+        print(f"  {t['task']:>2}. {t['title'][:100]}  [{len(t['paragraph_ids'])} paragraphs: "
+              f"{t['paragraph_ids'][0]}..{t['paragraph_ids'][-1]}]")
+    return 0
+
+
+# --- search --------------------------------------------------------------------
+def _search_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("question", nargs="?", help="the question (or use --questions)")
+    p.add_argument("-k", type=int, default=None, help="number of hits (default: settings.top_k)")
+    p.add_argument("--json", action="store_true", help="one JSON object per question")
+    p.add_argument("--questions", help='JSONL file of {"id", "question"} lines ("-" for stdin)')
+    p.add_argument("--mode", choices=["dense", "bm25", "hybrid"], help="retrieval mode (default: settings)")
+
+
+@command("search", _search_args)
+def cmd_search(args: argparse.Namespace) -> int:
+    """Retrieve the top tasks for a question (or a JSONL file of questions)."""
+    if not args.questions and not (args.question or "").strip():
+        raise BadQuestion("The question is empty. Usage: rag search \"your question\" [-k 5] [--json]")
+    items = read_questions(args.questions) if args.questions else iter([{"id": None, "question": args.question}])
+    retriever = load_retriever()
+    for item in items:
+        hits = retriever.search(item["question"], args.k, mode=args.mode)
+        if args.json or args.questions:
+            print(json.dumps({"id": item["id"], "question": item["question"], "hits": [h.to_json() for h in hits]},
+                             ensure_ascii=False), flush=True)
+            continue
+        for h in hits:
+            c = h.chunk
+            title = retriever.corpus.document(c.doc_id).info.title
+            where = f"task {c.task}: {c.task_title}" if c.task else c.section
+            print(f"{h.rank}. [{c.id}] {h.score:.4f}  {title[:70]}\n   {where[:110]}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    _load_plugins()
+    parser = argparse.ArgumentParser(prog="rag", description="Beijing Opening-Up Policy Assistant")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (configure, fn) in COMMANDS.items():
+        p = sub.add_parser(name, help=(fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else None)
+        configure(p)
+        p.set_defaults(func=fn)
+    return parser
+
+
+def _load_plugins() -> None:
+    """Modules that add commands to COMMANDS (they import this module, so they load lazily here)."""
+    import importlib
+
+    for module in PLUGIN_MODULES:
+        importlib.import_module(module)
+
+
+PLUGIN_MODULES: list[str] = []
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except RagError as err:
+        log(f"error: {err}")
+        return err.exit_code
+    except KeyboardInterrupt:
+        log("interrupted")
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

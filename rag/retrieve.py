@@ -1,0 +1,133 @@
+"""Hybrid retrieval: dense chunks + dense best paragraph + BM25, fused by weighted reciprocal rank.
+
+Translations of the same task and parts of one task fold into a single hit
+(the official translation represents it), so they never crowd out other tasks.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.documents import Corpus
+from rag.errors import BadQuestion
+from rag.glossary import expand
+from rag.index import IndexData, ensure_index, get_embedder, tokenize_for_bm25
+from rag.settings import Settings, get_settings
+from rag.types import Chunk, Hit
+
+MODES = {"dense": ("dense", "paragraph"), "bm25": ("bm25",), "hybrid": ("dense", "paragraph", "bm25")}
+
+
+def _fold_key(chunk: Chunk) -> str:
+    """Hits with the same key are one result: the same task in any translation or part."""
+    if chunk.task is None:
+        return chunk.id
+    return f"{chunk.canonical_doc_id}.t{int(chunk.task):02d}"
+
+
+@dataclass
+class Retriever:
+    settings: Settings
+    corpus: Corpus
+    data: IndexData
+
+    @classmethod
+    def load(cls, settings: Settings | None = None, *, log: Callable[[str], None] = lambda _: None) -> "Retriever":
+        settings = settings or get_settings()
+        corpus, data, _ = ensure_index(settings, log=log)
+        return cls(settings, corpus, data)
+
+    def __post_init__(self) -> None:
+        self.chunks = self.data.chunks
+        self._chunk_by_id = {c.id: c for c in self.chunks}
+        self._row_of_paragraph = {pid: i for i, pid in enumerate(self.data.paragraph_ids)}
+        self._chunk_of_paragraph = {pid: c for c in self.chunks for pid in c.paragraph_ids}
+        self._embed = get_embedder(self.settings.embedder)
+
+    def chunk(self, chunk_id: str) -> Chunk:
+        return self._chunk_by_id[chunk_id]
+
+    def chunk_of(self, paragraph_id: str) -> Chunk | None:
+        return self._chunk_of_paragraph.get(paragraph_id)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return self._embed(texts)
+
+    def paragraph_scores(self, question: str | np.ndarray, paragraph_ids: list[str]) -> dict[str, float]:
+        """Cosine similarity of the question to each indexed paragraph in `paragraph_ids`."""
+        q = self.embed([expand(question)])[0] if isinstance(question, str) else question
+        rows = [(pid, self._row_of_paragraph[pid]) for pid in paragraph_ids if pid in self._row_of_paragraph]
+        if not rows:
+            return {}
+        sims = self.data.paragraph_vectors[[r for _, r in rows]] @ q
+        return {pid: float(s) for (pid, _), s in zip(rows, sims)}
+
+    # --- the three rankings -------------------------------------------------
+    def _dense(self, q: np.ndarray, n: int) -> list[tuple[int, float]]:
+        scores, ids = self.data.chunk_index.search(q[None, :], min(n, len(self.chunks)))
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def _paragraph(self, q: np.ndarray, n: int) -> list[tuple[int, float]]:
+        """Chunks ranked by their best paragraph: finds one measure inside a long task."""
+        scores, ids = self.data.paragraph_index.search(q[None, :], min(n * 3, len(self.data.paragraph_ids)))
+        position = {c.id: i for i, c in enumerate(self.chunks)}
+        best: dict[int, float] = {}
+        for i, s in zip(ids[0], scores[0]):
+            chunk = self._chunk_of_paragraph.get(self.data.paragraph_ids[int(i)]) if i >= 0 else None
+            if chunk is not None:
+                row = position[chunk.id]
+                best[row] = max(best.get(row, -1.0), float(s))
+        return sorted(best.items(), key=lambda kv: -kv[1])[:n]
+
+    def _bm25(self, question: str, n: int) -> list[tuple[int, float]]:
+        tokens = tokenize_for_bm25([question])
+        if not tokens.vocab:
+            return []
+        docs, scores = self.data.bm25.retrieve(tokens, k=min(n, len(self.chunks)), show_progress=False)
+        return [(int(d), float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+
+    def rankings(self, question: str, mode: str | None = None) -> dict[str, list[tuple[int, float]]]:
+        mode = mode or self.settings.retrieval_mode
+        if mode not in MODES:
+            raise BadQuestion(f"Unknown retrieval mode {mode!r}; use one of {sorted(MODES)} (RAG_RETRIEVAL_MODE).")
+        n = self.settings.candidate_k
+        wanted = MODES[mode]
+        q = self.embed([question])[0] if {"dense", "paragraph"} & set(wanted) else None
+        producers = {
+            "dense": lambda: self._dense(q, n),
+            "paragraph": lambda: self._paragraph(q, n),
+            "bm25": lambda: self._bm25(question, n),
+        }
+        return {name: producers[name]() for name in wanted}
+
+    def search(self, question: str, k: int | None = None, *, mode: str | None = None,
+               doc_ids: set[str] | None = None) -> list[Hit]:
+        """Top-k hits, translations and parts folded; `doc_ids` keeps only those documents."""
+        question = " ".join(question.split())
+        if not question:
+            raise BadQuestion("The question is empty. Type a question about the Beijing opening-up documents.")
+        k = k or self.settings.top_k
+        weights = {"dense": self.settings.dense_weight, "paragraph": self.settings.paragraph_weight,
+                   "bm25": self.settings.bm25_weight}
+        fused: dict[int, float] = {}
+        per: dict[int, dict[str, float]] = {}
+        for name, ranking in self.rankings(expand(question), mode).items():
+            for rank, (row, score) in enumerate(ranking):
+                fused[row] = fused.get(row, 0.0) + weights[name] / (self.settings.rrf_k + rank + 1)
+                per.setdefault(row, {})[name] = round(score, 4)
+        groups: dict[str, list[tuple[float, Chunk, dict]]] = {}
+        for row, score in sorted(fused.items(), key=lambda kv: -kv[1]):
+            chunk = self.chunks[row]
+            if doc_ids and chunk.doc_id not in doc_ids and chunk.canonical_doc_id not in doc_ids:
+                continue
+            groups.setdefault(_fold_key(chunk), []).append((score, chunk, per[row]))
+        hits = []
+        for members in sorted(groups.values(), key=lambda m: -m[0][0])[:k]:
+            score, best, scores = members[0]
+            official = [m for m in members if m[1].doc_id == m[1].canonical_doc_id]
+            lead = official[0][1] if official else best
+            aliases = tuple(m[1].id for m in members if m[1].id != lead.id)
+            hits.append(Hit(chunk=lead, score=score, rank=len(hits) + 1, scores=scores, alias_chunk_ids=aliases))
+        return hits
