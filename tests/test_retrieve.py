@@ -1,0 +1,84 @@
+"""Retrieval over the real corpus and the real embedding model (the index is built once per run)."""
+import json
+
+import pytest
+
+from rag.cli import main
+from rag.errors import BadQuestion
+from rag.glossary import expand
+from rag.retrieve import Retriever
+from rag.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def real():
+    return Retriever.load(Settings())
+
+
+def test_translations_of_one_task_fold_into_one_hit_citing_the_official_text(real):
+    hits = real.search("open domestic internet virtual private network services to foreign investors", k=10)
+    tasks = [(h.chunk.canonical_doc_id, h.chunk.task) for h in hits if h.chunk.task]
+    assert len(tasks) == len(set(tasks))
+    vpn = next(h for h in hits if (h.chunk.canonical_doc_id, h.chunk.task) == ("gh-2020-123", "4"))
+    assert vpn.chunk.doc_id == "gh-2020-123"
+    assert "gh-2020-123-ipnews.t04" in vpn.alias_chunk_ids
+
+
+def test_document_filter_keeps_only_chosen_documents(real):
+    hits = real.search("responsible departments for foreign-invested enterprise complaints", k=5,
+                       doc_ids={"dongcheng-2019"})
+    assert hits and {h.chunk.doc_id for h in hits} == {"dongcheng-2019"}
+
+
+@pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
+def test_each_mode_ranks_hits_with_scores(real, mode):
+    hits = real.search("technology transfer income tax exemption in Zhongguancun", k=5, mode=mode)
+    assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+    assert all(hits[i].score >= hits[i + 1].score for i in range(len(hits) - 1))
+
+
+def test_empty_question_is_refused(real):
+    with pytest.raises(BadQuestion):
+        real.search("   \n ")
+
+
+def test_investor_shorthand_is_spelled_out_but_kept():
+    assert expand("Can a WFOE run a VPN?") == (
+        "Can a WFOE run a VPN? (wholly foreign-owned enterprise; virtual private network)")
+    assert expand("PEople") == "PEople"
+
+
+def test_batch_search_prints_one_json_line_per_question(real, tmp_path, capsys):
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"id": "a", "question": "duty-free shops"}\n{"id": "b", "question": "visa for experts"}\n')
+    assert main(["search", "--json", "-k", "3", "--questions", str(questions)]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["id"] for line in lines] == ["a", "b"]
+    hit = lines[0]["hits"][0]
+    assert set(hit) == {"chunk_id", "doc_id", "canonical_doc_id", "task", "section", "paragraph_ids", "score"}
+    assert hit["task"] is None or isinstance(hit["task"], str)
+    assert len(lines[0]["hits"]) == 3
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["inspect", "no-such-doc"], "Unknown document id"),
+    (["search", "  "], "The question is empty"),
+])
+def test_cli_errors_are_one_clear_line_and_non_zero(argv, message, capsys):
+    assert main(argv) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+
+
+def test_bad_questions_file_names_the_line(tmp_path, capsys):
+    bad = tmp_path / "q.jsonl"
+    bad.write_text('{"id": "a", "question": "ok"}\nnot json\n')
+    assert main(["search", "--questions", str(bad)]) != 0
+    assert f"{bad}:2" in capsys.readouterr().err
+
+
+def test_inspect_json_lists_tasks_with_paragraph_ids(capsys):
+    assert main(["inspect", "gh-2019-16", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [t["task"] for t in data["tasks"]] == [str(n) for n in range(1, 10)]
+    assert all(t["paragraph_ids"] and t["group"] is None for t in data["tasks"])
