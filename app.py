@@ -1,0 +1,176 @@
+"""Streamlit chat: ask the documents, see the answer stream in, every claim linked to its paragraph.
+
+Presentation only: answering is rag.answer.stream_answer, formatting is rag.ui.
+Run with: streamlit run app.py (the viewer, pages/viewer.py, is served at /viewer).
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+
+import streamlit as st
+
+from rag import ui
+from rag.answer import AnswerEvent, EvidenceEvent, NoticeEvent, TokenEvent, stream_answer
+from rag.documents import paragraph_url
+from rag.errors import LLMUnavailable, RagError
+from rag.llms import Backend, get_backend
+from rag.retrieve import Retriever
+from rag.settings import Settings, get_settings
+from rag.types import Answer, Evidence
+
+log = logging.getLogger("rag.app")
+
+EXAMPLES = [
+    "Can a wholly foreign-owned company become a private fund manager in Beijing?",
+    "Which department is responsible for cultural trade in Dongcheng District?",
+    "What does the 2023 work plan say about telecommunications?",
+    "Which earlier policy measures remain in force?",
+]
+
+
+@st.cache_resource(show_spinner="Loading the document index…")
+def load_retriever() -> Retriever:
+    return Retriever.load(get_settings(), log=log.info)
+
+
+@st.cache_resource(show_spinner="Loading the language model…")
+def load_backend(name: str) -> Backend:
+    """The backend, warmed once per process; if warming fails each question falls back (with a notice)."""
+    backend = get_backend(name, get_settings())
+    try:
+        backend.warm()
+    except LLMUnavailable as err:
+        log.warning("backend %s failed to warm: %s", name, err)
+    return backend
+
+
+def render_evidence(evidence: list[Evidence], retriever: Retriever, settings: Settings) -> None:
+    for ev in evidence:
+        with st.container(border=True):
+            st.markdown(ui.evidence_markdown(ev, retriever.corpus, paragraph_url(ev.paragraph.id, settings)))
+
+
+def render_answer(answer: Answer, retriever: Retriever, settings: Settings) -> None:
+    if answer.notice:
+        st.warning(answer.notice)
+    if answer.refused:
+        st.info(ui.md(answer.text))
+        if answer.evidence:
+            st.markdown("**Nearest passages** (they do not answer the question):")
+            render_evidence(answer.evidence[:3], retriever, settings)
+        return
+    st.markdown(ui.linked_answer(answer.text, answer.citations))
+    if governing := ui.governing_markdown(answer.governing):
+        with st.container(border=True):
+            st.markdown("**Governing document**")
+            st.markdown(governing)
+    st.markdown(f"**Sources** ({len(answer.citations)})")
+    for c in answer.citations:
+        with st.container(border=True):
+            st.markdown(ui.citation_markdown(c, retriever.corpus))
+
+
+def render_turn(turn: dict, retriever: Retriever, settings: Settings) -> None:
+    if "error" in turn:
+        st.error(turn["error"])
+    else:
+        render_answer(turn["answer"], retriever, settings)
+
+
+def ask(question: str, retriever: Retriever, backend: Backend, settings: Settings, doc_ids: list[str] | None) -> dict:
+    """Stream one answer into the page; returns the turn to keep in the conversation."""
+    text_slot, sources_slot = st.empty(), st.empty()
+    text = ""
+    try:
+        with st.spinner("Searching the documents…"):
+            events = stream_answer(question, retriever, backend=backend, settings=settings, doc_ids=doc_ids)
+            first = next(events)
+        for event in itertools.chain([first], events):
+            if isinstance(event, EvidenceEvent):
+                with sources_slot.container():
+                    with st.expander(f"Evidence found: {len(event.evidence)} passages (the answer is being written)"):
+                        render_evidence(event.evidence, retriever, settings)
+            elif isinstance(event, TokenEvent):
+                text += event.text
+                text_slot.markdown(ui.md(text) + " ▌")
+            elif isinstance(event, NoticeEvent):
+                text = ""
+                text_slot.warning(event.text)
+            elif isinstance(event, AnswerEvent):
+                text_slot.empty()
+                sources_slot.empty()
+                render_answer(event.answer, retriever, settings)
+                return {"role": "assistant", "answer": event.answer}
+    except RagError as err:
+        text_slot.empty()
+        st.error(str(err))
+        return {"role": "assistant", "error": str(err)}
+    except Exception:
+        log.exception("answering %r failed", question)
+        text_slot.empty()
+        message = "Something went wrong while answering. The error was logged; please try again."
+        st.error(message)
+        return {"role": "assistant", "error": message}
+    message = "The answer stopped before it was complete; please try again."
+    st.error(message)
+    return {"role": "assistant", "error": message}
+
+
+def sidebar(retriever: Retriever, backend: Backend, settings: Settings) -> list[str] | None:
+    """Backend facts, index size, example questions and the document filter; returns the filter."""
+    with st.sidebar:
+        st.subheader("Model")
+        st.markdown(f"Backend: **{ui.md(backend.name)}**  \nModel: {ui.md(backend.model)}")
+        last = next((t["answer"] for t in reversed(st.session_state.messages) if "answer" in t), None)
+        if last and last.backend not in (backend.name, "none"):
+            st.warning(f"The last answer used the fallback backend ({last.backend}).")
+        documents = retriever.corpus.documents
+        st.caption(f"{len(documents)} documents, {len(retriever.chunks)} chunks indexed")
+        st.subheader("Try asking")
+        for i, example in enumerate(EXAMPLES):
+            if st.button(example, key=f"example-{i}", width="stretch"):
+                st.session_state.pending = example
+        st.subheader("Search only in")
+        chosen = st.multiselect(
+            "Documents", sorted(documents), format_func=lambda d: f"{d} — {documents[d].info.title[:60]}",
+            placeholder="all documents", label_visibility="collapsed",
+        )
+    return chosen or None
+
+
+def chat_page() -> None:
+    st.title("Beijing Opening-Up Policy Assistant")
+    st.caption("Answers only from five State Council and Beijing documents on opening the service sector; "
+               "every claim links to its paragraph.")
+    settings = get_settings()
+    st.session_state.setdefault("messages", [])
+    try:
+        retriever = load_retriever()
+        backend = load_backend(settings.backend)
+    except RagError as err:
+        st.error(str(err))
+        st.stop()
+    doc_ids = sidebar(retriever, backend, settings)
+
+    for turn in st.session_state.messages:
+        with st.chat_message(turn["role"]):
+            if turn["role"] == "user":
+                st.markdown(ui.md(turn["text"]))
+            else:
+                render_turn(turn, retriever, settings)
+
+    question = st.chat_input("Ask about the opening-up policies…") or st.session_state.pop("pending", None)
+    if question:
+        st.session_state.messages.append({"role": "user", "text": question})
+        with st.chat_message("user"):
+            st.markdown(ui.md(question))
+        with st.chat_message("assistant"):
+            st.session_state.messages.append(ask(question, retriever, backend, settings, doc_ids))
+
+
+st.set_page_config(page_title="Beijing Opening-Up Policy Assistant", page_icon=":material/gavel:")
+st.navigation([
+    st.Page(chat_page, title="Ask the documents", icon=":material/chat:", default=True),
+    st.Page("pages/viewer.py", title="Read the documents", icon=":material/description:", url_path=ui.VIEWER_PATH),
+]).run()

@@ -1,0 +1,62 @@
+"""Document viewer: /viewer?doc=<doc_id>&p=<paragraph_id> shows a document with that paragraph highlighted.
+
+Every paragraph is an element whose id is its paragraph id, so citation links
+land on the exact sentence's paragraph; registry facts and relations come first.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from rag import ui
+from rag.documents import Corpus, load_corpus
+from rag.errors import RagError
+from rag.settings import get_settings
+
+
+@st.cache_resource(show_spinner="Loading the documents…")
+def corpus() -> Corpus:
+    return load_corpus(get_settings())
+
+
+def main() -> None:
+    st.set_page_config(page_title="Document viewer · Beijing Opening-Up Policy Assistant", layout="wide")
+    try:
+        docs = corpus()
+    except RagError as err:
+        st.error(str(err))
+        st.stop()
+
+    ids = list(docs.documents)
+    doc_id = st.query_params.get("doc")
+    paragraph_id = st.query_params.get("p")
+    if doc_id not in docs.documents:
+        if doc_id:
+            st.error(f"Unknown document id {ui.md(doc_id)}. Choose one of the documents below.")
+        doc_id = ids[0]
+    chosen = st.selectbox("Document", ids, index=ids.index(doc_id),
+                          format_func=lambda d: f"{d} — {docs.documents[d].info.title}")
+    if chosen != doc_id:
+        st.query_params.from_dict({"doc": chosen})
+        st.rerun()
+    doc = docs.documents[doc_id]
+    if paragraph_id and not (docs.has_paragraph(paragraph_id) and paragraph_id.startswith(f"{doc_id}.p")):
+        st.warning(f"Paragraph {ui.md(paragraph_id)} is not in {doc_id}; showing the whole document.")
+        paragraph_id = None
+
+    info = doc.info
+    st.header(info.title)
+    st.markdown(ui.registry_markdown(info))
+    if relations := ui.relation_markdown(info, docs):
+        st.markdown("**Relations stated in the text**")
+        st.markdown("\n".join(relations))
+    if paragraph_id:
+        p = docs.paragraph(paragraph_id)
+        st.info(f"Showing paragraph **{ui.md(paragraph_id)}** ({ui.task_line(p) or ui.md(p.section)}), highlighted below.")
+    st.divider()
+    st.html(ui.VIEWER_CSS)
+    st.html(ui.document_html(doc, highlight=paragraph_id))
+    if paragraph_id:
+        st.html(ui.scroll_script(paragraph_id), unsafe_allow_javascript=True)
+
+
+main()
