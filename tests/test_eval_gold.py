@@ -1,0 +1,133 @@
+"""The hand-written evaluation data must match the parsed corpus exactly.
+
+Every gold task exists, every quote occurs exactly once in its file and lies in
+the paragraph the data names, and the type mix / document spread promised in
+eval/README.md holds.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from eval.gold import (
+    EVAL_DIR,
+    QUESTIONS,
+    STATUS_LABELS,
+    GoldError,
+    check,
+    load_jsonl,
+    quote_in_paragraph,
+    resolve_quote,
+    split_quote,
+    task_exists,
+)
+from rag.documents import load_corpus
+from rag.settings import Settings
+
+PLAN_2023_MEASURES = EVAL_DIR / "plan2023_measures.jsonl"
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return load_corpus(Settings())
+
+
+@pytest.fixture(scope="module")
+def questions():
+    return load_jsonl(QUESTIONS)
+
+
+@pytest.fixture(scope="module")
+def labels():
+    return load_jsonl(STATUS_LABELS)
+
+
+def test_gold_data_matches_parsed_corpus(corpus, questions, labels):
+    problems = check(corpus, questions, labels)
+    assert not problems, "\n".join(problems)
+
+
+def test_every_quote_lies_in_the_paragraph_it_names(corpus, questions, labels):
+    for q in questions:
+        assert "gold_paragraphs" in q, f"{q['id']}: run `python -m eval.gold` to add paragraph ids"
+        for group, pids in zip(q["gold_quotes"], q["gold_paragraphs"], strict=True):
+            for quote, pid in zip(group, pids, strict=True):
+                assert corpus.has_paragraph(pid), (q["id"], pid)
+                assert quote_in_paragraph(corpus, quote, pid), (q["id"], quote, pid)
+        if q["type"] == "governs":
+            assert quote_in_paragraph(corpus, q["governing_quote"], q["governing_paragraph"]), q["id"]
+    for label in labels:
+        assert quote_in_paragraph(corpus, label["quote"], label["paragraph_id"]), label["quote"]
+
+
+def test_quotes_are_verbatim_substrings(corpus, questions, labels):
+    quotes = [a for q in questions for g in q["gold_quotes"] for a in g]
+    quotes += [q["governing_quote"] for q in questions if q.get("governing_quote")]
+    quotes += [lab["quote"] for lab in labels]
+    for quote in quotes:
+        doc_id, text = split_quote(quote)
+        raw = corpus.document(doc_id).text
+        assert raw.count(text) == 1, f"not an exact, unique substring of {doc_id}: {text[:70]!r}"
+
+
+def test_gold_tasks_exist_and_are_official(corpus, questions):
+    for q in questions:
+        for t in q["gold_tasks"]:
+            assert task_exists(corpus, t), (q["id"], t)
+            assert not t.startswith("gh-2020-123-ipnews."), f"{q['id']}: use the official gh-2020-123 task id"
+
+
+def test_quotes_sit_in_their_gold_tasks(corpus, questions):
+    """A quote inside a numbered task (outside the 2023 summary, whose measures are assigned by
+    subject) must belong to one of the question's gold tasks, via the canonical document."""
+    for q in questions:
+        for pids in q["gold_paragraphs"]:
+            for pid in pids:
+                p = corpus.paragraph(pid)
+                if p.task and p.doc_id != "plan-2023":
+                    canon = corpus.document(p.doc_id).info.canonical_id
+                    assert f"{canon}.t{int(p.task):02d}" in q["gold_tasks"], (q["id"], pid)
+
+
+def test_mix_and_spread(questions, labels):
+    types = Counter(q["type"] for q in questions)
+    assert len(questions) >= 110
+    assert types["out-of-scope"] >= 18
+    for t in ("eligibility", "governs", "responsible", "lookup", "cross-doc"):
+        assert types[t] >= 10, types
+    per_doc = Counter(d for q in questions for d in {a.split(": ", 1)[0] for g in q["gold_quotes"] for a in g})
+    for doc_id in ("gh-2020-123", "gh-2020-123-ipnews", "gh-2019-16", "dongcheng-2019", "plan-2023"):
+        assert per_doc[doc_id] >= 10, per_doc
+    assert per_doc["plan-2023"] >= 12
+    assert len(labels) >= 70
+    label_docs = Counter(lab["quote"].split(": ", 1)[0] for lab in labels)
+    assert len(label_docs) == 5 and min(label_docs.values()) >= 10, label_docs
+
+
+def test_key_facts_are_short_alias_lists(questions):
+    for q in questions:
+        assert len(q["key_facts"]) <= 3, q["id"]
+        for aliases in q["key_facts"]:
+            assert aliases and all(isinstance(a, str) and 0 < len(a.split()) <= 5 for a in aliases), q["id"]
+
+
+def test_plan_2023_measure_assignment_resolves(corpus):
+    rows = load_jsonl(PLAN_2023_MEASURES)
+    measures = [p.id for p in corpus.document("plan-2023").paragraphs if p.kind == "measure"]
+    assert sorted(r["paragraph_id"] for r in rows) == sorted(measures)
+    for r in rows:
+        assert resolve_quote(corpus, r["quote"]) == r["paragraph_id"]
+        assert task_exists(corpus, r["task"]), r
+
+
+def test_resolve_quote_is_whitespace_insensitive_and_strict(corpus):
+    # gh-2019-16 writes "We  shall" with a non-breaking space; a single space in the quote still matches.
+    pid = resolve_quote(corpus, "gh-2019-16: lift the limits on foreign stake in such value-added telecom services")
+    assert corpus.paragraph(pid).task == "4"
+    with pytest.raises(GoldError):
+        resolve_quote(corpus, "gh-2020-123: Support")  # many matches
+    with pytest.raises(GoldError):
+        resolve_quote(corpus, "gh-2020-123: a sentence that is not in the corpus at all")
+    with pytest.raises(GoldError):
+        resolve_quote(corpus, "no-such-doc: anything at all here")
