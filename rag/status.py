@@ -4,9 +4,10 @@ The label comes from the governing verb of a main clause, not from any cue word
 anywhere in the paragraph: "The study will allow foreign banks ..." is explore
 (the subject is a study), "Support enterprises to apply ..." is supported (the
 support governs the apply), "Explore a mechanism ..., allowing ..." is explore
-(the allowing is a participle under the explore). Clauses are read in order and
-the first one whose governing verb carries a cue decides; a paragraph whose main
-clauses carry no cue is `other`.
+(the allowing is a participle under the explore). The main clause is the first
+clause of the measure's first sentence (after a lead-in title); when its governing
+verb carries no cue the measure is `other`, even if a later clause says "support"
+or "explore": the status belongs to the measure as stated first, not to an aside.
 """
 from __future__ import annotations
 
@@ -69,7 +70,6 @@ MODIFIED_NOUN_RE = re.compile(
     r"bases?|systems?|polic(?:y|ies)|personnel|funds?|areas?|results?|experience|work|free|and development)\b",
     re.I,
 )
-COORDINATION_RE = re.compile(r",\s*|\s+and\s+(?=(?:\w+ly\s+)?[a-z]+\b)")
 AUX_RE = re.compile(r"\b(?:is|are|was|were|will|shall|may|can|should|must|be)\b", re.I)
 PASSIVE_RE = re.compile(
     r"^(?:(?:is|are|will|shall|may|can|should|must)\s+)?(?:(?:to|not)\s+)?(?:be\s+)?(?:\w+ly\s+)?"
@@ -118,7 +118,7 @@ def _strip(clause: str) -> str:
     return clause
 
 
-def _verb_status(clause: str, *, first: bool) -> Status | None:
+def _verb_status(clause: str) -> Status | None:
     """Status when the clause opens with its verb (imperative or 'we shall' clauses)."""
     m = LIGHT_OBJECT_RE.match(clause) or FIND_WAYS_RE.match(clause)
     if m:
@@ -131,12 +131,6 @@ def _verb_status(clause: str, *, first: bool) -> Status | None:
         return None
     lemma = _lemma(word.group(0))
     if lemma not in VERB_CUES or MODIFIED_NOUN_RE.match(clause[word.end():]):
-        return None
-    w = word.group(0).lower()
-    # A participle after a comma hangs off the verb before it ("..., allowing X"), unless it opens the sentence.
-    if w.endswith("ing") and not first:
-        return None
-    if w.endswith("ed") and not first:
         return None
     return Status(VERB_CUES[lemma], word.group(0))
 
@@ -178,18 +172,9 @@ def _declarative_status(clause: str) -> Status | None:
     return None
 
 
-def _sentence_status(sentence: str) -> Status | None:
-    sentence = _strip(sentence.strip())
-    for part_no, part in enumerate(re.split(r";\s*", sentence)):
-        for seg_no, segment in enumerate(COORDINATION_RE.split(part)):
-            clause = _strip(segment) if seg_no else _strip(part) if part_no else sentence
-            if seg_no:
-                found = _verb_status(clause, first=False)
-            else:
-                found = _verb_status(clause, first=True) or _declarative_status(clause)
-            if found:
-                return found
-    return None
+def _main_clause_status(sentence: str) -> Status | None:
+    clause = _strip(sentence.strip())
+    return _verb_status(clause) or _declarative_status(clause)
 
 
 def _sentences(paragraph_text: str, kind: str) -> list[str]:
@@ -206,12 +191,9 @@ def _sentences(paragraph_text: str, kind: str) -> list[str]:
 
 
 def tag(text: str, kind: str = "measure") -> Status:
-    """Status of a measure's text, decided by the first main clause whose governing verb carries a cue."""
-    for sentence in _sentences(text, kind):
-        found = _sentence_status(sentence)
-        if found:
-            return Status(found.label, found.cue.strip(" ,;"))
-    return OTHER
+    """Status of a measure's text, decided by the governing verb of its main clause."""
+    found = _main_clause_status(_sentences(text, kind)[0])
+    return Status(found.label, found.cue.strip(" ,;")) if found else OTHER
 
 
 _cache: dict[tuple[str, str], Status] = {}

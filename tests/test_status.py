@@ -48,9 +48,11 @@ def test_support_governs_the_infinitive_it_introduces():
     assert tag("Support wholly foreign-owned firms to apply for fund manager licences.").label == "supported"
 
 
-def test_a_later_coordinated_main_verb_decides_when_the_first_carries_no_cue():
-    s = tag("Improve the layout of international schools, and allow schools to admit foreign pupils.")
-    assert s == Status("in_force", "allow")
+def test_the_first_main_clause_decides_not_a_later_aside():
+    assert tag("Improve the layout of international schools, and allow schools to admit foreign pupils.") == Status(
+        "other", "")
+    assert tag("Encourage airlines to add routes, and allow foreign carriers to use both airports.").label == "supported"
+    assert tag("Build a museum district. Foreign galleries are allowed to open branches.").label == "other"
 
 
 def test_an_infinitive_inside_a_neutral_clause_does_not_decide():
