@@ -48,3 +48,7 @@ class LLMUnavailable(RagError):
 class UnknownBackend(RagError):
     def __init__(self, name: str, known: list[str]):
         super().__init__(f"Unknown backend {name!r}. Choose one of: {', '.join(known)} (--backend or RAG_BACKEND).")
+
+
+class EvalDataError(RagError):
+    """The eval questions file (or a filter over it) is unusable."""

@@ -74,12 +74,43 @@ class Settings(BaseSettings):
     # --- links ---------------------------------------------------------------
     app_url: str = Field("http://localhost:8501", description="Base URL of the app, used in citation links.")
 
+    # >>> which document governs (rag/governs.py) >>>
+    governs_hits: int = Field(8, description="Chunks retrieved when deciding which provision governs a rule.")
+    governs_same_measure: float = Field(
+        0.62,
+        description="Sentence cosine at or above which a provision of another document counts as the same measure "
+        "(grouped under the governing provision instead of cited as a separate source).",
+    )
+    # <<< which document governs <<<
+
     # --- eval ----------------------------------------------------------------
     eval_results_dir: Path = Field(ROOT / "results", description="Where `rag eval` writes its report (not committed).")
     eval_max_drop: float = Field(0.02, description="`rag eval --check` fails when a metric falls more than this under baseline.")
     eval_llm_subset: int = Field(
-        0, description="Questions the LLM backend answers in `rag eval` (0 = all); the subset is the first N by id."
+        0,
+        description="Questions each model backend answers in `rag eval` (0 = all; `extractive` always answers all). "
+        "The subset is stratified: round-robin over the question types, each type in file order.",
     )
+    # >>> eval thresholds (rag/evaluate.py; `rag eval --check` fails under these) >>>
+    eval_min_task_recall_at_5: float = Field(
+        0.90, description="Minimum task-level Recall@5 of the default retrieval mode."
+    )
+    eval_min_citation_validity: float = Field(
+        1.0, description="Minimum share of answers whose every [n] marker maps to a citation of a real paragraph (every backend)."
+    )
+    eval_min_citation_precision: float = Field(
+        0.85, description="Minimum share of cited paragraphs that are gold evidence (every backend)."
+    )
+    eval_min_key_fact_recall: float = Field(
+        0.80, description="Minimum key-fact recall of the default backend (settings.backend) on answerable questions."
+    )
+    eval_min_refusal_accuracy: float = Field(
+        0.90, description="Minimum share of out-of-scope questions refused (every backend)."
+    )
+    eval_max_false_refusal: float = Field(
+        0.05, description="Maximum share of answerable questions refused (every backend)."
+    )
+    # <<< eval thresholds <<<
 
 
 @lru_cache(maxsize=1)
