@@ -1,0 +1,188 @@
+"""The eval runner's metric functions and CI gate, on tiny hand-made inputs (no models)."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from rag.evaluate import (
+    check,
+    citation_scores,
+    citation_validity,
+    key_fact_recall,
+    llm_subset,
+    normalize,
+    ranking_metrics,
+    resolve_quote,
+    sentence_coverage,
+    thresholds,
+)
+from rag.settings import Settings
+from rag.types import Answer, Citation
+from tests.conftest import build_corpus
+
+
+class _Corpus:
+    """Only what citation checks need: which paragraph ids exist."""
+
+    ids = {"d.p001", "d.p002", "d.p003"}
+
+    def has_paragraph(self, pid: str) -> bool:
+        return pid in self.ids
+
+
+def _citation(marker: int, pid: str) -> Citation:
+    return Citation(marker=marker, paragraph_id=pid, doc_id="d", canonical_doc_id="d", task="1", section="",
+                    quote="", start=0, end=0, url="")
+
+
+def _answer(text: str, *cited: tuple[int, str], refused: bool = False) -> Answer:
+    return Answer(question="q", text=text, refused=refused, backend="fake",
+                  citations=[_citation(m, p) for m, p in cited])
+
+
+# --- ranking ------------------------------------------------------------------------
+def test_ranking_metrics_two_gold_items_at_ranks_1_and_3():
+    m = ranking_metrics(["a", "x", "b", "y"], [{"a"}, {"b"}])
+    assert m["recall@1"] == 0.5 and m["recall@5"] == 1.0 and m["recall@10"] == 1.0
+    assert m["mrr"] == 1.0
+    assert m["ndcg@10"] == pytest.approx((1 + 1 / math.log2(4)) / (1 + 1 / math.log2(3)))
+
+
+def test_ranking_metrics_first_hit_at_rank_3_gives_mrr_one_third():
+    m = ranking_metrics(["x", "y", "a"], [{"a"}])
+    assert (m["recall@1"], m["recall@5"], m["mrr"]) == (0.0, 1.0, pytest.approx(1 / 3))
+    assert m["ndcg@10"] == pytest.approx(1 / math.log2(4))
+
+
+def test_ranking_metrics_nothing_found_is_all_zero():
+    assert set(ranking_metrics(["x", "y"], [{"a"}]).values()) == {0.0}
+
+
+def test_any_of_group_counts_once_when_any_member_is_ranked():
+    m = ranking_metrics(["x", "b2", "b1"], [{"b1", "b2"}])
+    assert m["recall@5"] == 1.0 and m["mrr"] == 0.5
+    assert m["ndcg@10"] == pytest.approx(1 / math.log2(3))
+
+
+def test_one_item_in_two_groups_keeps_ndcg_within_one():
+    m = ranking_metrics(["a"], [{"a"}, {"a", "b"}])
+    assert m["recall@1"] == 1.0
+    assert 0 < m["ndcg@10"] <= 1.0
+
+
+def test_gold_beyond_rank_10_counts_for_nothing():
+    m = ranking_metrics([f"x{i}" for i in range(10)] + ["a"], [{"a"}])
+    assert m["recall@10"] == 0.0 and m["mrr"] == 0.0 and m["ndcg@10"] == 0.0
+
+
+# --- key facts ----------------------------------------------------------------------
+def test_normalize_unifies_percent_dashes_quotes_commas_and_spacing():
+    assert normalize("Not  exceeding\n50%") == "not exceeding 50 percent"
+    assert normalize("50 per cent") == "50 percent"
+    assert normalize("20,000,000 yuan") == "20000000 yuan"
+    assert normalize("Work Plan — “Two Zones”") == normalize('work plan - "two zones"')
+
+
+def test_key_fact_recall_counts_facts_with_any_alias_present():
+    text = "Foreign shareholding may not exceed 50 % in Beijing."
+    assert key_fact_recall(text, [["fifty percent", "50%"], ["Shanghai"]]) == 0.5
+    assert key_fact_recall("It rose to 20,000,000 yuan.", [["20000000", "20 million"]]) == 1.0
+
+
+# --- citations ----------------------------------------------------------------------
+def test_citation_validity_needs_every_marker_to_map_to_an_existing_paragraph():
+    corpus = _Corpus()
+    assert citation_validity(_answer("A [1]. B [1, 2].", (1, "d.p001"), (2, "d.p002")), corpus) == 1.0
+    assert citation_validity(_answer("A [1]. B [3].", (1, "d.p001")), corpus) == 0.0  # no citation 3
+    assert citation_validity(_answer("A [1].", (1, "d.p999")), corpus) == 0.0  # unknown paragraph
+    assert citation_validity(_answer("The documents do not say.", refused=True), corpus) == 1.0
+
+
+def test_sentence_coverage_counts_sentences_with_a_valid_marker():
+    corpus = _Corpus()
+    a = _answer("Foreign banks may apply [1]. The cap is 50 percent. Ask the bureau [7].", (1, "d.p001"))
+    assert sentence_coverage(a, corpus) == pytest.approx(1 / 3)
+    # a marker after the full stop belongs to the sentence it follows
+    assert sentence_coverage(_answer("Banks may apply. [1] The cap is 50 percent. [1]", (1, "d.p001")), corpus) == 1.0
+
+
+def test_citation_precision_and_recall_against_any_of_groups():
+    task_of = {"d.p001": "d.t01", "d.p002": "d.t01", "d.p003": "d.t02", "n.p010": "d.t01"}.get
+    scores = citation_scores(["d.p001", "d.p003"], [{"d.p001"}, {"d.p005"}], task_of)
+    assert scores == {"citation_recall": 0.5, "citation_precision": 0.5}
+
+
+def test_other_translation_paragraph_counts_for_the_same_task():
+    task_of = {"d.p001": "d.t01", "n.p010": "d.t01"}.get  # n is the unofficial translation of d
+    assert citation_scores(["n.p010"], [{"d.p001"}], task_of) == {"citation_recall": 1.0, "citation_precision": 1.0}
+
+
+def test_no_citations_gives_recall_zero_and_no_precision():
+    assert citation_scores([], [{"d.p001"}], lambda _: None) == {"citation_recall": 0.0}
+
+
+# --- gold and subsets -----------------------------------------------------------------
+def test_resolve_quote_finds_the_paragraph_despite_line_breaks_and_spacing():
+    corpus = build_corpus()
+    assert resolve_quote(corpus, "plan: Open domestic Internet virtual private network services to foreign investors "
+                                 "(with foreign shareholding not exceeding 50%)") == ["plan.p005"]
+    assert resolve_quote(corpus, "plan: a sentence that is not there") == []
+
+
+def test_llm_subset_round_robins_over_types_in_file_order():
+    qs = [{"id": f"e{i}", "type": "eligibility"} for i in range(4)] + [{"id": "o0", "type": "out-of-scope"}]
+    assert [q["id"] for q in llm_subset(qs, 3)] == ["e0", "e1", "o0"]
+    assert llm_subset(qs, 0) == qs
+
+
+# --- the gate ---------------------------------------------------------------------------
+KEY = "retrieval.hybrid.task.recall@5"
+
+
+def _baseline(values: dict) -> dict:
+    return {"questions": values}
+
+
+def test_check_passes_when_nothing_changed():
+    values = {"q1": {KEY: 1.0}, "q2": {KEY: 1.0}}
+    assert check(values, _baseline(values), {KEY: 0.9}, 0.02) == []
+
+
+def test_check_flags_a_drop_over_max_drop_and_names_the_questions():
+    base = {f"q{i}": {KEY: 1.0} for i in range(10)}
+    now = base | {"q3": {KEY: 0.0}}  # mean 0.9: a 0.1 drop, threshold still met
+    [failure] = check(now, _baseline(base), {KEY: 0.9}, 0.02)
+    assert failure.metric == KEY and "baseline" in failure.why and failure.worse == ["q3"]
+
+
+def test_check_tolerates_a_drop_within_max_drop():
+    base = {f"q{i}": {KEY: 1.0} for i in range(100)}
+    now = base | {"q0": {KEY: 0.0}}  # 0.01 drop
+    assert check(now, _baseline(base), {}, 0.02) == []
+
+
+def test_check_flags_a_threshold_breach_without_a_baseline():
+    [failure] = check({"q1": {KEY: 1.0}, "q2": {KEY: 0.0}}, None, {KEY: 0.9}, 0.02)
+    assert "under the threshold" in failure.why
+
+
+def test_check_treats_false_refusal_as_lower_is_better():
+    key = "answer.local.false_refusal"
+    base = {f"q{i}": {key: 0.0} for i in range(10)}
+    failures = check(base | {"q1": {key: 1.0}}, _baseline(base), {key: 0.05}, 0.02)
+    assert any("above the maximum" in f.why for f in failures)
+    assert any("vs baseline" in f.why for f in failures)
+    assert all(f.worse == ["q1"] for f in failures)
+
+
+def test_check_compares_only_questions_both_runs_measured():
+    base = {"q1": {KEY: 1.0}, "q2": {KEY: 0.0}}
+    assert check({"q1": {KEY: 1.0}}, _baseline(base), {}, 0.02) == []  # q2 did not run now
+
+
+def test_thresholds_apply_key_fact_recall_to_the_default_backend_only():
+    limits = thresholds(Settings(backend="local", retrieval_mode="hybrid"), ["hybrid"], ["extractive", "local"])
+    assert "answer.local.key_fact_recall" in limits and "answer.extractive.key_fact_recall" not in limits
+    assert limits["answer.extractive.citation_validity"] == 1.0
+    assert limits["retrieval.hybrid.task.recall@5"] == 0.90
