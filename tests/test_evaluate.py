@@ -13,13 +13,11 @@ from rag.evaluate import (
     llm_subset,
     normalize,
     ranking_metrics,
-    resolve_quote,
     sentence_coverage,
     thresholds,
 )
 from rag.settings import Settings
 from rag.types import Answer, Citation
-from tests.conftest import build_corpus
 
 
 class _Corpus:
@@ -122,14 +120,7 @@ def test_no_citations_gives_recall_zero_and_no_precision():
     assert citation_scores([], [{"d.p001"}], lambda _: None) == {"citation_recall": 0.0}
 
 
-# --- gold and subsets -----------------------------------------------------------------
-def test_resolve_quote_finds_the_paragraph_despite_line_breaks_and_spacing():
-    corpus = build_corpus()
-    assert resolve_quote(corpus, "plan: Open domestic Internet virtual private network services to foreign investors "
-                                 "(with foreign shareholding not exceeding 50%)") == ["plan.p005"]
-    assert resolve_quote(corpus, "plan: a sentence that is not there") == []
-
-
+# --- subsets -----------------------------------------------------------------
 def test_llm_subset_round_robins_over_types_in_file_order():
     qs = [{"id": f"e{i}", "type": "eligibility"} for i in range(4)] + [{"id": "o0", "type": "out-of-scope"}]
     assert [q["id"] for q in llm_subset(qs, 3)] == ["e0", "e1", "o0"]
