@@ -31,6 +31,17 @@ RELATION_LABELS = {
     "prevails_over": "Prevails over",
 }
 
+# rag.status labels as a reader should see them; "other" (no cue found) is not shown.
+STATUS_TEXT = {
+    "in_force": "in force",
+    "supported": "supported (a policy to support, not yet a right)",
+    "explore": "to be explored (a plan only)",
+}
+
+
+def status_text(status: str | None) -> str | None:
+    return STATUS_TEXT.get(status, status.replace("_", " ")) if status and status != "other" else None
+
 
 def md(text: object) -> str:
     """Untrusted text as literal Markdown: punctuation escaped, each whitespace run one space (no line breaks)."""
@@ -91,7 +102,7 @@ def citation_markdown(c: Citation, corpus: Corpus) -> str:
     if task := task_line(paragraph):
         lines.append(task)
     lines.append(f"> {md(c.quote)}")
-    tail = [f"Status: **{md(c.status)}**"] if c.status else []
+    tail = [f"Status: **{md(status_text(c.status))}**"] if status_text(c.status) else []
     tail.append(md_link(md(f"Open paragraph {c.paragraph_id}"), c.url))
     lines.append(" · ".join(tail))
     return "\n\n".join(lines)
@@ -110,17 +121,40 @@ def evidence_markdown(ev: Evidence, corpus: Corpus, url: str, max_chars: int = 4
 
 
 def governing_markdown(governing: Any) -> str | None:
-    """Any governance object (dataclass, mapping or text) as Markdown; None when there is nothing to show."""
+    """A rag.governs.Governance as Markdown (any other object generically); None when there is nothing to show."""
     if governing is None:
         return None
-    if hasattr(governing, "to_markdown"):
-        return governing.to_markdown()
-    if is_dataclass(governing):
-        items = [(f.name, getattr(governing, f.name)) for f in fields(governing)]
-    elif isinstance(governing, dict):
-        items = list(governing.items())
+    lead = getattr(governing, "governing", None)
+    if lead is None or not hasattr(lead, "paragraph_id"):
+        return _generic_markdown(governing)
+    lines = [_provision_markdown(lead)]
+    reason = getattr(governing, "reason", None)
+    if reason is not None and reason.text:
+        why = f"**Why:** {md(reason.text)}"
+        if reason.paragraph_id and reason.url:
+            why += " " + md_link(md(f"(stated in {reason.paragraph_id})"), reason.url)
+        lines.append(why)
+    related = list(getattr(governing, "chain", None) or [])
+    if other := getattr(governing, "other_translation", None):
+        related.append(other)
+    lines += [f"- _{md(r.relation)}_: {_provision_markdown(r.provision)}" for r in related]
+    lines += [f"- **Conflict ({md(c.kind)}):** {md(c.detail)}" for c in getattr(governing, "conflicts", None) or []]
+    return "\n\n".join(lines)
+
+
+def _provision_markdown(p: Any) -> str:
+    where = md(p.doc_id) + (md(f", task {p.task}") if p.task else "")
+    status = f" · status **{md(status_text(p.status))}**" if status_text(p.status) else ""
+    return f"{where}{status}: “{md(p.sentence)}” " + md_link(md(p.paragraph_id), p.url)
+
+
+def _generic_markdown(value: Any) -> str | None:
+    if is_dataclass(value):
+        items = [(f.name, getattr(value, f.name)) for f in fields(value)]
+    elif isinstance(value, dict):
+        items = list(value.items())
     else:
-        return md(governing)
+        return md(value)
     lines = [f"- **{md(k.replace('_', ' ').capitalize())}:** {_value_md(v)}" for k, v in items if v not in (None, "", (), [])]
     return "\n".join(lines) or None
 
@@ -158,7 +192,7 @@ _KIND_CLASS = {"title": "rag-title", "heading": "rag-section", "group": "rag-gro
 def paragraph_html(p: Paragraph, highlighted: bool = False) -> str:
     """One paragraph as an element whose id is the paragraph id, with a link to itself."""
     classes = " ".join(c for c in ("rag-p", _KIND_CLASS.get(p.kind, f"rag-{p.kind}"), HIGHLIGHT_CLASS if highlighted else "") if c)
-    status = f'<span class="rag-status">{h(p.status)}</span>' if p.status else ""
+    status = f'<span class="rag-status">{h(status_text(p.status))}</span>' if status_text(p.status) else ""
     anchor = f'<a class="rag-anchor" href="{h(viewer_href(p.doc_id, p.id))}" title="Link to this paragraph">{h(p.id.rsplit(".", 1)[1])}</a>'
     return f'<div id="{h(p.id)}" class="{classes}">{anchor}{h(p.text)}{status}</div>'
 

@@ -13,7 +13,8 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from rag import ui
-from rag.documents import load_corpus
+from rag.documents import load_corpus, paragraph_url
+from rag.governs import Governance, Provision, Reason, Related
 from rag.retrieve import Retriever
 from rag.settings import ROOT, Settings, get_settings
 from rag.types import Citation
@@ -241,14 +242,40 @@ def test_scroll_script_cannot_be_broken_out_of():
     assert "</script>" not in ui.scroll_script("</script><script>alert(1)")[:-len("</script>")]
 
 
-def test_governing_markdown_tolerates_none_mappings_and_dataclasses():
-    @dataclass
-    class Gov:
-        doc_id: str
-        reason: str
-        paragraph_id: str | None = None
+def governance(settings: Settings) -> Governance:
+    def provision(pid: str, status: str | None) -> Provision:
+        return Provision(pid, pid.rsplit(".p", 1)[0], "3", "text", "Banks <b>may</b> trade gold.", status, None,
+                         paragraph_url(pid, settings))
 
+    return Governance(
+        "q", "measure", provision("gh-2020-123.p049", "in_force"),
+        Reason("gh-2020-123 prevails.", "gh-2020-123.p184", paragraph_url("gh-2020-123.p184", settings)),
+        chain=[Related("other translation", provision("gh-2020-123-ipnews.p031", "other"))],
+    )
+
+
+def test_governing_markdown_renders_provision_reason_and_chain_and_tolerates_other_shapes():
+    out = ui.governing_markdown(governance(Settings(app_url=APP_URL)))
+    assert out.startswith("gh\\-2020\\-123\\, task 3 · status **in force**: “Banks \\<b\\>may\\<\\/b\\> trade gold\\.” ")
+    assert f"[\\(stated in gh\\-2020\\-123\\.p184\\)]({APP_URL}/viewer?doc=gh-2020-123&p=gh-2020-123.p184)" in out
+    assert "- _other translation_: gh\\-2020\\-123\\-ipnews\\, task 3: “" in out  # "other" status is not shown
     assert ui.governing_markdown(None) is None
     assert ui.governing_markdown({"doc_id": "a*b"}) == "- **Doc id:** a\\*b"
-    out = ui.governing_markdown(Gov("gh-2020-123", "later", "gh-2020-123.p184"))
-    assert "[gh\\-2020\\-123\\.p184](viewer?doc=gh-2020-123&p=gh-2020-123.p184)" in out
+
+
+def test_governing_document_box_appears_when_the_answer_has_one(app, monkeypatch):
+    from rag import answer
+
+    real = answer.stream_answer
+
+    def with_governance(*args, **kwargs):
+        for event in real(*args, **kwargs):
+            if isinstance(event, answer.AnswerEvent):
+                event.answer.governing = governance(get_settings())
+            yield event
+
+    monkeypatch.setattr(answer, "stream_answer", with_governance)
+    at = ask(app(), QUESTION)
+    body = page_text(at)
+    assert "**Governing document**" in body
+    assert f"({APP_URL}/viewer?doc=gh-2020-123&p=gh-2020-123.p049)" in body
