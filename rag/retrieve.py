@@ -17,7 +17,7 @@ from rag.index import IndexData, ensure_index, get_embedder, tokenize_for_bm25
 from rag.settings import Settings, get_settings
 from rag.types import Chunk, Hit
 
-MODES = {"dense": ("dense", "paragraph"), "bm25": ("bm25",), "hybrid": ("dense", "paragraph", "bm25")}
+MODES = ("dense", "bm25", "hybrid")
 
 
 def _fold_key(chunk: Chunk) -> str:
@@ -88,19 +88,28 @@ class Retriever:
         docs, scores = self.data.bm25.retrieve(tokens, k=min(n, len(self.chunks)), show_progress=False)
         return [(int(d), float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
 
-    def rankings(self, question: str, mode: str | None = None) -> dict[str, list[tuple[int, float]]]:
+    def weights(self, mode: str | None = None) -> dict[str, float]:
+        """Fusion weight per ranking for a mode; rankings with weight 0 are not computed."""
         mode = mode or self.settings.retrieval_mode
         if mode not in MODES:
-            raise BadQuestion(f"Unknown retrieval mode {mode!r}; use one of {sorted(MODES)} (RAG_RETRIEVAL_MODE).")
+            raise BadQuestion(f"Unknown retrieval mode {mode!r}; use one of {', '.join(MODES)} (RAG_RETRIEVAL_MODE).")
+        s = self.settings
+        table = {
+            "dense": {"dense": 1.0, "paragraph": 1.0},
+            "bm25": {"bm25": 1.0},
+            "hybrid": {"dense": s.dense_weight, "paragraph": s.paragraph_weight, "bm25": s.bm25_weight},
+        }
+        return {name: w for name, w in table[mode].items() if w > 0}
+
+    def rankings(self, question: str, weights: dict[str, float]) -> dict[str, list[tuple[int, float]]]:
         n = self.settings.candidate_k
-        wanted = MODES[mode]
-        q = self.embed([question])[0] if {"dense", "paragraph"} & set(wanted) else None
+        q = self.embed([question])[0] if {"dense", "paragraph"} & set(weights) else None
         producers = {
             "dense": lambda: self._dense(q, n),
             "paragraph": lambda: self._paragraph(q, n),
             "bm25": lambda: self._bm25(question, n),
         }
-        return {name: producers[name]() for name in wanted}
+        return {name: producers[name]() for name in weights}
 
     def search(self, question: str, k: int | None = None, *, mode: str | None = None,
                doc_ids: set[str] | None = None) -> list[Hit]:
@@ -109,11 +118,10 @@ class Retriever:
         if not question:
             raise BadQuestion("The question is empty. Type a question about the Beijing opening-up documents.")
         k = k or self.settings.top_k
-        weights = {"dense": self.settings.dense_weight, "paragraph": self.settings.paragraph_weight,
-                   "bm25": self.settings.bm25_weight}
+        weights = self.weights(mode)
         fused: dict[int, float] = {}
         per: dict[int, dict[str, float]] = {}
-        for name, ranking in self.rankings(expand(question), mode).items():
+        for name, ranking in self.rankings(expand(question), weights).items():
             for rank, (row, score) in enumerate(ranking):
                 fused[row] = fused.get(row, 0.0) + weights[name] / (self.settings.rrf_k + rank + 1)
                 per.setdefault(row, {})[name] = round(score, 4)
