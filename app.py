@@ -89,7 +89,8 @@ def ask(question: str, retriever: Retriever, backend: Backend, settings: Setting
         for event in itertools.chain([first], events):
             if isinstance(event, EvidenceEvent):
                 with sources_slot.container():
-                    with st.expander(f"Evidence found: {len(event.evidence)} passages (the answer is being written)"):
+                    label = f"Evidence found: {len(event.evidence)} passages (the answer is being written)"
+                    with st.expander(label, expanded=True):
                         render_evidence(event.evidence, retriever, settings)
             elif isinstance(event, TokenEvent):
                 text += event.text
@@ -117,7 +118,7 @@ def ask(question: str, retriever: Retriever, backend: Backend, settings: Setting
     return {"role": "assistant", "error": message}
 
 
-def sidebar(retriever: Retriever, backend: Backend, settings: Settings) -> list[str] | None:
+def sidebar(retriever: Retriever, backend: Backend) -> list[str] | None:
     """Backend facts, index size, example questions and the document filter; returns the filter."""
     with st.sidebar:
         st.subheader("Model")
@@ -151,7 +152,7 @@ def chat_page() -> None:
     except RagError as err:
         st.error(str(err))
         st.stop()
-    doc_ids = sidebar(retriever, backend, settings)
+    doc_ids = sidebar(retriever, backend)
 
     for turn in st.session_state.messages:
         with st.chat_message(turn["role"]):

@@ -240,7 +240,8 @@ def relation_markdown(info: DocumentInfo, corpus: Corpus) -> list[str]:
     for r in info.relations:
         label = RELATION_LABELS.get(r.type, r.type.replace("_", " ").capitalize())
         if r.target in corpus.documents:
-            target = md_link(md(r.target), viewer_href(r.target))
+            number = corpus.documents[r.target].info.number
+            target = md_link(md(r.target), viewer_href(r.target)) + (f" {md(f'({number})')}" if number else "")
         elif r.target in corpus.references:
             ref = corpus.references[r.target]
             target = md(f"{ref.title} ({ref.number})") + " " + md("(not in the corpus)")

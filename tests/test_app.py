@@ -204,7 +204,7 @@ def test_viewer_shows_registry_facts_and_relations_linked_to_their_paragraph(vie
     body = page_text(at)
     assert "**Issuer:** Dongcheng District People\\'s Government of Beijing Municipality" in body
     assert "**Number:** not stated in the text" in body
-    assert "**Implements** [gh\\-2019\\-16](viewer?doc=gh-2019-16)" in body
+    assert "**Implements** [gh\\-2019\\-16](viewer?doc=gh-2019-16) \\(Guo Han \\[2019\\] No\\. 16\\)" in body
     assert "stated in [dongcheng\\-2019\\.p006](viewer?doc=dongcheng-2019&p=dongcheng-2019.p006)" in body
 
 
