@@ -162,7 +162,7 @@ def _load_plugins() -> None:
         importlib.import_module(module)
 
 
-PLUGIN_MODULES: list[str] = ["rag.evaluate"]
+PLUGIN_MODULES: list[str] = ["rag.evaluate", "rag.governs"]
 
 
 def main(argv: list[str] | None = None) -> int:
