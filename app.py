@@ -9,6 +9,7 @@ import itertools
 import logging
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from rag import ui
 from rag.answer import AnswerEvent, EvidenceEvent, NoticeEvent, TokenEvent, stream_answer
@@ -118,14 +119,15 @@ def ask(question: str, retriever: Retriever, backend: Backend, settings: Setting
     return {"role": "assistant", "error": message}
 
 
-def sidebar(retriever: Retriever, backend: Backend) -> list[str] | None:
-    """Backend facts, index size, example questions and the document filter; returns the filter."""
+def sidebar(retriever: Retriever, backend: Backend) -> tuple[list[str] | None, DeltaGenerator]:
+    """Backend facts, index size, example questions and the document filter.
+
+    Returns the filter and a slot for the fallback warning, filled once this run's answer is known.
+    """
     with st.sidebar:
         st.subheader("Model")
         st.markdown(f"Backend: **{ui.md(backend.name)}**  \nModel: {ui.md(backend.model)}")
-        last = next((t["answer"] for t in reversed(st.session_state.messages) if "answer" in t), None)
-        if last and last.backend not in (backend.name, "none"):
-            st.warning(f"The last answer used the fallback backend ({last.backend}).")
+        fallback_slot = st.empty()
         documents = retriever.corpus.documents
         st.caption(f"{len(documents)} documents, {len(retriever.chunks)} chunks indexed")
         st.subheader("Try asking")
@@ -137,7 +139,13 @@ def sidebar(retriever: Retriever, backend: Backend) -> list[str] | None:
             "Documents", sorted(documents), format_func=lambda d: f"{d} — {documents[d].info.title[:60]}",
             placeholder="all documents", label_visibility="collapsed",
         )
-    return chosen or None
+    return chosen or None, fallback_slot
+
+
+def show_fallback(slot: DeltaGenerator, backend: Backend) -> None:
+    last = next((t["answer"] for t in reversed(st.session_state.messages) if "answer" in t), None)
+    if last and last.backend not in (backend.name, "none"):
+        slot.warning(f"The last answer used the fallback backend ({last.backend}).")
 
 
 def chat_page() -> None:
@@ -152,7 +160,7 @@ def chat_page() -> None:
     except RagError as err:
         st.error(str(err))
         st.stop()
-    doc_ids = sidebar(retriever, backend)
+    doc_ids, fallback_slot = sidebar(retriever, backend)
 
     for turn in st.session_state.messages:
         with st.chat_message(turn["role"]):
@@ -168,6 +176,7 @@ def chat_page() -> None:
             st.markdown(ui.md(question))
         with st.chat_message("assistant"):
             st.session_state.messages.append(ask(question, retriever, backend, settings, doc_ids))
+    show_fallback(fallback_slot, backend)
 
 
 st.set_page_config(page_title="Beijing Opening-Up Policy Assistant", page_icon=":material/gavel:")

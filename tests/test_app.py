@@ -115,6 +115,7 @@ def test_refusal_says_so_and_shows_the_nearest_passages(app):
 def test_backend_failure_shows_the_fallback_notice_and_still_answers(app):
     at = ask(app(fail=True), QUESTION)
     assert any("The language model failed" in w.value for w in at.warning)
+    assert texts(at.sidebar.warning) == ["The last answer used the fallback backend (extractive)."]
     assert "**Sources**" in page_text(at)
 
 
