@@ -9,6 +9,7 @@ Any failure of a backend surfaces as LLMUnavailable with what to do about it.
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,6 +26,11 @@ from rag.errors import LLMUnavailable, RagError, UnknownBackend
 from rag.settings import Settings, get_settings
 from rag.support import content_words
 from rag.types import Evidence
+
+# llama.cpp's (and torch's) OpenMP threads spin while they wait; next to any other busy process on a
+# 2-core machine that makes generation ~20x slower. OpenMP reads this once, when the first library
+# using it loads (torch, for the embedder), so it is set on import, before any model loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 class Backend(Protocol):
@@ -154,10 +160,11 @@ class LlamaChatModel(BaseChatModel):
         llama, lock = self.load()
         self._acquire(lock)
         try:
-            n_out = 0
+            n_out, finish = 0, None
             parts = llama.create_chat_completion(**self._call_args(messages, stop), stream=True)
             try:
                 for part in parts:
+                    finish = part["choices"][0]["finish_reason"] or finish
                     text = part["choices"][0]["delta"].get("content")
                     if not text:
                         continue
@@ -168,7 +175,8 @@ class LlamaChatModel(BaseChatModel):
                     yield chunk
             finally:
                 parts.close()  # stops generation when the consumer gives up early
-            n_in = max(llama.n_tokens - n_out, 0)  # the context now holds prompt + generated tokens
+            # The context now holds the prompt and the generated tokens, less the last one when cut at max_tokens.
+            n_in = max(llama.n_tokens - n_out + (finish == "length"), 0)
             usage = {"input_tokens": n_in, "output_tokens": n_out, "total_tokens": n_in + n_out}
             yield ChatGenerationChunk(message=AIMessageChunk(content="", usage_metadata=usage))
         finally:
@@ -230,7 +238,8 @@ class ChainBackend:
                 for piece in pieces:
                     if time.monotonic() > deadline:
                         raise LLMUnavailable(
-                            f"The {self.name} backend ran past {self._timeout_s:.0f} s (RAG_LLM_TIMEOUT_S). {self._hint}"
+                            f"The {self.name} backend ran past {self._timeout_s:.0f} s (RAG_LLM_TIMEOUT_S); the machine "
+                            "may be busy. Raise the limit, or use a faster backend (--backend extractive)."
                         )
                     yield piece
             finally:
@@ -325,7 +334,8 @@ class ExtractiveBackend:
                 overlap = len(asked & content_words(text[s:e])) / (len(asked) or 1)
                 if overlap > 0:
                     scored.append((-(overlap + 0.1 * ev.score), rank, i, text[s:e].strip(), ev.marker))
-        best = sorted(scored)[: self.max_sentences]
+        # Keep sentences at least half as relevant as the best one, so one shared word does not qualify.
+        best = [t for t in sorted(scored)[: self.max_sentences] if scored and t[0] <= 0.5 * min(scored)[0]]
         if not best:
             yield prompts.REFUSAL
             return

@@ -30,12 +30,19 @@ def answer_prompt() -> ChatPromptTemplate:
 
 
 def evidence_label(ev: Evidence) -> str:
-    """Where a paragraph sits, e.g. "gh-2020-123, Task 4: Promote ... services"."""
+    """Where a paragraph sits, e.g. "gh-2020-123, Task 4: Promote ... services" (titles cut to 12 words)."""
     c = ev.chunk
-    if c.task:
-        return f"{c.doc_id}, Task {c.task}: {c.task_title}" if c.task_title else f"{c.doc_id}, Task {c.task}"
-    return f"{c.doc_id}, {c.section}" if c.section else c.doc_id
+    if not c.task:
+        return f"{c.doc_id}, {c.section}" if c.section else c.doc_id
+    words = (c.task_title or "").split()
+    if not words or ev.paragraph.kind == "task":  # a task paragraph starts with its own title
+        return f"{c.doc_id}, Task {c.task}"
+    return f"{c.doc_id}, Task {c.task}: {' '.join(words[:12])}{'…' if len(words) > 12 else ''}"
+
+
+def evidence_line(ev: Evidence) -> str:
+    return f"[{ev.marker}] ({evidence_label(ev)}) {ev.paragraph.text}"
 
 
 def format_evidence(evidence: list[Evidence]) -> str:
-    return "\n".join(f"[{ev.marker}] ({evidence_label(ev)}) {ev.paragraph.text}" for ev in evidence)
+    return "\n".join(evidence_line(ev) for ev in evidence)

@@ -1,13 +1,15 @@
 """Plain-code tools for checking an answer against its evidence.
 
 Used by the citation check (rag.answer) and the extractive backend (rag.llms):
-split an answer into sentences with their [n] markers, and score how well a
-source sentence supports a claim by content-word recall, with a hard rule for
-numbers: a figure the source does not contain is never supported.
+split an answer into sentences with their [n] markers, score how well a
+source sentence supports a claim by (IDF-weighted) content-word recall, and
+spot figures, negations and plans a claim gets wrong.
 """
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 _WORD_RE = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
@@ -16,11 +18,22 @@ MARKER_RE = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _END_RE = re.compile(r"[.!?]+[\"”’)]*(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*(?=\s|$)")
 _ABBREV_RE = re.compile(r"(?:\b(?:No|Nos|Co|Inc|Ltd|Art|vs|e\.g|i\.e|etc)|\b[A-Z])\.$")
 _BULLET_RE = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
+_NEGATION_RE = re.compile(
+    r"\b(?:not|never|cannot|can't|don't|doesn't|isn't|aren't|won't|neither|nor|prohibit\w*|forbid\w*|banned)\b"
+    r"|\bno\b(?!\.\s*\d)",
+    re.I,
+)
+# Words that mark a statement as a plan or an intention rather than a granted right.
+_HEDGE_RE = re.compile(
+    r"\b(?:explor\w*|stud(?:y|ies|ied|ying)|research\w*|pilot\w*|trials?|plans?|planned|will|would|intend\w*|aims?|"
+    r"consider\w*|propos\w*|seeks?|support\w*|encourag\w*|promot\w*)\b",
+    re.I,
+)
 STOPWORDS = frozenset(
     """a an and are as at be been by can could do does for from has have how i if in into is it its
     may might must no not of on or our shall should so such than that the their them then there these
     they this to up was we were what when where which while who whom why will with would you your
-    about also any all more other some only own same very just each both after before over per""".split()
+    about also any all more other some only own same very just each both after before over per yes""".split()
 )
 
 
@@ -82,9 +95,36 @@ def _claim(sentence: str) -> Claim:
     return Claim(text=" ".join(text.split()), markers=tuple(markers))
 
 
-def lexical_support(claim: str, source: str, allowed_numbers: set[str] = frozenset()) -> float:
-    """Share of the claim's content words found in `source`; 0 if the claim states a number `source` lacks."""
-    if numbers(claim) - numbers(source) - allowed_numbers:
-        return 0.0
-    words = content_words(claim)
-    return len(words & content_words(source)) / len(words) if words else 0.0
+class WordWeights:
+    """Inverse document frequency of content words over a set of paragraphs; unseen words weigh most."""
+
+    def __init__(self, texts: list[str]):
+        df: Counter[str] = Counter()
+        for text in texts:
+            df.update(content_words(text))
+        n = len(texts)
+        self._idf = {w: math.log((n + 1) / (c + 1)) + 1 for w, c in df.items()}
+        self._unseen = math.log(n + 1) + 1
+
+    def weight(self, word: str) -> float:
+        return self._idf.get(word, self._unseen)
+
+    def recall(self, claim: str, source: str) -> float:
+        """Weighted share of the claim's content words that `source` contains: rare words count most."""
+        words = content_words(claim)
+        total = sum(self.weight(w) for w in words)
+        return sum(self.weight(w) for w in words & content_words(source)) / total if total else 0.0
+
+
+def negated(text: str) -> bool:
+    return bool(_NEGATION_RE.search(text))
+
+
+def hedged(text: str) -> bool:
+    """Does `text` present something as a plan or intention ("will study", "supports", "pilot")?"""
+    return bool(_HEDGE_RE.search(text))
+
+
+def new_numbers(claim: str, source: str) -> set[str]:
+    """Numbers the claim states that `source` does not: such a claim is not supported by it."""
+    return numbers(claim) - numbers(source)

@@ -1,0 +1,413 @@
+"""Answer a question from the documents, streamed, with every citation checked in code.
+
+`stream_answer` yields events in this order:
+
+  EvidenceEvent   once, as soon as retrieval is done (the numbered evidence, or
+                  the nearest passages when the corpus does not cover the question)
+  TokenEvent      zero or more pieces of the model's raw text, as generated
+  NoticeEvent     only if the backend failed mid-way: discard the tokens shown so
+                  far, the fallback backend's tokens follow
+  AnswerEvent     once, last: the checked Answer. Its text can differ from the
+                  streamed tokens (unsupported sentences and stray markers are
+                  removed), so a UI should replace the streamed text with it.
+
+Questions that try to change the assistant's rules ("ignore previous
+instructions", "you are now ...", "system prompt") are not obeyed: the
+sentences carrying such instructions are removed and the rest is answered with
+a notice; a question made only of such instructions is refused with BadQuestion.
+"""
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from rag import prompts
+from rag.documents import paragraph_url, split_sentences
+from rag.errors import BadQuestion, LLMUnavailable
+from rag.llms import Backend, get_backend
+from rag.settings import Settings, get_settings
+from rag.status import tag
+from rag.support import Claim, WordWeights, content_words, hedged, negated, new_numbers, split_answer
+from rag.tokens import count_tokens
+from rag.types import Answer, Chunk, Citation, Evidence, Hit, Paragraph
+
+
+class Retriever(Protocol):
+    corpus: Any  # .paragraph(pid) -> Paragraph, .chunk(cid) -> Chunk, .documents[doc_id].text
+
+    def search(self, question: str, k: int, doc_ids: list[str] | None = None) -> list[Hit]: ...
+
+    def paragraph_scores(self, question: str, paragraph_ids: list[str]) -> dict[str, float]: ...
+
+    def embed(self, texts: list[str]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class EvidenceEvent:
+    evidence: list[Evidence]
+
+
+@dataclass(frozen=True)
+class TokenEvent:
+    text: str
+
+
+@dataclass(frozen=True)
+class NoticeEvent:
+    text: str
+
+
+@dataclass(frozen=True)
+class AnswerEvent:
+    answer: Answer
+
+
+Event = EvidenceEvent | TokenEvent | NoticeEvent | AnswerEvent
+
+EXAMPLE_QUESTION = "Can a wholly foreign-owned company become a private fund manager in Beijing?"
+SKIPPED_KINDS = frozenset({"title", "heading", "group"})  # carry no claims; the task title goes in each label
+_WHO_RE = re.compile(
+    r"\b(who|whom|responsib\w*|department\w*|ministr\w*|bureau\w*|agenc\w*|in charge|lead unit|implement\w* by)\b", re.I
+)
+_OVERRIDE_RE = re.compile(
+    r"""\b(ignore|disregard|forget|override|bypass)\b[^.?!]{0,40}?\b(instructions?|rules?|documents?|evidence|context|prompts?|guidelines|above|previous)\b
+    | \byou\s+are\s+now\b | \bfrom\s+now\s+on\b | \bpretend\b | \brole-?play\b
+    | \bact\s+as\s+(?:if|an?\s+(?:ai|assistant|chatbot|model|different))\b
+    | \bsystem\s+(?:prompt|message)\b | \bdeveloper\s+mode\b | \bjailbreak | \bnew\s+instructions?\b
+    | \b(?:reveal|show|print|repeat)\b[^.?!]{0,30}?\b(?:prompt|instructions)\b""",
+    re.I | re.X,
+)
+_QUESTION_SPLIT_RE = re.compile(r"(?<=[.!?;:])\s+|\n+")
+# At least half of what a claim says (content words weighted by rarity) must be in its source sentence:
+# sentence embeddings alone rate "treasury bond futures" close to "gold and silver futures".
+MIN_WORD_RECALL = 0.5
+_REFUSAL_RE = re.compile(r"\b(?:documents?|evidence|texts?)\s+(?:do|does)\s+not\s+(?:say|mention|specify|cover|address|state)", re.I)
+
+
+# --- a. the question ----------------------------------------------------------
+
+
+def clean_question(question: str, settings: Settings) -> tuple[str, str | None]:
+    """The question to answer and a notice if instructions were removed from it; BadQuestion if unusable."""
+    text = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in question)
+    text = " ".join(text.split())
+    if not text:
+        raise BadQuestion(f"Type a question about the policy documents, e.g. {EXAMPLE_QUESTION!r}")
+    n = count_tokens(text)
+    if n > settings.question_max_tokens:
+        raise BadQuestion(
+            f"The question is {n} tokens long; the limit is {settings.question_max_tokens}. "
+            "Ask one shorter question (or raise RAG_QUESTION_MAX_TOKENS)."
+        )
+    parts = [p for p in _QUESTION_SPLIT_RE.split(text) if p.strip()]
+    kept = [p for p in parts if not _OVERRIDE_RE.search(p)]
+    if len(kept) == len(parts):
+        return text, None
+    if not content_words(" ".join(kept)):
+        raise BadQuestion(
+            "The question asks the assistant to change its rules; it only answers from the documents. "
+            f"Ask about the policies themselves, e.g. {EXAMPLE_QUESTION!r}"
+        )
+    return " ".join(kept), "Instructions in the question were ignored; only the question about the documents was answered."
+
+
+# --- b. evidence --------------------------------------------------------------
+
+
+def _group(chunk: Chunk) -> tuple[str, str]:
+    """Chunks with the same group are translations of the same task (or section)."""
+    return chunk.canonical_doc_id, f"t{chunk.task}" if chunk.task else f"s:{chunk.section}"
+
+
+def prefer_official(hits: list[Hit]) -> list[Hit]:
+    """Keep one translation per task: the official one (doc_id == canonical_doc_id) when retrieved."""
+    chosen: dict[tuple[str, str], str] = {}
+    for h in hits:
+        key, c = _group(h.chunk), h.chunk
+        if key not in chosen or (c.doc_id == c.canonical_doc_id and chosen[key] != c.canonical_doc_id):
+            chosen[key] = c.doc_id
+    return [h for h in hits if h.chunk.doc_id == chosen[_group(h.chunk)]]
+
+
+def select_evidence(question: str, hits: list[Hit], retriever: Retriever, settings: Settings) -> list[Evidence]:
+    """The paragraphs most similar to the question, numbered from 1, within the prompt's token budget."""
+    wants_departments = bool(_WHO_RE.search(question))
+    candidates: dict[str, tuple[Paragraph, Chunk, int]] = {}
+    for rank, hit in enumerate(prefer_official(hits)):
+        paragraphs = [retriever.corpus.paragraph(pid) for pid in hit.chunk.paragraph_ids]
+        has_measures = any(p.kind == "measure" for p in paragraphs)
+        for p in paragraphs:
+            if (
+                p.kind in SKIPPED_KINDS
+                or (p.kind == "task" and has_measures)  # then it is only the task's heading
+                or (p.kind == "departments" and not wants_departments)
+            ):
+                continue
+            candidates.setdefault(p.id, (p, hit.chunk, rank))
+    if not candidates:
+        return []
+    scores = retriever.paragraph_scores(question, list(candidates))
+    ordered = sorted(candidates, key=lambda pid: (-scores.get(pid, 0.0), candidates[pid][2], candidates[pid][0].index))
+    evidence: list[Evidence] = []
+    used = 0
+    for pid in ordered:
+        p, chunk, _ = candidates[pid]
+        ev = Evidence(marker=len(evidence) + 1, paragraph=p, chunk=chunk, score=float(scores.get(pid, 0.0)))
+        cost = count_tokens(prompts.evidence_line(ev))
+        if evidence and used + cost > settings.context_token_budget:
+            continue  # the best paragraph always goes in, even when it alone exceeds the budget
+        evidence.append(ev)
+        used += cost
+        if len(evidence) >= settings.evidence_paragraphs:
+            break
+    return evidence
+
+
+# --- e. citation check --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """One sentence of an evidence paragraph."""
+
+    ev: Evidence
+    index: int
+    text: str
+    explore: bool  # the sentence only announces a study, exploration or pilot
+
+
+@dataclass
+class _Support:
+    units: list[_Unit]
+    score: float
+
+
+def _units(evidence: list[Evidence]) -> list[_Unit]:
+    out = []
+    for ev in evidence:
+        text = ev.paragraph.text
+        for i, (s, e) in enumerate(split_sentences(text)):
+            sentence = text[s:e].strip()
+            if sentence:
+                out.append(_Unit(ev, i, sentence, tag(sentence, ev.paragraph.kind).label == "explore"))
+    return out
+
+
+def locate(raw: str, paragraph: Paragraph, sentence: str) -> tuple[int, int]:
+    """Raw-file offsets of `sentence` inside the paragraph's span (any whitespace between words), else the span."""
+    pattern = r"\s+".join(re.escape(w) for w in sentence.split())
+    m = re.compile(pattern).search(raw, paragraph.start, paragraph.end) if pattern else None
+    return (m.start(), m.end()) if m else (paragraph.start, paragraph.end)
+
+
+def _marked(claim: Claim, markers: list[int]) -> str:
+    body = claim.text.rstrip()
+    end = body[-1] if body and body[-1] in ".!?" else "."
+    body = body.rstrip(".!?").rstrip()
+    return f"{body} {''.join(f'[{m}]' for m in markers)}{end}"
+
+
+_WEIGHTS: dict[tuple, WordWeights] = {}
+
+
+def _word_weights(corpus: Any) -> WordWeights:
+    key = tuple((d.id, len(d.text)) for d in corpus.documents.values())
+    if key not in _WEIGHTS:
+        _WEIGHTS[key] = WordWeights([p.text for d in corpus.documents.values() for p in d.paragraphs])
+    return _WEIGHTS[key]
+
+
+def check_citations(
+    raw_answer: str, evidence: list[Evidence], retriever: Retriever, settings: Settings
+) -> tuple[str, list[Citation]]:
+    """Keep the supported sentences of `raw_answer`, each with markers that point at supporting evidence.
+
+    A paragraph supports a sentence by its best sentence's score: IDF-weighted
+    content-word recall averaged with embedding cosine. The score is 0 when that
+    recall is under MIN_WORD_RECALL, or the claim states a number the paragraph
+    does not, negates what the source sentence does not, or states as fact what
+    the source only plans to explore or study. Markers to unknown numbers or to
+    paragraphs scoring under settings.support_threshold are dropped; a sentence
+    left without markers is pointed at the best-supporting evidence, or removed
+    if none reaches the threshold. Returns ("", []) when nothing survives.
+    """
+    claims = [c for c in split_answer(raw_answer) if content_words(c.text)]
+    units = _units(evidence)
+    if not claims or not units:
+        return "", []
+    weights = _word_weights(retriever.corpus)
+
+    def word_support(claim: str, u: _Unit) -> float:
+        if (
+            new_numbers(claim, f"{u.ev.paragraph.text} {u.ev.chunk.task or ''}")
+            or (negated(claim) and not negated(u.text))  # "cannot" where the source says "can"
+            or (u.explore and not hedged(claim))  # a study or exploration stated as a granted right
+        ):
+            return 0.0
+        recall = weights.recall(claim, u.text)
+        return recall if recall >= MIN_WORD_RECALL else 0.0
+
+    words = np.array([[word_support(c.text, u) for u in units] for c in claims])
+    # Embed only the sentences that pass the word test: usually a handful, not the whole evidence.
+    rows, cols = np.nonzero(words)
+    scores = np.zeros_like(words)
+    if len(rows):
+        need_c, need_u = sorted(set(rows.tolist())), sorted(set(cols.tolist()))
+        vectors = retriever.embed([claims[i].text for i in need_c] + [units[j].text for j in need_u])
+        cos = vectors[: len(need_c)] @ vectors[len(need_c) :].T
+        ci, uj = {c: i for i, c in enumerate(need_c)}, {u: j for j, u in enumerate(need_u)}
+        for r, c in zip(rows, cols):
+            scores[r, c] = 0.5 * words[r, c] + 0.5 * float(cos[ci[r], uj[c]])
+
+    by_marker = {ev.marker: ev for ev in evidence}
+    kept: list[tuple[Claim, list[int]]] = []
+    support: dict[int, _Support] = {}
+    for ci, claim in enumerate(claims):
+        best: dict[int, tuple[float, int]] = {}  # marker -> (score, unit index)
+        for ui, u in enumerate(units):
+            s = float(scores[ci, ui])
+            if s > best.get(u.ev.marker, (-1.0, -1))[0]:
+                best[u.ev.marker] = (s, ui)
+        markers = [m for m in claim.markers if m in by_marker and best.get(m, (0.0, -1))[0] >= settings.support_threshold]
+        if not markers:
+            m, (s, _) = max(best.items(), key=lambda kv: (kv[1][0], -kv[0]))
+            if s < settings.support_threshold:
+                continue
+            markers = [m]
+        kept.append((claim, markers))
+        for m in markers:
+            s, ui = best[m]
+            sup = support.setdefault(m, _Support([], s))
+            sup.units.append(units[ui])
+            sup.score = min(sup.score, s)
+    text = " ".join(_marked(c, ms) for c, ms in kept)
+    return text, [_citation(m, support[m], retriever, settings) for m in sorted(support)]
+
+
+def _citation(marker: int, sup: _Support, retriever: Retriever, settings: Settings) -> Citation:
+    ev = sup.units[0].ev
+    p, raw = ev.paragraph, retriever.corpus.documents[ev.paragraph.doc_id].text
+    first = min(sup.units, key=lambda u: u.index)
+    last = max(sup.units, key=lambda u: u.index)
+    start, _ = locate(raw, p, first.text)
+    _, end = locate(raw, p, last.text)
+    if end <= start:
+        start, end = p.start, p.end
+    return Citation(
+        marker=marker,
+        paragraph_id=p.id,
+        doc_id=p.doc_id,
+        canonical_doc_id=ev.chunk.canonical_doc_id,
+        task=p.task or ev.chunk.task,
+        section=p.section,
+        quote=raw[start:end],
+        start=start,
+        end=end,
+        url=paragraph_url(p.id, settings),
+        support=round(sup.score, 4),
+        status=p.status,
+    )
+
+
+# --- the pipeline ---------------------------------------------------------------
+
+
+def _refusal(question: str, evidence: list[Evidence], backend: str, timings: dict[str, float], notice: str | None) -> Answer:
+    nearest = list(dict.fromkeys(prompts.evidence_label(ev) for ev in evidence))[:3]
+    text = prompts.REFUSAL
+    text += f" Nearest passages: {'; '.join(nearest)}." if nearest else " No passage came close."
+    return Answer(question=question, text=text, refused=True, backend=backend, evidence=evidence, timings=timings, notice=notice)
+
+
+def stream_answer(
+    question: str,
+    retriever: Retriever,
+    *,
+    backend: str | Backend | None = None,
+    settings: Settings | None = None,
+    doc_ids: list[str] | None = None,
+) -> Iterator[Event]:
+    """Retrieve, generate and check an answer, yielding events (see the module docstring).
+
+    `backend` is a registry name or a Backend (default settings.backend). When it
+    fails, settings.fallback_backend answers and Answer.notice says so. Timings
+    (ms from the call): retrieve_ms, first_token_ms, total_ms.
+    """
+    settings = settings or get_settings()
+    t0 = time.perf_counter()
+    ms = lambda: (time.perf_counter() - t0) * 1000  # noqa: E731
+    query, notice = clean_question(question, settings)
+    primary = backend if backend is not None and not isinstance(backend, str) else get_backend(backend or settings.backend, settings)
+
+    hits = retriever.search(query, k=settings.evidence_chunks, doc_ids=doc_ids)
+    evidence = select_evidence(query, hits, retriever, settings)
+    timings = {"retrieve_ms": ms()}
+    yield EvidenceEvent(evidence)
+    if not evidence or evidence[0].score < settings.min_evidence_score:
+        timings["total_ms"] = ms()
+        yield AnswerEvent(_refusal(question, evidence, "none", timings, notice))
+        return
+
+    used, pieces = primary, []
+    try:
+        for piece in primary.stream(query, evidence):
+            timings.setdefault("first_token_ms", ms())
+            pieces.append(piece)
+            yield TokenEvent(piece)
+    except LLMUnavailable as err:
+        if settings.fallback_backend == primary.name:
+            raise
+        used, pieces = get_backend(settings.fallback_backend, settings), []
+        failed = f"The language model failed ({err}); showing the {used.name} answer."
+        notice = f"{failed} {notice}" if notice else failed
+        yield NoticeEvent(failed)
+        timings.pop("first_token_ms", None)
+        for piece in used.stream(query, evidence):
+            timings.setdefault("first_token_ms", ms())
+            pieces.append(piece)
+            yield TokenEvent(piece)
+
+    raw = "".join(pieces)
+    text, citations = ("", []) if _REFUSAL_RE.search(raw) else check_citations(raw, evidence, retriever, settings)
+    timings["total_ms"] = ms()
+    if not text:
+        if raw.strip() and not _REFUSAL_RE.search(raw):
+            unverified = "The model's answer could not be matched to the evidence, so it is not shown."
+            notice = f"{notice} {unverified}" if notice else unverified
+        yield AnswerEvent(_refusal(question, evidence, used.name, timings, notice))
+        return
+    yield AnswerEvent(
+        Answer(
+            question=question,
+            text=text,
+            refused=False,
+            backend=used.name,
+            citations=citations,
+            evidence=evidence,
+            timings=timings,
+            notice=notice,
+        )
+    )
+
+
+def answer(
+    question: str,
+    retriever: Retriever,
+    *,
+    backend: str | Backend | None = None,
+    settings: Settings | None = None,
+    doc_ids: list[str] | None = None,
+) -> Answer:
+    """`stream_answer`, consumed: the final checked Answer."""
+    final = None
+    for event in stream_answer(question, retriever, backend=backend, settings=settings, doc_ids=doc_ids):
+        if isinstance(event, AnswerEvent):
+            final = event.answer
+    assert final is not None  # stream_answer always ends with an AnswerEvent
+    return final

