@@ -26,6 +26,7 @@ from rag.documents import load_corpus
 from rag.settings import Settings
 
 PLAN_2023_MEASURES = EVAL_DIR / "plan2023_measures.jsonl"
+HELDOUT_LABELS = EVAL_DIR / "status_labels_heldout.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -43,12 +44,22 @@ def labels():
     return load_jsonl(STATUS_LABELS)
 
 
-def test_gold_data_matches_parsed_corpus(corpus, questions, labels):
-    problems = check(corpus, questions, labels)
+@pytest.fixture(scope="module")
+def heldout():
+    return load_jsonl(HELDOUT_LABELS)
+
+
+@pytest.fixture(scope="module")
+def all_labels(labels, heldout):
+    return labels + heldout
+
+
+def test_gold_data_matches_parsed_corpus(corpus, questions, all_labels):
+    problems = check(corpus, questions, all_labels)
     assert not problems, "\n".join(problems)
 
 
-def test_every_quote_lies_in_the_paragraph_it_names(corpus, questions, labels):
+def test_every_quote_lies_in_the_paragraph_it_names(corpus, questions, all_labels):
     for q in questions:
         assert "gold_paragraphs" in q, f"{q['id']}: run `python -m eval.gold` to add paragraph ids"
         for group, pids in zip(q["gold_quotes"], q["gold_paragraphs"], strict=True):
@@ -57,14 +68,14 @@ def test_every_quote_lies_in_the_paragraph_it_names(corpus, questions, labels):
                 assert quote_in_paragraph(corpus, quote, pid), (q["id"], quote, pid)
         if q["type"] == "governs":
             assert quote_in_paragraph(corpus, q["governing_quote"], q["governing_paragraph"]), q["id"]
-    for label in labels:
+    for label in all_labels:
         assert quote_in_paragraph(corpus, label["quote"], label["paragraph_id"]), label["quote"]
 
 
-def test_quotes_are_verbatim_substrings(corpus, questions, labels):
+def test_quotes_are_verbatim_substrings(corpus, questions, all_labels):
     quotes = [a for q in questions for g in q["gold_quotes"] for a in g]
     quotes += [q["governing_quote"] for q in questions if q.get("governing_quote")]
-    quotes += [lab["quote"] for lab in labels]
+    quotes += [lab["quote"] for lab in all_labels]
     for quote in quotes:
         doc_id, text = split_quote(quote)
         raw = corpus.document(doc_id).text
@@ -116,6 +127,15 @@ def test_mix_and_spread(questions, labels):
     assert len(labels) >= 70
     label_docs = Counter(lab["quote"].split(": ", 1)[0] for lab in labels)
     assert len(label_docs) == 5 and min(label_docs.values()) >= 10, label_docs
+
+
+def test_heldout_labels_are_a_separate_spread_sample(labels, heldout):
+    """The held-out status sample shares no paragraph with the first sample and covers all five documents."""
+    assert not {lab["paragraph_id"] for lab in labels} & {lab["paragraph_id"] for lab in heldout}
+    assert len({lab["paragraph_id"] for lab in heldout}) == len(heldout) >= 70
+    assert all(lab["sample"] == "heldout" for lab in heldout)
+    label_docs = Counter(split_quote(lab["quote"])[0] for lab in heldout)
+    assert len(label_docs) == 5 and min(label_docs.values()) >= 7, label_docs
 
 
 def test_key_facts_are_short_alias_lists(questions):
