@@ -170,8 +170,13 @@ class Registry:
         return m.group(1) if m else None
 
     def mentioned(self, question: str) -> set[str]:
-        """Canonical ids of the documents a question names: by number, by year (national), or by issuer's place."""
+        """Canonical ids of the documents a question names: by number, by local issuer's place, or by year.
+
+        A bare year names the national documents of that year, unless a local document of that year is
+        named by its place ("Dongcheng's 2019 proposal" is not the 2019 State Council plan).
+        """
         found: set[str] = set()
+        by_year: dict[str, set[str]] = {}
         entries = [(d.id, d.info.number, d.info.level, d.info.issuer) for d in self.corpus.documents.values()]
         entries += [(r.id, r.number, "national", None) for r in self.corpus.references.values()]
         for doc_id, number, level, issuer in entries:
@@ -179,10 +184,15 @@ class Registry:
             place = _place_word(issuer) if level != "national" else None
             year = self.year(doc_id)
             if (serial and re.search(rf"\bNo\.?\s*{serial.group(1)}\b", question, re.I)) or (
-                place and re.search(rf"\b{place}\b", question, re.I)) or (
-                level == "national" and year and re.search(rf"\b{year}\b", question)
-            ):
+                    place and re.search(rf"\b{place}\b", question, re.I)):
                 found.add(self.canonical(doc_id))
+            elif level == "national" and year and re.search(rf"\b{year}\b", question):
+                by_year.setdefault(year, set()).add(self.canonical(doc_id))
+        local_years = {self.year(d) for d in found if self.corpus.documents.get(d)
+                       and self.corpus.documents[d].info.level != "national"}
+        for year, docs in by_year.items():
+            if year not in local_years:
+                found |= docs
         return found
 
 

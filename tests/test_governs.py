@@ -1,0 +1,129 @@
+"""Which document governs, on the real registry and corpus (the real index and MiniLM embedder)."""
+import json
+
+import pytest
+
+from rag.cli import main
+from rag.documents import load_corpus
+from rag.errors import BadQuestion
+from rag.governs import (LABELS, Provision, Registry, _conflicts, _relate, governance_for_answer, governing_accuracy,
+                         governs)
+from rag.retrieve import Retriever
+from rag.settings import Settings
+from rag.types import Evidence
+
+
+@pytest.fixture(scope="module")
+def real():
+    return Retriever.load(Settings())
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return Registry(load_corpus(Settings()))
+
+
+def test_stated_relations_chain_from_the_2020_plan_down_to_the_district(registry):
+    (source, first), = registry.governs("gh-2020-123", "gh-2019-16")
+    assert (first.type, first.paragraph_id) == ("prevails_over", "gh-2020-123.p184")
+    path = registry.governs("gh-2020-123", "dongcheng-2019")
+    assert path[-1][1].type == "implements" and path[-1][1].paragraph_id == "dongcheng-2019.p006"
+
+
+def test_no_precedence_is_invented_for_the_2023_plan(registry):
+    assert registry.governs("plan-2023", "gh-2020-123") == [] and registry.governs("gh-2020-123", "plan-2023") == []
+    label, relation, note = _relate(registry, "plan-2023", "gh-2019-16")
+    assert label == LABELS["restated"] and relation is None
+    assert "no precedence" in note and "a date, not a stated rule" in note
+
+
+def test_documents_are_recognised_by_number_year_or_district(registry):
+    assert registry.mentioned("Is Guo Han [2017] No. 86 still valid?") == {"gh-2017-86"}
+    assert registry.mentioned("What does Dongcheng's 2019 proposal implement?") == {"dongcheng-2019"}
+    assert registry.mentioned("Under the 2020 plan ...") == {"gh-2020-123"}  # one document, two translations
+
+
+def test_a_validity_question_cites_the_prevailing_documents_statement(real):
+    g = governs("Is the State Council's 2017 reply (No. 86) still valid?", real)
+    assert g.mode == "relation" and g.governing.paragraph_id == "gh-2020-123.p184"
+    assert g.reason.paragraph_id == "gh-2020-123.p184" and g.reason.url.endswith("p=gh-2020-123.p184")
+    assert [(r.relation, r.provision.paragraph_id) for r in g.chain] == [(LABELS["kept"], "gh-2019-16.p063")]
+    assert g.other_translation.provision.doc_id == "gh-2020-123-ipnews"
+
+
+def test_a_conflict_between_the_2019_plan_and_the_2015_reply_is_settled_by_the_2019_plan(real):
+    g = governs("If the 2015 reply conflicts with the 2019 plan, which prevails?", real)
+    assert g.governing.paragraph_id == "gh-2019-16.p063" and g.reason.relation == "prevails_over"
+
+
+def test_a_version_question_points_to_the_official_translation(real):
+    g = governs("There are two English versions of the 2020 State Council reply; which is the official text?", real)
+    assert g.governing.doc_id == "gh-2020-123" and "123" in g.governing.text
+    assert g.other_translation.provision.paragraph_id == "gh-2020-123-ipnews.p008"
+
+
+def test_a_measure_cites_the_official_translation_once_with_the_other_wording_kept(real):
+    g = governs("Can foreign banks take part in gold and silver futures trading?", real)
+    assert g.governing.paragraph_id == "gh-2020-123.p049"
+    assert (g.governing.status, g.governing.status_cue) == ("in_force", "are allowed")
+    assert all(r.provision.doc_id != "gh-2020-123-ipnews" for r in g.chain)
+    assert g.other_translation.relation == LABELS["translation"] and "gold" in g.other_translation.provision.sentence
+    assert json.loads(json.dumps(g.to_json()))["governing"]["paragraph_id"] == "gh-2020-123.p049"
+
+
+def test_a_district_implementation_is_shown_with_its_responsible_departments(real):
+    g = governs("Can foreign-owned travel agencies in Beijing run outbound tourism for Chinese citizens?", real)
+    assert g.governing.paragraph_id == "gh-2019-16.p041" and g.governing.status == "in_force"
+    district = next(r for r in g.chain if r.provision.doc_id == "dongcheng-2019")
+    assert district.relation == LABELS["implements"] and district.reason.paragraph_id == "dongcheng-2019.p006"
+    assert district.departments.startswith("District-level responsible departments")
+
+
+def _provision(pid, status, sentence, score=0.9):
+    return Provision(pid, pid.split(".p")[0], None, sentence, sentence, status, status, "u", score)
+
+
+def test_different_statuses_and_figures_are_reported_as_conflicts_not_merged(settings):
+    from rag.governs import Related
+
+    lead = _provision("a.p001", "in_force", "The cap is raised to 20 million yuan.")
+    others = [Related("restated by", _provision("b.p001", "explore", "Study raising the cap to 5 million yuan.")),
+              Related("restated by", _provision("c.p001", "explore", "Study X.", score=0.5))]  # too loose
+    conflicts = _conflicts(lead, others, settings)
+    assert [c.kind for c in conflicts] == ["status", "figures"]
+    assert all(c.paragraph_ids == ["a.p001", "b.p001"] for c in conflicts)
+    assert "20 million yuan" in conflicts[1].detail and "5 million yuan" in conflicts[1].detail
+
+
+def _evidence(real, pids):
+    return [Evidence(i + 1, real.corpus.paragraph(p), real.chunk_of(p), 0.9 - i / 10) for i, p in enumerate(pids)]
+
+
+def test_governance_for_answer_only_when_evidence_spans_documents(real):
+    assert governance_for_answer(_evidence(real, ["gh-2020-123.p049", "gh-2020-123.p051"]), real) is None
+    g = governance_for_answer(_evidence(real, ["gh-2019-16.p041", "dongcheng-2019.p093"]), real)
+    assert g.governing.doc_id == "gh-2019-16"
+    assert any(r.provision.paragraph_id == "dongcheng-2019.p093" for r in g.chain)
+
+
+def test_governing_accuracy_accepts_the_gold_any_of_group(real):
+    questions = [
+        {"id": "a", "question": "Is the 2015 reply No. 81 still in force?", "governing_paragraph": "gh-2019-16.p063",
+         "gold_paragraphs": [["gh-2019-16.p063", "gh-2020-123.p184"]]},
+        {"id": "b", "question": "no governing gold here"},
+    ]
+    result = governing_accuracy(questions, real)
+    assert result["n"] == 1 and result["accuracy"] == 1.0 and result["questions"][0]["got"] == "gh-2020-123.p184"
+
+
+def test_empty_rule_is_refused(real):
+    with pytest.raises(BadQuestion):
+        governs("   ", real)
+
+
+def test_cli_prints_the_governing_provision_and_chain(real, monkeypatch, capsys):
+    monkeypatch.setattr("rag.governs.load_retriever", lambda: real)
+    assert main(["governs", "Is Guo Han [2017] No. 86 still valid?"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Governing provision: gh-2020-123.p184") and "older, kept in force" in out
+    assert "viewer?doc=gh-2019-16" in out
