@@ -5,6 +5,7 @@ import os
 import shutil
 import zlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from langchain_core.language_models import FakeListChatModel  # noqa: E402
 
 from rag import llms  # noqa: E402
+from rag.index import EMBEDDERS  # noqa: E402
 from rag.settings import ROOT, Settings  # noqa: E402
 from rag.support import content_words  # noqa: E402
 from rag.types import Chunk, Document, DocumentInfo, Hit, Paragraph  # noqa: E402
@@ -183,9 +185,6 @@ def scripted_backend(monkeypatch):
 
 
 # --- index fakes (lead) ---------------------------------------------------------
-from pathlib import Path  # noqa: E402
-
-from rag.index import EMBEDDERS  # noqa: E402
 
 
 def fake_embed(texts: list[str], batch_size: int = 32) -> np.ndarray:
