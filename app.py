@@ -89,10 +89,13 @@ def ask(question: str, retriever: Retriever, backend: Backend, settings: Setting
             first = next(events)
         for event in itertools.chain([first], events):
             if isinstance(event, EvidenceEvent):
+                text_slot.caption("Writing the answer…")
                 with sources_slot.container():
                     label = f"Evidence found: {len(event.evidence)} passages (the answer is being written)"
                     with st.expander(label, expanded=True):
-                        render_evidence(event.evidence, retriever, settings)
+                        st.markdown("\n".join(
+                            f"- {ui.evidence_line(ev, paragraph_url(ev.paragraph.id, settings))}" for ev in event.evidence
+                        ))
             elif isinstance(event, TokenEvent):
                 text += event.text
                 text_slot.markdown(ui.md(text) + " ▌")

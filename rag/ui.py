@@ -108,6 +108,13 @@ def citation_markdown(c: Citation, corpus: Corpus) -> str:
     return "\n\n".join(lines)
 
 
+def evidence_line(ev: Evidence, url: str) -> str:
+    """One retrieved passage on one line: marker, document, task and the link (shown while the model writes)."""
+    p = ev.paragraph
+    where = task_line(p)
+    return f"**\\[{ev.marker}\\]** {md(p.doc_id)}" + (f" · {where}" if where else "") + " — " + md_link(md(p.id), url)
+
+
 def evidence_markdown(ev: Evidence, corpus: Corpus, url: str, max_chars: int = 400) -> str:
     """One retrieved passage (shown while the model writes, and as the nearest passages of a refusal)."""
     p = ev.paragraph
