@@ -222,9 +222,8 @@ def _stating(paragraph: Paragraph, quote: str) -> str:
 
 
 def _best_sentence(paragraph: Paragraph, vector: np.ndarray, retriever) -> tuple[str, float]:
+    """The paragraph's measure unit closest to `vector`, with its cosine."""
     sentences = [s for s in _sentences(paragraph.text) if len(s) > 20] or [paragraph.text]
-    if len(sentences) == 1:
-        return sentences[0], float(retriever.embed(sentences)[0] @ vector)
     sims = retriever.embed(sentences) @ vector
     i = int(np.argmax(sims))
     return sentences[i], float(sims[i])
