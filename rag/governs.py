@@ -459,22 +459,21 @@ def _relate(registry: Registry, lead: str, other: str) -> tuple[str, Relation | 
 
 
 def _lone_reason(registry: Registry, doc_id: str, settings: Settings) -> Reason:
-    """Why a provision found in one document only stands: who keeps that document in force, if anyone."""
+    """Why a provision matched in one document only stands: who keeps that document in force, if anyone."""
     corpus = registry.corpus
+    alone = "No provision of another document matched this one closely enough to count as the same measure; "
     for source, r in registry.relations:
         if r.target == doc_id and r.type == "keeps_in_force":
-            return _reason(f"Only {_title(corpus, doc_id)} states this provision among the documents found; "
-                           f"{source} keeps it in force and prevails only where they are inconsistent.", r, settings)
+            return _reason(f"{alone}{source} keeps {_title(corpus, doc_id)} in force and prevails only where they "
+                           "are inconsistent.", r, settings)
     implemented = next((r for s, r in registry.relations if s == doc_id and r.type == "implements"), None)
     if implemented:
-        return _reason(f"Only {doc_id} states this provision among the documents found; it implements "
-                       f"{_title(corpus, implemented.target)}.", implemented, settings)
+        return _reason(f"{alone}{doc_id} implements {_title(corpus, implemented.target)}.", implemented, settings)
     own = next((r for s, r in registry.relations if s == doc_id and r.type == "prevails_over"), None)
     if own:
-        return _reason(f"Only {_title(corpus, doc_id)} states this provision among the documents found; it prevails "
-                       "over the earlier replies where they are inconsistent.", own, settings)
-    return _reason(f"Only {doc_id} states this provision among the documents found; the texts state no relation "
-                   "between it and the other documents.", None, settings)
+        return _reason(f"{alone}{_title(corpus, doc_id)} prevails over the earlier replies where they are "
+                       "inconsistent.", own, settings)
+    return _reason(f"{alone}the texts state no relation between {doc_id} and the other documents.", None, settings)
 
 
 def _measure_governance(question: str, scores: dict[str, float], registry: Registry, retriever,
@@ -510,6 +509,11 @@ def _measure_governance(question: str, scores: dict[str, float], registry: Regis
         reason = _reason(f"{lead[0].doc_id} is the closest match. " + " ".join(c.note for c in chain), None, settings)
     else:
         reason = _lone_reason(registry, lead[0].doc_id, settings)
+    keeper = next(((s, r) for s, r in registry.relations if r.target == lead[0].doc_id and r.type == "keeps_in_force"
+                   and s not in docs), None)
+    if keeper and reason.paragraph_id != keeper[1].paragraph_id:
+        reason.text += (f" {keeper[0]} keeps {lead[0].doc_id} in force and prevails where they are inconsistent"
+                        f" ({keeper[1].paragraph_id}); no different rule on this measure was found in {keeper[0]}.")
     gvec = qvec if lead[0] is anchor else retriever.embed([lead[1]])[0]
     translation = _translation(registry, lead[0], gvec, retriever, settings)
     return Governance(question, "measure", governing, reason, chain, translation, _conflicts(governing, chain, settings))

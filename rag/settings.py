@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     # >>> which document governs (rag/governs.py) >>>
     governs_hits: int = Field(8, description="Chunks retrieved when deciding which provision governs a rule.")
     governs_same_measure: float = Field(
-        0.62,
+        0.65,
         description="Sentence cosine at or above which a provision of another document counts as the same measure "
         "(grouped under the governing provision instead of cited as a separate source).",
     )
