@@ -1,7 +1,9 @@
 """Streamlit chat: ask the documents, see the answer stream in, every claim linked to its paragraph.
 
 Presentation only: answering is rag.answer.stream_answer, formatting is rag.ui.
-Run with: streamlit run app.py (the viewer, pages/viewer.py, is served at /viewer).
+Run with: streamlit run app.py (the viewer, views/viewer.py, is served at /viewer).
+The viewer is not in a pages/ folder on purpose: Streamlit would then run it in its old
+multipage mode, without this file's st.navigation, for sessions that start at /viewer.
 """
 from __future__ import annotations
 
@@ -185,5 +187,5 @@ def chat_page() -> None:
 st.set_page_config(page_title="Beijing Opening-Up Policy Assistant", page_icon=":material/gavel:")
 st.navigation([
     st.Page(chat_page, title="Ask the documents", icon=":material/chat:", default=True),
-    st.Page("pages/viewer.py", title="Read the documents", icon=":material/description:", url_path=ui.VIEWER_PATH),
+    st.Page("views/viewer.py", title="Read the documents", icon=":material/description:", url_path=ui.VIEWER_PATH),
 ]).run()

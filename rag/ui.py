@@ -1,10 +1,10 @@
-"""Presentation helpers shared by the chat (app.py) and the document viewer (pages/viewer.py).
+"""Presentation helpers shared by the chat (app.py) and the document viewer (views/viewer.py).
 
 Everything here turns corpus and answer objects into Markdown or HTML strings;
 no Streamlit calls, so it is testable without a browser. Corpus text, model
 text and user text are untrusted: Markdown output escapes every ASCII
 punctuation character, HTML output goes through `html.escape`, and only URLs
-built here from validated ids become links.
+the project builds (paragraph_url, viewer_href) become links.
 """
 from __future__ import annotations
 

@@ -181,7 +181,7 @@ def viewer(monkeypatch):
 
     def make(**query: str) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=30)
-        at.switch_page("pages/viewer.py")
+        at.switch_page("views/viewer.py")
         at.query_params.update(query)
         at.run()
         assert not at.exception, at.exception

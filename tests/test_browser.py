@@ -92,6 +92,18 @@ def page(server):
             browser.close()
 
 
+def test_shared_paragraph_link_opens_the_viewer_directly_with_the_app_navigation(server, page):
+    """A fresh session that starts at /viewer (a link shared outside the app) gets the same app."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{server}/viewer?doc=dongcheng-2019&p=dongcheng-2019.p006")
+    target = page.locator('[id="dongcheng-2019.p006"]')
+    expect(target).to_have_class(re.compile(rf"\b{HIGHLIGHT_CLASS}\b"), timeout=60_000)
+    expect(target).to_be_in_viewport(timeout=10_000)
+    nav = page.get_by_test_id("stSidebarNavLink")
+    expect(nav).to_have_text([re.compile("Ask the documents$"), re.compile("Read the documents$")])  # after the icon
+
+
 def test_question_gets_cited_answer_whose_link_opens_the_highlighted_paragraph(server, page):
     from playwright.sync_api import expect
 
