@@ -116,7 +116,7 @@ def evidence_line(ev: Evidence, url: str) -> str:
 
 
 def evidence_markdown(ev: Evidence, corpus: Corpus, url: str, max_chars: int = 400) -> str:
-    """One retrieved passage (shown while the model writes, and as the nearest passages of a refusal)."""
+    """One retrieved passage as a card with its text (the nearest passages of a refusal)."""
     p = ev.paragraph
     text = p.text if len(p.text) <= max_chars else p.text[:max_chars].rsplit(" ", 1)[0] + " …"
     lines = [f"**\\[{ev.marker}\\]** {document_line(corpus.documents[p.doc_id].info)}"]

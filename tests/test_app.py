@@ -12,7 +12,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from rag import ui
+from rag import llms, ui
 from rag.documents import load_corpus, paragraph_url
 from rag.governs import Governance, Provision, Reason, Related
 from rag.retrieve import Retriever
@@ -34,6 +34,7 @@ class AppRetriever(FakeRetriever):
         super().__init__()
         self.chunks = list(self.corpus.chunks.values())
         self.doc_ids_seen: list = []
+        self.loads = 0
 
     def search(self, question, k, doc_ids=None):
         self.doc_ids_seen.append(doc_ids)
@@ -49,7 +50,11 @@ def app(monkeypatch, scripted_backend):
         monkeypatch.setenv("RAG_BACKEND", scripted_backend(reply, fail))
         monkeypatch.setenv("RAG_APP_URL", APP_URL)
         monkeypatch.setenv("RAG_MIN_EVIDENCE_SCORE", "0.2")
-        monkeypatch.setattr(Retriever, "load", classmethod(lambda cls, settings=None, log=None: fake))
+        def load(cls, settings=None, log=None):
+            fake.loads += 1
+            return fake
+
+        monkeypatch.setattr(Retriever, "load", classmethod(load))
         get_settings.cache_clear()
         st.cache_resource.clear()
         at = AppTest.from_file(APP, default_timeout=30)
@@ -152,6 +157,16 @@ def test_conversation_is_kept_across_reruns(app):
     ask(at, "Can foreign banks trade gold futures?")
     assert len(at.chat_message) == 4
     assert at.chat_message[0].markdown[0].value == ui.md(QUESTION)
+
+
+def test_index_and_backend_load_once_per_process_not_per_rerun(app, monkeypatch):
+    at = app()  # the first run loads both
+    built = []
+    factory = llms.BACKENDS["fake"]
+    monkeypatch.setitem(llms.BACKENDS, "fake", lambda s: built.append(s) or factory(s))
+    ask(at, QUESTION)
+    ask(at, QUESTION)
+    assert at.retriever.loads == 1 and built == []
 
 
 def test_example_question_click_sends_it(app):
