@@ -190,6 +190,8 @@ VIEWER_CSS = f"""<style>
 .rag-doc .rag-departments {{ font-style: italic; color: #555; }}
 .rag-doc .rag-status {{ font-size: 0.72rem; background: #eef; border-radius: 0.5rem; padding: 0 0.4rem; margin-left: 0.4rem; }}
 .rag-doc .{HIGHLIGHT_CLASS} {{ background: #fff3b0; border-left-color: #e0a800; }}
+.rag-contents {{ list-style: none; padding: 0; font-size: 0.8rem; line-height: 1.3; }}
+.rag-contents li {{ margin-bottom: 0.3rem; }}
 </style>"""
 
 _KIND_CLASS = {"title": "rag-title", "heading": "rag-section", "group": "rag-group", "task": "rag-task",
@@ -201,7 +203,19 @@ def paragraph_html(p: Paragraph, highlighted: bool = False) -> str:
     classes = " ".join(c for c in ("rag-p", _KIND_CLASS.get(p.kind, f"rag-{p.kind}"), HIGHLIGHT_CLASS if highlighted else "") if c)
     status = f'<span class="rag-status">{h(status_text(p.status))}</span>' if status_text(p.status) else ""
     anchor = f'<a class="rag-anchor" href="{h(viewer_href(p.doc_id, p.id))}" title="Link to this paragraph">{h(p.id.rsplit(".", 1)[1])}</a>'
-    return f'<div id="{h(p.id)}" class="{classes}">{anchor}{h(p.text)}{status}</div>'
+    current = ' aria-current="location"' if highlighted else ""
+    return f'<div id="{h(p.id)}" class="{classes}"{current}>{anchor}{h(p.text)}{status}</div>'
+
+
+def contents_html(doc: Document) -> str:
+    """Links to the document's sections, groups and tasks (same tab), for the viewer's sidebar."""
+    indent = {"heading": 0, "group": 1, "task": 2}
+    items = [
+        f'<li style="margin-left:{indent[p.kind]}rem"><a href="{h(viewer_href(p.doc_id, p.id))}" target="_self">'
+        f"{h(p.text if len(p.text) <= 70 else p.text[:70].rsplit(' ', 1)[0] + ' …')}</a></li>"
+        for p in doc.paragraphs if p.kind in indent
+    ]
+    return f'<ul class="rag-contents">{"".join(items)}</ul>' if items else ""
 
 
 def document_html(doc: Document, highlight: str | None = None) -> str:

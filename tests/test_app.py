@@ -209,10 +209,12 @@ def viewer(monkeypatch):
 def test_viewer_highlights_the_linked_paragraph_and_scrolls_to_it(viewer):
     at = viewer(doc="gh-2020-123", p="gh-2020-123.p044")
     document = next(h.value for h in at.get("html") if 'class="rag-doc"' in h.value)
-    assert f'<div id="gh-2020-123.p044" class="rag-p rag-measure {ui.HIGHLIGHT_CLASS}">' in document
+    assert f'<div id="gh-2020-123.p044" class="rag-p rag-measure {ui.HIGHLIGHT_CLASS}" aria-current="location">' in document
     assert document.count(ui.HIGHLIGHT_CLASS) == 1
     assert '<div id="gh-2020-123.p038" class="rag-p rag-task">' in document  # task heading
     assert any('getElementById("gh-2020-123.p044")' in h.value for h in at.get("html"))
+    contents = at.sidebar.get("html")[0].value
+    assert '<a href="viewer?doc=gh-2020-123&amp;p=gh-2020-123.p038" target="_self">3. Strengthen the reform' in contents
 
 
 def test_viewer_shows_registry_facts_and_relations_linked_to_their_paragraph(viewer):

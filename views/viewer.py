@@ -54,6 +54,10 @@ def main() -> None:
         st.info(f"Showing paragraph **{ui.md(paragraph_id)}** ({ui.task_line(p) or ui.md(p.section)}), highlighted below.")
     st.divider()
     st.html(ui.VIEWER_CSS)
+    if contents := ui.contents_html(doc):
+        with st.sidebar:
+            st.subheader("Contents")
+            st.html(contents)
     st.html(ui.document_html(doc, highlight=paragraph_id))
     if paragraph_id:
         st.html(ui.scroll_script(paragraph_id), unsafe_allow_javascript=True)
