@@ -56,7 +56,7 @@ def render_evidence(evidence: list[Evidence], retriever: Retriever, settings: Se
 
 def render_answer(answer: Answer, retriever: Retriever, settings: Settings) -> None:
     if answer.notice:
-        st.warning(answer.notice)
+        st.warning(ui.md(answer.notice))
     if answer.refused:
         st.info(ui.md(answer.text))
         if answer.evidence:
@@ -76,7 +76,7 @@ def render_answer(answer: Answer, retriever: Retriever, settings: Settings) -> N
 
 def render_turn(turn: dict, retriever: Retriever, settings: Settings) -> None:
     if "error" in turn:
-        st.error(turn["error"])
+        st.error(ui.md(turn["error"]))
     else:
         render_answer(turn["answer"], retriever, settings)
 
@@ -103,7 +103,7 @@ def ask(question: str, retriever: Retriever, backend: Backend, settings: Setting
                 text_slot.markdown(ui.md(text) + " ▌")
             elif isinstance(event, NoticeEvent):
                 text = ""
-                text_slot.warning(event.text)
+                text_slot.warning(ui.md(event.text))
             elif isinstance(event, AnswerEvent):
                 text_slot.empty()
                 sources_slot.empty()
@@ -111,16 +111,16 @@ def ask(question: str, retriever: Retriever, backend: Backend, settings: Setting
                 return {"role": "assistant", "answer": event.answer}
     except RagError as err:
         text_slot.empty()
-        st.error(str(err))
+        st.error(ui.md(err))
         return {"role": "assistant", "error": str(err)}
     except Exception:
         log.exception("answering %r failed", question)
         text_slot.empty()
         message = "Something went wrong while answering. The error was logged; please try again."
-        st.error(message)
+        st.error(ui.md(message))
         return {"role": "assistant", "error": message}
     message = "The answer stopped before it was complete; please try again."
-    st.error(message)
+    st.error(ui.md(message))
     return {"role": "assistant", "error": message}
 
 
@@ -150,7 +150,7 @@ def sidebar(retriever: Retriever, backend: Backend) -> tuple[list[str] | None, D
 def show_fallback(slot: DeltaGenerator, backend: Backend) -> None:
     last = next((t["answer"] for t in reversed(st.session_state.messages) if "answer" in t), None)
     if last and last.backend not in (backend.name, "none"):
-        slot.warning(f"The last answer used the fallback backend ({last.backend}).")
+        slot.warning(ui.md(f"The last answer used the fallback backend ({last.backend})."))
 
 
 def chat_page() -> None:
@@ -163,7 +163,7 @@ def chat_page() -> None:
         retriever = load_retriever()
         backend = load_backend(settings.backend)
     except RagError as err:
-        st.error(str(err))
+        st.error(ui.md(err))
         st.stop()
     doc_ids, fallback_slot = sidebar(retriever, backend)
 

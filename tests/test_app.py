@@ -121,7 +121,7 @@ def test_refusal_says_so_and_shows_the_nearest_passages(app):
 def test_backend_failure_shows_the_fallback_notice_and_still_answers(app):
     at = ask(app(fail=True), QUESTION)
     assert any("The language model failed" in w.value for w in at.warning)
-    assert texts(at.sidebar.warning) == ["The last answer used the fallback backend (extractive)."]
+    assert texts(at.sidebar.warning) == [ui.md("The last answer used the fallback backend (extractive).")]
     assert "**Sources**" in page_text(at)
 
 
@@ -139,7 +139,7 @@ def test_missing_index_is_shown_with_its_fix(app, monkeypatch):
     monkeypatch.setattr(Retriever, "load", classmethod(missing))
     st.cache_resource.clear()
     at.run()
-    assert texts(at.error) == ["No index at /nowhere. Build it with: rag index"]
+    assert texts(at.error) == [ui.md("No index at /nowhere. Build it with: rag index")]
     assert not at.exception and not at.chat_input
 
 
@@ -151,7 +151,7 @@ def test_unexpected_error_is_shown_as_a_generic_message(app, monkeypatch):
 
     monkeypatch.setattr(at.retriever, "search", boom)
     ask(at, QUESTION)
-    assert texts(at.error) == ["Something went wrong while answering. The error was logged; please try again."]
+    assert texts(at.error) == [ui.md("Something went wrong while answering. The error was logged; please try again.")]
     assert "internal detail" not in page_text(at)
 
 

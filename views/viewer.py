@@ -23,7 +23,7 @@ def main() -> None:
     try:
         docs = corpus()
     except RagError as err:
-        st.error(str(err))
+        st.error(ui.md(err))
         st.stop()
 
     ids = list(docs.documents)
