@@ -24,6 +24,7 @@ from rag.types import Paragraph
 
 EVAL_DIR = Path(__file__).resolve().parent
 QUESTIONS = EVAL_DIR / "questions.jsonl"
+STATUS_HELDOUT = EVAL_DIR / "status_labels_heldout.jsonl"  # labelled without seeing the tagger
 STATUS_LABELS = EVAL_DIR / "status_labels.jsonl"
 
 TYPES = ("eligibility", "governs", "responsible", "lookup", "cross-doc", "out-of-scope")
@@ -213,14 +214,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--check", action="store_true", help="verify only; do not rewrite the files")
     args = ap.parse_args(argv)
     corpus = load_corpus(Settings())
-    questions, labels = load_jsonl(QUESTIONS), load_jsonl(STATUS_LABELS)
+    questions = load_jsonl(QUESTIONS)
+    label_files = {path: load_jsonl(path) for path in (STATUS_LABELS, STATUS_HELDOUT)}
     if not args.check:
         try:
             questions = [_ordered(annotate_question(corpus, q), Q_ORDER) for q in questions]
-            labels = [_ordered(annotate_label(corpus, lab), L_ORDER) for lab in labels]
+            label_files = {path: [_ordered(annotate_label(corpus, lab), L_ORDER) for lab in labels]
+                           for path, labels in label_files.items()}
         except GoldError as e:
             print(f"error: {e}", file=sys.stderr)
             return 1
+    labels = [lab for labels in label_files.values() for lab in labels]
     problems = check(corpus, questions, labels)
     for line in problems:
         print(line, file=sys.stderr)
@@ -228,7 +232,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if not args.check:
         write_jsonl(QUESTIONS, questions)
-        write_jsonl(STATUS_LABELS, labels)
+        for path, file_labels in label_files.items():
+            write_jsonl(path, file_labels)
         print(f"wrote {len(questions)} questions and {len(labels)} status labels with paragraph ids")
     else:
         print(f"ok: {len(questions)} questions, {len(labels)} status labels")
