@@ -32,7 +32,7 @@ from rag.status import is_measure, tag
 from rag.types import Evidence, Paragraph, Relation
 
 PROVISION_KINDS = {"measure", "task", "body", "letter"}
-MIN_PROVISION_WORDS = 6
+MIN_PROVISION_WORDS = 6  # body and letter lines; shorter ones are dates, signatures, headings
 RELATION_WORDS = {
     "prevails_over": re.compile(
         r"conflict|inconsisten|differ|contradict|prevail|overrid|supersed|precedence|priority|\bfollow\b", re.I),
@@ -69,7 +69,8 @@ class Provision:
     status: str | None  # rag.status label of `sentence`; None for non-measure text
     status_cue: str | None
     url: str
-    score: float = 0.0  # cosine to the question (governing) or to the governing sentence (related)
+    score: float = 0.0  # cosine to the question (governing) or to the closest provision's sentence (related)
+    departments: str | None = None  # district plans: the task's "District-level responsible departments" text
 
 
 @dataclass
@@ -86,7 +87,6 @@ class Related:
     relation: str  # one of LABELS' values
     provision: Provision
     reason: Reason | None = None
-    departments: str | None = None  # district plans: the task's "District-level responsible departments" text
     note: str = ""
 
 
@@ -229,12 +229,13 @@ def _best_sentence(paragraph: Paragraph, vector: np.ndarray, retriever) -> tuple
     return sentences[i], float(sims[i])
 
 
-def _provision(paragraph: Paragraph, sentence: str, score: float, settings: Settings) -> Provision:
+def _provision(paragraph: Paragraph, sentence: str, score: float, settings: Settings, corpus: Corpus) -> Provision:
     status = tag(sentence) if paragraph.kind in ("measure", "task") else None
     return Provision(
         paragraph_id=paragraph.id, doc_id=paragraph.doc_id, task=paragraph.task, text=paragraph.text,
         sentence=sentence, status=status.label if status else None, status_cue=status.cue if status else None,
         url=paragraph_url(paragraph.id, settings), score=round(score, 4),
+        departments=_departments(corpus, paragraph) if paragraph.task else None,
     )
 
 
@@ -253,10 +254,11 @@ def _title(corpus: Corpus, doc_id: str) -> str:
 
 
 def _is_provision(paragraph: Paragraph, corpus: Corpus) -> bool:
-    """Text that can state a rule: measures, inline tasks, body and letter sentences (not dates or signatures)."""
+    """Text that can state a rule: measures, inline tasks, and body or letter sentences (not dates, signatures)."""
     doc = corpus.documents[paragraph.doc_id]
-    return (paragraph.kind in PROVISION_KINDS and len(paragraph.text.split()) >= MIN_PROVISION_WORDS
-            and (paragraph.kind != "task" or is_measure(paragraph, doc)))
+    if paragraph.kind in ("body", "letter"):
+        return len(paragraph.text.split()) >= MIN_PROVISION_WORDS and bool(re.search(r"[.;!?\"”)]$", paragraph.text))
+    return paragraph.kind == "measure" or (paragraph.kind == "task" and is_measure(paragraph, doc))
 
 
 def _provisions(corpus: Corpus, doc_id: str) -> list[Paragraph]:
@@ -281,7 +283,7 @@ def _translation(registry: Registry, paragraph: Paragraph, vector: np.ndarray, r
             scores = retriever.paragraph_scores(paragraph.text, [p.id for p in pool])
             same_task = sorted(pool, key=lambda p: -scores.get(p.id, -1.0))[:2]
         best = max(((p, *_best_sentence(p, vector, retriever)) for p in same_task), key=lambda t: t[2])
-        return Related(LABELS["translation"], _provision(best[0], best[1], best[2], settings),
+        return Related(LABELS["translation"], _provision(best[0], best[1], best[2], settings, corpus),
                        _reason(f"{_title(corpus, doc_id)} is another translation of {paragraph.doc_id}; "
                                f"cite {paragraph.doc_id}.", r, settings),
                        note="unofficial translation" if not registry.official(doc_id) else "")
@@ -355,21 +357,22 @@ def _relation_governance(question: str, candidates: list[tuple[str, Relation]], 
         source, r = chosen[0]
         official = registry.canonical(r.target)
         line = _number_line(registry, official) or corpus.documents[official].paragraphs[0]
-        governing = _provision(line, line.text, float(retriever.paragraph_scores(question, [line.id]).get(line.id, 0)),
-                               settings)
+        score = retriever.paragraph_scores(question, [line.id]).get(line.id, 0.0)
+        governing = _provision(line, line.text, float(score), settings, corpus)
         text = (f"{official} is the official translation; {source} carries the same number "
                 f"({corpus.documents[official].info.number}) and is {'un' if not registry.official(source) else ''}"
                 f"official: cite {official}.")
-        other = corpus.paragraph(r.paragraph_id)
+        other = _provision(corpus.paragraph(r.paragraph_id), corpus.paragraph(r.paragraph_id).text, 0.0, settings,
+                           corpus)
         return Governance(question, "relation", governing, _reason(text, r, settings),
-                          other_translation=Related(LABELS["translation"], _provision(other, other.text, 0.0, settings)))
+                          other_translation=Related(LABELS["translation"], other))
     # Several relations may be stated by one paragraph: cite each paragraph once, best match first.
     pids = list(dict.fromkeys(r.paragraph_id for _, r in chosen if r.paragraph_id))
     scores = retriever.paragraph_scores(question, pids)
     pid = max(pids, key=lambda p: scores.get(p, 0.0))
     stated = [r for _, r in chosen if r.paragraph_id == pid]
     paragraph = corpus.paragraph(pid)
-    governing = _provision(paragraph, _stating(paragraph, stated[0].quote), scores.get(pid, 0.0), settings)
+    governing = _provision(paragraph, _stating(paragraph, stated[0].quote), scores.get(pid, 0.0), settings, corpus)
     source = paragraph.doc_id
     text = "; ".join(f"{source} {r.type.replace('_', ' ')} {_title(corpus, r.target)}" for r in stated)
     reason = _reason(f"Stated by {source} itself: {text}.", stated[0], settings)
@@ -381,8 +384,8 @@ def _relation_governance(question: str, candidates: list[tuple[str, Relation]], 
         label, via, note = _relate(registry, source, registry.canonical(s))
         if via is None:
             label = LABELS["also"]
-        chain.append(Related(label, _provision(other, _stating(other, r.quote), float(scores.get(other.id, 0.0)),
-                                               settings), _reason(note, via, settings), note=note))
+        provision = _provision(other, _stating(other, r.quote), float(scores.get(other.id, 0.0)), settings, corpus)
+        chain.append(Related(label, provision, _reason(note, via, settings), note=note))
     translation = _translation(registry, paragraph, qvec, retriever, settings)
     return Governance(question, "relation", governing, reason, chain, translation)
 
@@ -391,7 +394,7 @@ def _relation_governance(question: str, candidates: list[tuple[str, Relation]], 
 def _candidates(question: str, retriever, settings: Settings, doc_ids: set[str] | None) -> dict[str, float]:
     """Provision paragraphs of the retrieved chunks, official translation only, scored against the question."""
     corpus = retriever.corpus
-    hits = retriever.search(question, settings.governs_hits)
+    hits = retriever.search(question, settings.governs_hits, doc_ids=doc_ids or None)
     pids: list[str] = []
     for h in hits:
         chunk = h.chunk
@@ -430,7 +433,8 @@ def _same_measure(registry: Registry, anchor: Paragraph, sentence: str, retrieve
     floor = float(vectors[0] @ qvec) - settings.governs_question_margin
     best: dict[str, tuple[Paragraph, str, float]] = {}
     for (paragraph, s), sim, rel in zip(units, sims, relevance):
-        if sim >= settings.governs_same_measure and rel >= floor and sim > best.get(paragraph.doc_id, (None, "", -1))[2]:
+        close = sim >= settings.governs_same_measure and rel >= floor
+        if close and sim > best.get(paragraph.doc_id, (None, "", -1.0))[2]:
             best[paragraph.doc_id] = (paragraph, s, float(sim))
     return list(best.values())
 
@@ -489,18 +493,15 @@ def _measure_governance(question: str, scores: dict[str, float], registry: Regis
     if asked_under:
         top = [anchor.doc_id]  # the question names this document: its provision leads, the prevailing one is shown
     lead = next(g for g in group if g[0].doc_id == top[0])
-    governing = _provision(lead[0], lead[1], scores.get(lead[0].id, 0.0), settings)
+    governing = _provision(lead[0], lead[1], scores.get(lead[0].id, 0.0), settings, corpus)
     chain, first_stated = [], None
     for p, s, sim in group:
         if p.doc_id == lead[0].doc_id:
             continue
         label, r, note = _relate(registry, lead[0].doc_id, p.doc_id)
         first_stated = first_stated or r
-        related = Related(label, _provision(p, s, lead[2] if p is anchor else sim, settings),
-                          _reason(note, r, settings), note=note)
-        if label == LABELS["implements"]:
-            related.departments = _departments(corpus, p)
-        chain.append(related)
+        chain.append(Related(label, _provision(p, s, lead[2] if p is anchor else sim, settings, corpus),
+                             _reason(note, r, settings), note=note))
     if first_stated:
         stated = next(c for c in chain if c.reason and c.reason.relation)
         lead_why = "is the document asked about" if asked_under else "governs"
@@ -516,7 +517,8 @@ def _measure_governance(question: str, scores: dict[str, float], registry: Regis
                         f" ({keeper[1].paragraph_id}); no different rule on this measure was found in {keeper[0]}.")
     gvec = qvec if lead[0] is anchor else retriever.embed([lead[1]])[0]
     translation = _translation(registry, lead[0], gvec, retriever, settings)
-    return Governance(question, "measure", governing, reason, chain, translation, _conflicts(governing, chain, settings))
+    conflicts = _conflicts(governing, chain, settings)
+    return Governance(question, "measure", governing, reason, chain, translation, conflicts)
 
 
 # --- entry points ---------------------------------------------------------------------------------
@@ -538,8 +540,9 @@ def governs(question_or_rule: str, retriever, settings: Settings | None = None) 
             candidates = []  # "which version for <measure>": the measure, in the official translation
     if candidates:
         return _relation_governance(question, candidates, registry, retriever, settings, qvec)
-    if not scores:
-        raise BadQuestion("Nothing in the documents matches this rule or question; try the words the plans use.")
+    if not scores or max(scores.values()) < settings.min_evidence_score:
+        raise BadQuestion("Nothing in the documents is close to this rule or question, so no document governs it "
+                          "here; try the words the plans use.")
     return _measure_governance(question, scores, registry, retriever, settings, qvec, named)
 
 
@@ -589,7 +592,8 @@ def _line(p: Provision) -> str:
     status = f" — {p.status} ('{p.status_cue}')" if p.status and p.status != "other" else (
         " — other (no status cue)" if p.status else "")
     where = f", task {p.task}" if p.task else ""
-    return f"{p.paragraph_id} ({p.doc_id}{where}){status}\n      \"{p.sentence[:220]}\"\n      {p.url}"
+    departments = f"\n      {p.departments}" if p.departments else ""
+    return f"{p.paragraph_id} ({p.doc_id}{where}){status}\n      \"{p.sentence[:220]}\"\n      {p.url}{departments}"
 
 
 def render(g: Governance) -> str:
@@ -601,8 +605,6 @@ def render(g: Governance) -> str:
         out.append("Chain:")
     for r in related:
         out.append(f"  - {r.relation}: {_line(r.provision)}")
-        if r.departments:
-            out.append(f"      {r.departments}")
         if r.reason and r.reason.paragraph_id and r.relation != LABELS["translation"]:
             out.append(f"      because [{r.reason.paragraph_id}] \"{r.reason.quote[:160]}\"")
         elif r.note and not r.reason.paragraph_id:

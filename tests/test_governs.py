@@ -76,7 +76,7 @@ def test_a_district_implementation_is_shown_with_its_responsible_departments(rea
     assert g.governing.paragraph_id == "gh-2019-16.p041" and g.governing.status == "in_force"
     district = next(r for r in g.chain if r.provision.doc_id == "dongcheng-2019")
     assert district.relation == LABELS["implements"] and district.reason.paragraph_id == "dongcheng-2019.p006"
-    assert district.departments.startswith("District-level responsible departments")
+    assert district.provision.departments.startswith("District-level responsible departments")
 
 
 def _provision(pid, status, sentence, score=0.9):

@@ -51,7 +51,8 @@ def test_support_governs_the_infinitive_it_introduces():
 def test_the_first_main_clause_decides_not_a_later_aside():
     assert tag("Improve the layout of international schools, and allow schools to admit foreign pupils.") == Status(
         "other", "")
-    assert tag("Encourage airlines to add routes, and allow foreign carriers to use both airports.").label == "supported"
+    s = tag("Encourage airlines to add routes, and allow foreign carriers to use both airports.")
+    assert s.label == "supported"
     assert tag("Build a museum district. Foreign galleries are allowed to open branches.").label == "other"
 
 
