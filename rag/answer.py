@@ -30,9 +30,10 @@ import numpy as np
 from rag import prompts
 from rag.documents import paragraph_url, split_sentences
 from rag.errors import BadQuestion, LLMUnavailable
+from rag.glossary import expand
 from rag.llms import Backend, get_backend
 from rag.settings import Settings, get_settings
-from rag.status import tag
+from rag.status import status_of, tag
 from rag.support import Claim, WordWeights, content_words, hedged, negated, new_numbers, split_answer
 from rag.tokens import count_tokens
 from rag.types import Answer, Chunk, Citation, Evidence, Hit, Paragraph
@@ -237,7 +238,11 @@ def check_citations(
     left without markers is pointed at the best-supporting evidence, or removed
     if none reaches the threshold. Returns ("", []) when nothing survives.
     """
-    claims = [c for c in split_answer(raw_answer) if content_words(c.text)]
+    claims, seen = [], set()
+    for c in split_answer(raw_answer):
+        if c.text.lower() not in seen and content_words(c.text) and not _REFUSAL_RE.search(c.text):
+            seen.add(c.text.lower())
+            claims.append(c)
     units = _units(evidence)
     if not claims or not units:
         return "", []
@@ -311,7 +316,7 @@ def _citation(marker: int, sup: _Support, retriever: Retriever, settings: Settin
         end=end,
         url=paragraph_url(p.id, settings),
         support=round(sup.score, 4),
-        status=p.status,
+        status=p.status or status_of(p).label,
     )
 
 
@@ -354,9 +359,10 @@ def stream_answer(
         yield AnswerEvent(_refusal(question, evidence, "none", timings, notice))
         return
 
+    asked = expand(query)  # "VPN (virtual private network)": a small model needs the documents' words
     used, pieces = primary, []
     try:
-        for piece in primary.stream(query, evidence):
+        for piece in primary.stream(asked, evidence):
             timings.setdefault("first_token_ms", ms())
             pieces.append(piece)
             yield TokenEvent(piece)
@@ -368,16 +374,18 @@ def stream_answer(
         notice = f"{failed} {notice}" if notice else failed
         yield NoticeEvent(failed)
         timings.pop("first_token_ms", None)
-        for piece in used.stream(query, evidence):
+        for piece in used.stream(asked, evidence):
             timings.setdefault("first_token_ms", ms())
             pieces.append(piece)
             yield TokenEvent(piece)
 
     raw = "".join(pieces)
-    text, citations = ("", []) if _REFUSAL_RE.search(raw) else check_citations(raw, evidence, retriever, settings)
+    first = split_answer(raw)[:1]
+    declined = bool(first and _REFUSAL_RE.search(first[0].text))  # led with the refusal phrase; later ones are dropped
+    text, citations = ("", []) if declined else check_citations(raw, evidence, retriever, settings)
     timings["total_ms"] = ms()
     if not text:
-        if raw.strip() and not _REFUSAL_RE.search(raw):
+        if raw.strip() and not declined:
             unverified = "The model's answer could not be matched to the evidence, so it is not shown."
             notice = f"{notice} {unverified}" if notice else unverified
         yield AnswerEvent(_refusal(question, evidence, used.name, timings, notice))

@@ -16,6 +16,8 @@ _WORD_RE = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 MARKER_RE = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _END_RE = re.compile(r"[.!?]+[\"”’)]*(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*(?=\s|$)")
+_BARE_END_RE = re.compile(r"[.!?]+[\"”’)]*(?=\s|$)")
+_LEADING_MARKER_RE = re.compile(r"^\s*(?:[-*•]\s*)?\[\d")
 _ABBREV_RE = re.compile(r"(?:\b(?:No|Nos|Co|Inc|Ltd|Art|vs|e\.g|i\.e|etc)|\b[A-Z])\.$")
 _BULLET_RE = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
 _NEGATION_RE = re.compile(
@@ -70,12 +72,17 @@ class Claim:
 
 
 def split_answer(text: str) -> list[Claim]:
-    """Split generated text into sentences; markers right after a full stop stay with its sentence."""
+    """Split generated text into sentences; markers right after a full stop stay with its sentence.
+
+    Unless the text opens with a marker ("[1] Foreign banks ... [2] ..."): then
+    each marker belongs to the sentence it opens.
+    """
+    end_re = _BARE_END_RE if _LEADING_MARKER_RE.match(text) else _END_RE
     claims = []
     for line in text.splitlines():
         line = _BULLET_RE.sub("", line).strip()
         start = 0
-        for m in _END_RE.finditer(line):
+        for m in end_re.finditer(line):
             if _ABBREV_RE.search(line[start : m.start() + 1]):
                 continue
             claims.append(_claim(line[start : m.end()]))
@@ -125,6 +132,13 @@ def hedged(text: str) -> bool:
     return bool(_HEDGE_RE.search(text))
 
 
+_WHOLLY_RE = re.compile(r"\b(?:wholly|fully|solely|sole)\b", re.I)
+
+
 def new_numbers(claim: str, source: str) -> set[str]:
-    """Numbers the claim states that `source` does not: such a claim is not supported by it."""
-    return numbers(claim) - numbers(source)
+    """Numbers the claim states that `source` does not: such a claim is not supported by it.
+
+    "100%" counts as stated where the source says "wholly" (or fully, solely).
+    """
+    found = numbers(source) | ({"100"} if _WHOLLY_RE.search(source) else set())
+    return numbers(claim) - found

@@ -179,3 +179,18 @@ def test_a_study_stated_as_a_study_is_kept(retriever, settings, scripted_backend
 def test_a_negated_claim_is_not_supported_by_a_positive_source(retriever, settings, scripted_backend):
     reply = "Wholly foreign-owned enterprises cannot apply to become private fund managers [1]."
     assert ask(retriever, settings, FUND_Q, backend=scripted_backend(reply)).refused
+
+
+def test_one_hundred_percent_matches_wholly_owned(retriever, settings, scripted_backend):
+    reply = "A 100% foreign-owned enterprise can apply to become a private fund manager [1]."
+    assert not ask(retriever, settings, FUND_Q, backend=scripted_backend(reply)).refused
+
+
+def test_a_refusal_after_a_supported_answer_is_dropped_not_obeyed(retriever, settings, scripted_backend):
+    a = ask(retriever, settings, FUND_Q, backend=scripted_backend(f"{FUND_CLAIM} [1]. {REFUSAL}"))
+    assert not a.refused and a.text == f"{FUND_CLAIM} [1]."
+
+
+def test_repeated_sentences_are_kept_once(retriever, settings, scripted_backend):
+    a = ask(retriever, settings, FUND_Q, backend=scripted_backend(f"{FUND_CLAIM} [1]. {FUND_CLAIM} [1]."))
+    assert a.text == f"{FUND_CLAIM} [1]."
