@@ -137,7 +137,8 @@ def prefer_official(hits: list[Hit]) -> list[Hit]:
 
 
 def select_evidence(question: str, hits: list[Hit], retriever: Retriever, settings: Settings) -> list[Evidence]:
-    """The paragraphs most similar to the question, numbered from 1, within the prompt's token budget."""
+    """The paragraphs most similar to the question, numbered from 1: at most settings.evidence_paragraphs,
+    within settings.context_token_budget, none scoring more than settings.evidence_score_margin under the best."""
     wants_departments = bool(_WHO_RE.search(question))
     candidates: dict[str, tuple[Paragraph, Chunk, int]] = {}
     for rank, hit in enumerate(prefer_official(hits)):
@@ -155,10 +156,13 @@ def select_evidence(question: str, hits: list[Hit], retriever: Retriever, settin
         return []
     scores = retriever.paragraph_scores(question, list(candidates))
     ordered = sorted(candidates, key=lambda pid: (-scores.get(pid, 0.0), candidates[pid][2], candidates[pid][0].index))
+    floor = scores.get(ordered[0], 0.0) - settings.evidence_score_margin
     evidence: list[Evidence] = []
     used = 0
     for pid in ordered:
         p, chunk, _ = candidates[pid]
+        if evidence and scores.get(pid, 0.0) < floor:
+            break
         ev = Evidence(marker=len(evidence) + 1, paragraph=p, chunk=chunk, score=float(scores.get(pid, 0.0)))
         cost = count_tokens(prompts.evidence_line(ev))
         if evidence and used + cost > settings.context_token_budget:

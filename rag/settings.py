@@ -123,6 +123,13 @@ class Settings(BaseSettings):
         0.05, description="Maximum share of answerable questions refused (every backend)."
     )
     # <<< eval thresholds <<<
+    # >>> answering path (rag/answer.py) >>>
+    evidence_score_margin: float = Field(
+        0.15,
+        description="Evidence paragraphs scoring more than this under the best one are left out: "
+        "less noise for a small model and a shorter prompt to read.",
+    )
+    # <<< answering path <<<
 
 
 @lru_cache(maxsize=1)

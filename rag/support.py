@@ -35,13 +35,14 @@ STOPWORDS = frozenset(
     """a an and are as at be been by can could do does for from has have how i if in into is it its
     may might must no not of on or our shall should so such than that the their them then there these
     they this to up was we were what when where which while who whom why will with would you your
-    about also any all more other some only own same very just each both after before over per yes""".split()
+    about also any all more other some only own same very just each both after before over per yes
+    document documents evidence say says said mention mentions according""".split()
 )
 
 
 def stem(word: str) -> str:
-    """A crude suffix stripper: enough to match 'investors'/'investment'/'invest' and 'shares'/'share'."""
-    for suffix in ("ments", "ment", "ings", "ing", "ions", "ion", "ors", "or", "ers", "er", "ed"):
+    """A crude suffix stripper: enough to match 'investors'/'investment'/'invest', 'finance'/'financial'."""
+    for suffix in ("ments", "ment", "ings", "ing", "ions", "ion", "ors", "or", "ers", "er", "ed", "ial", "al"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)]
     if word.endswith("ies") and len(word) > 4:
@@ -49,8 +50,8 @@ def stem(word: str) -> str:
     if word.endswith(("sses", "xes", "ches", "shes")):
         return word[:-2]
     if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
-        return word[:-1]
-    return word
+        word = word[:-1]
+    return word[:-1] if word.endswith("e") and len(word) > 4 else word
 
 
 def content_words(text: str) -> set[str]:

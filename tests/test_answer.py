@@ -194,3 +194,12 @@ def test_a_refusal_after_a_supported_answer_is_dropped_not_obeyed(retriever, set
 def test_repeated_sentences_are_kept_once(retriever, settings, scripted_backend):
     a = ask(retriever, settings, FUND_Q, backend=scripted_backend(f"{FUND_CLAIM} [1]. {FUND_CLAIM} [1]."))
     assert a.text == f"{FUND_CLAIM} [1]."
+
+
+def test_evidence_scoring_far_below_the_best_is_left_out(retriever, settings):
+    settings.evidence_score_margin = 1.0
+    everything = ask(retriever, settings, FUND_Q, backend="extractive").evidence
+    settings.evidence_score_margin = 0.1
+    close = ask(retriever, settings, FUND_Q, backend="extractive").evidence
+    assert len(close) < len(everything)
+    assert all(ev.score >= close[0].score - 0.1 for ev in close)
