@@ -16,6 +16,7 @@ import math
 import re
 import sys
 import time
+import traceback
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -606,11 +607,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
     gold = {q["id"]: gold_of(q, retriever.corpus) for q in questions}
     run = Run(settings, retriever, questions, gold, modes, backends, progress=not args.no_progress)
     started = time.perf_counter()
+    crashed = []
     for name, group in METRIC_GROUPS.items():
         try:
             group(run)
         except SkipGroup as why:
             run.notes.append(f"{name}: {why}")
+        except Exception as err:  # noqa: BLE001 — one broken group must not discard a long run; it still fails below
+            crashed.append(name)
+            run.notes.append(f"{name}: CRASHED with {type(err).__name__}: {err}")
+            log(traceback.format_exc())
     run.figures["eval_wall_s"] = time.perf_counter() - started
 
     metrics = aggregate(run.values)
@@ -643,8 +649,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.write_baseline:
         BASELINE_FILE.write_text(baseline_json(run, metrics), encoding="utf-8")
         log(f"eval: wrote {BASELINE_FILE}")
-    if failures:
-        for f in failures:
-            log(str(f))
-        return 1
-    return 0
+    for f in failures or []:
+        log(str(f))
+    if crashed:
+        log(f"eval: metric groups crashed: {', '.join(crashed)} (see the traceback above)")
+    return 1 if failures or crashed else 0
