@@ -88,7 +88,7 @@ _QUESTION_SPLIT_RE = re.compile(r"(?<=[.!?;:])\s+|\n+")
 # At least half of what a claim says (content words weighted by rarity) must be in its source sentence:
 # sentence embeddings alone rate "treasury bond futures" close to "gold and silver futures".
 MIN_WORD_RECALL = 0.5
-_REFUSAL_RE = re.compile(r"\b(?:documents?|evidence|texts?)\s+(?:do|does)\s+not\s+(?:say|mention|specify|cover|address|state)", re.I)
+_REFUSAL_RE = re.compile(r"\bnot\s+covered\b|\b(?:documents?|evidence|texts?)\s+(?:do|does)\s+not\s+(?:say|mention|specify|cover|address|state)", re.I)
 
 
 # --- a. the question ----------------------------------------------------------
@@ -259,7 +259,7 @@ def check_citations(
             or (u.explore and not hedged(claim))  # a study or exploration stated as a granted right
         ):
             return 0.0
-        recall = weights.recall(claim, u.text)
+        recall = weights.recall(claim, f"{u.text} {u.ev.chunk.task_title or ''}")  # the model sees the title too
         return recall if recall >= MIN_WORD_RECALL else 0.0
 
     words = np.array([[word_support(c.text, u) for u in units] for c in claims])

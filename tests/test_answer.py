@@ -203,3 +203,10 @@ def test_evidence_scoring_far_below_the_best_is_left_out(retriever, settings):
     close = ask(retriever, settings, FUND_Q, backend="extractive").evidence
     assert len(close) < len(everything)
     assert all(ev.score >= close[0].score - 0.1 for ev in close)
+
+
+def test_the_phrase_the_model_is_given_for_refusing_gives_a_refusal(retriever, settings, scripted_backend):
+    from rag.prompts import MODEL_REFUSAL
+
+    a = ask(retriever, settings, FUND_Q, backend=scripted_backend(MODEL_REFUSAL))
+    assert a.refused and a.text.startswith(REFUSAL)
