@@ -30,7 +30,7 @@ import numpy as np
 from rag import prompts
 from rag.documents import paragraph_url, split_sentences
 from rag.errors import BadQuestion, LLMUnavailable
-from rag.glossary import expand
+from rag.glossary import GLOSSARY, expand
 from rag.llms import Backend, get_backend
 from rag.settings import Settings, get_settings
 from rag.status import status_of, tag
@@ -72,6 +72,7 @@ class AnswerEvent:
 Event = EvidenceEvent | TokenEvent | NoticeEvent | AnswerEvent
 
 EXAMPLE_QUESTION = "Can a wholly foreign-owned company become a private fund manager in Beijing?"
+PLANNED = frozenset({"explore", "supported"})  # rag.status labels of intentions
 SKIPPED_KINDS = frozenset({"title", "heading", "group"})  # carry no claims; the task title goes in each label
 _WHO_RE = re.compile(
     r"\b(who|whom|responsib\w*|department\w*|ministr\w*|bureau\w*|agenc\w*|in charge|lead unit|implement\w* by)\b", re.I
@@ -85,6 +86,7 @@ _OVERRIDE_RE = re.compile(
     re.I | re.X,
 )
 _QUESTION_SPLIT_RE = re.compile(r"(?<=[.!?;:])\s+|\n+")
+_SHORTHAND_RE = re.compile(r"(?<![\w&])(" + "|".join(re.escape(k) for k in sorted(GLOSSARY, key=len, reverse=True)) + r")(?![\w&])")
 # At least half of what a claim says (content words weighted by rarity) must be in its source sentence:
 # sentence embeddings alone rate "treasury bond futures" close to "gold and silver futures".
 MIN_WORD_RECALL = 0.5
@@ -184,7 +186,7 @@ class _Unit:
     ev: Evidence
     index: int
     text: str
-    explore: bool  # the sentence only announces a study, exploration or pilot
+    planned: bool  # its status is explore or supported: an intention, not a granted right
 
 
 @dataclass
@@ -200,7 +202,7 @@ def _units(evidence: list[Evidence]) -> list[_Unit]:
         for i, (s, e) in enumerate(split_sentences(text)):
             sentence = text[s:e].strip()
             if sentence:
-                out.append(_Unit(ev, i, sentence, tag(sentence, ev.paragraph.kind).label == "explore"))
+                out.append(_Unit(ev, i, sentence, tag(sentence, ev.paragraph.kind).label in PLANNED))
     return out
 
 
@@ -228,19 +230,25 @@ def _word_weights(corpus: Any) -> WordWeights:
     return _WEIGHTS[key]
 
 
-def check_citations(
-    raw_answer: str, evidence: list[Evidence], retriever: Retriever, settings: Settings
-) -> tuple[str, list[Citation]]:
+@dataclass
+class Checked:
+    text: str  # supported sentences with valid markers; "" when nothing survives
+    citations: list[Citation]
+    restated: int  # sentences replaced by the document's words because they overstated a plan
+
+
+def check_citations(raw_answer: str, evidence: list[Evidence], retriever: Retriever, settings: Settings) -> Checked:
     """Keep the supported sentences of `raw_answer`, each with markers that point at supporting evidence.
 
     A paragraph supports a sentence by its best sentence's score: IDF-weighted
     content-word recall averaged with embedding cosine. The score is 0 when that
     recall is under MIN_WORD_RECALL, or the claim states a number the paragraph
-    does not, negates what the source sentence does not, or states as fact what
-    the source only plans to explore or study. Markers to unknown numbers or to
-    paragraphs scoring under settings.support_threshold are dropped; a sentence
-    left without markers is pointed at the best-supporting evidence, or removed
-    if none reaches the threshold. Returns ("", []) when nothing survives.
+    does not or negates what the source sentence does not. Markers to unknown
+    numbers or to paragraphs scoring under settings.support_threshold are
+    dropped; a sentence left without markers is pointed at the best-supporting
+    evidence, or removed if none reaches the threshold. A sentence that states
+    as a fact what its source only supports, explores or studies is replaced by
+    the source sentence, verbatim.
     """
     claims, seen = [], set()
     for c in split_answer(raw_answer):
@@ -249,17 +257,17 @@ def check_citations(
             claims.append(c)
     units = _units(evidence)
     if not claims or not units:
-        return "", []
+        return Checked("", [], 0)
     weights = _word_weights(retriever.corpus)
 
     def word_support(claim: str, u: _Unit) -> float:
         if (
             new_numbers(claim, f"{u.ev.paragraph.text} {u.ev.chunk.task or ''}")
             or (negated(claim) and not negated(u.text))  # "cannot" where the source says "can"
-            or (u.explore and not hedged(claim))  # a study or exploration stated as a granted right
         ):
             return 0.0
-        recall = weights.recall(claim, f"{u.text} {u.ev.chunk.task_title or ''}")  # the model sees the title too
+        spelled = _SHORTHAND_RE.sub(lambda m: GLOSSARY[m.group(1)], claim)  # "VPN" -> the documents' words
+        recall = weights.recall(spelled, f"{u.text} {u.ev.chunk.task_title or ''}")  # the model sees the title too
         return recall if recall >= MIN_WORD_RECALL else 0.0
 
     words = np.array([[word_support(c.text, u) for u in units] for c in claims])
@@ -277,6 +285,7 @@ def check_citations(
     by_marker = {ev.marker: ev for ev in evidence}
     kept: list[tuple[Claim, list[int]]] = []
     support: dict[int, _Support] = {}
+    restated = 0
     for ci, claim in enumerate(claims):
         best: dict[int, tuple[float, int]] = {}  # marker -> (score, unit index)
         for ui, u in enumerate(units):
@@ -289,14 +298,18 @@ def check_citations(
             if s < settings.support_threshold:
                 continue
             markers = [m]
+        source = units[best[markers[0]][1]]
+        if source.planned and not hedged(claim.text):  # investors must not read an intention as a right
+            claim = Claim(f'The document says: "{source.text.rstrip(".")}"', claim.markers)
+            restated += 1
         kept.append((claim, markers))
         for m in markers:
             s, ui = best[m]
             sup = support.setdefault(m, _Support([], s))
             sup.units.append(units[ui])
             sup.score = min(sup.score, s)
-    text = " ".join(_marked(c, ms) for c, ms in kept)
-    return text, [_citation(m, support[m], retriever, settings) for m in sorted(support)]
+    text = " ".join(dict.fromkeys(_marked(c, ms) for c, ms in kept))
+    return Checked(text, [_citation(m, support[m], retriever, settings) for m in sorted(support)], restated)
 
 
 def _citation(marker: int, sup: _Support, retriever: Retriever, settings: Settings) -> Citation:
@@ -386,9 +399,12 @@ def stream_answer(
     raw = "".join(pieces)
     first = split_answer(raw)[:1]
     declined = bool(first and _REFUSAL_RE.search(first[0].text))  # led with the refusal phrase; later ones are dropped
-    text, citations = ("", []) if declined else check_citations(raw, evidence, retriever, settings)
+    checked = Checked("", [], 0) if declined else check_citations(raw, evidence, retriever, settings)
     timings["total_ms"] = ms()
-    if not text:
+    if checked.restated:
+        restated = "Where the answer stated a supported or explored measure as granted, the document's own words are shown."
+        notice = f"{notice} {restated}" if notice else restated
+    if not checked.text:
         if raw.strip() and not declined:
             unverified = "The model's answer could not be matched to the evidence, so it is not shown."
             notice = f"{notice} {unverified}" if notice else unverified
@@ -397,10 +413,10 @@ def stream_answer(
     yield AnswerEvent(
         Answer(
             question=question,
-            text=text,
+            text=checked.text,
             refused=False,
             backend=used.name,
-            citations=citations,
+            citations=checked.citations,
             evidence=evidence,
             timings=timings,
             notice=notice,

@@ -12,7 +12,7 @@ from rag.prompts import REFUSAL
 
 FUND_Q = "Can a wholly foreign-owned company become a private fund manager?"
 VPN_Q = "What foreign shareholding is allowed for virtual private network services?"
-FUND_CLAIM = "Wholly foreign-owned enterprises can apply to become private fund managers"
+FUND_CLAIM = "The plan supports wholly foreign-owned enterprises applying to become private fund managers"
 
 
 def ask(retriever, settings, question, **kw):
@@ -165,9 +165,17 @@ def test_ordinary_questions_are_not_mistaken_for_instructions(settings):
 BOND_Q = "Can foreign banks in Beijing trade treasury bond futures?"
 
 
-def test_a_study_stated_as_a_granted_right_is_dropped(retriever, settings, scripted_backend):
+def test_a_study_stated_as_a_granted_right_is_replaced_by_the_documents_words(retriever, settings, scripted_backend):
     reply = "Foreign banks in Beijing are allowed to carry out treasury bond futures trading [1]."
-    assert ask(retriever, settings, BOND_Q, backend=scripted_backend(reply)).refused
+    a = ask(retriever, settings, BOND_Q, backend=scripted_backend(reply))
+    assert a.text == ('The document says: "We will study how to allow foreign banks in Beijing to carry out '
+                      'treasury bond futures trading" [1].')
+    assert "own words" in a.notice and a.citations[0].status == "explore"
+
+
+def test_a_supported_measure_stated_as_granted_is_replaced_by_the_documents_words(retriever, settings, scripted_backend):
+    a = ask(retriever, settings, FUND_Q, backend=scripted_backend("Yes, a WFOE can become a private fund manager [1]."))
+    assert a.text.startswith('The document says: "Support wholly foreign-owned enterprises to apply')
 
 
 def test_a_study_stated_as_a_study_is_kept(retriever, settings, scripted_backend):
@@ -177,12 +185,12 @@ def test_a_study_stated_as_a_study_is_kept(retriever, settings, scripted_backend
 
 
 def test_a_negated_claim_is_not_supported_by_a_positive_source(retriever, settings, scripted_backend):
-    reply = "Wholly foreign-owned enterprises cannot apply to become private fund managers [1]."
+    reply = "The plan does not support wholly foreign-owned enterprises applying to become private fund managers [1]."
     assert ask(retriever, settings, FUND_Q, backend=scripted_backend(reply)).refused
 
 
 def test_one_hundred_percent_matches_wholly_owned(retriever, settings, scripted_backend):
-    reply = "A 100% foreign-owned enterprise can apply to become a private fund manager [1]."
+    reply = "The plan supports 100% foreign-owned enterprises applying to become private fund managers [1]."
     assert not ask(retriever, settings, FUND_Q, backend=scripted_backend(reply)).refused
 
 
@@ -210,3 +218,9 @@ def test_the_phrase_the_model_is_given_for_refusing_gives_a_refusal(retriever, s
 
     a = ask(retriever, settings, FUND_Q, backend=scripted_backend(MODEL_REFUSAL))
     assert a.refused and a.text.startswith(REFUSAL)
+
+
+def test_shorthand_in_an_answer_matches_the_documents_spelled_out_words(retriever, settings, scripted_backend):
+    reply = "A VPN joint venture may have foreign shareholding not exceeding 50% [1]."
+    a = ask(retriever, settings, VPN_Q, backend=scripted_backend(reply))
+    assert not a.refused and a.citations[0].paragraph_id == "plan.p005"
