@@ -9,7 +9,13 @@
                   far, the fallback backend's tokens follow
   AnswerEvent     once, last: the checked Answer. Its text can differ from the
                   streamed tokens (unsupported sentences and stray markers are
-                  removed), so a UI should replace the streamed text with it.
+                  removed, overstated ones restated), so a UI should replace the
+                  streamed text with it.
+
+Refusals (Answer.refused, citations=[], the nearest passages in `evidence` and
+named in the text) happen when the best evidence scores under
+settings.min_evidence_score (the model is not called), when the model's answer
+opens with the refusal phrase, or when none of its sentences survives the check.
 
 Questions that try to change the assistant's rules ("ignore previous
 instructions", "you are now ...", "system prompt") are not obeyed: the
@@ -21,7 +27,7 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -40,9 +46,9 @@ from rag.types import Answer, Chunk, Citation, Evidence, Hit, Paragraph
 
 
 class Retriever(Protocol):
-    corpus: Any  # .paragraph(pid) -> Paragraph, .chunk(cid) -> Chunk, .documents[doc_id].text
+    corpus: Any  # .paragraph(pid) -> Paragraph, .documents[doc_id].text (the raw file)
 
-    def search(self, question: str, k: int, doc_ids: list[str] | None = None) -> list[Hit]: ...
+    def search(self, question: str, k: int, doc_ids: Collection[str] | None = None) -> list[Hit]: ...
 
     def paragraph_scores(self, question: str, paragraph_ids: list[str]) -> dict[str, float]: ...
 
@@ -340,6 +346,10 @@ def _citation(marker: int, sup: _Support, retriever: Retriever, settings: Settin
 # --- the pipeline ---------------------------------------------------------------
 
 
+def _join(*notices: str | None) -> str | None:
+    return " ".join(n for n in notices if n) or None
+
+
 def _refusal(question: str, evidence: list[Evidence], backend: str, timings: dict[str, float], notice: str | None) -> Answer:
     nearest = list(dict.fromkeys(prompts.evidence_label(ev) for ev in evidence))[:3]
     text = prompts.REFUSAL
@@ -353,7 +363,7 @@ def stream_answer(
     *,
     backend: str | Backend | None = None,
     settings: Settings | None = None,
-    doc_ids: list[str] | None = None,
+    doc_ids: Collection[str] | None = None,
 ) -> Iterator[Event]:
     """Retrieve, generate and check an answer, yielding events (see the module docstring).
 
@@ -388,7 +398,7 @@ def stream_answer(
             raise
         used, pieces = get_backend(settings.fallback_backend, settings), []
         failed = f"The language model failed ({err}); showing the {used.name} answer."
-        notice = f"{failed} {notice}" if notice else failed
+        notice = _join(failed, notice)
         yield NoticeEvent(failed)
         timings.pop("first_token_ms", None)
         for piece in used.stream(asked, evidence):
@@ -402,12 +412,11 @@ def stream_answer(
     checked = Checked("", [], 0) if declined else check_citations(raw, evidence, retriever, settings)
     timings["total_ms"] = ms()
     if checked.restated:
-        restated = "Where the answer stated a supported or explored measure as granted, the document's own words are shown."
-        notice = f"{notice} {restated}" if notice else restated
+        notice = _join(notice, "Where the answer stated a supported or explored measure as granted, "
+                               "the document's own words are shown.")
     if not checked.text:
         if raw.strip() and not declined:
-            unverified = "The model's answer could not be matched to the evidence, so it is not shown."
-            notice = f"{notice} {unverified}" if notice else unverified
+            notice = _join(notice, "The model's answer could not be matched to the evidence, so it is not shown.")
         yield AnswerEvent(_refusal(question, evidence, used.name, timings, notice))
         return
     yield AnswerEvent(
@@ -430,7 +439,7 @@ def answer(
     *,
     backend: str | Backend | None = None,
     settings: Settings | None = None,
-    doc_ids: list[str] | None = None,
+    doc_ids: Collection[str] | None = None,
 ) -> Answer:
     """`stream_answer`, consumed: the final checked Answer."""
     final = None
