@@ -39,6 +39,7 @@ TYPES = ("eligibility", "governs", "responsible", "lookup", "cross-doc", "out-of
 RETRIEVAL_K = 10
 NO_MODEL_BACKENDS = {"extractive"}  # answer every question; the others answer settings.eval_llm_subset
 LOWER_IS_BETTER = ("false_refusal",)
+ROUNDING = 5e-4  # the baseline stores values to 4 decimals
 
 
 # --- text normalisation (key facts) ----------------------------------------------
@@ -440,32 +441,25 @@ def check(values: dict[str, dict[str, float]], baseline: dict | None, limits: di
     """Threshold breaches and drops of more than `max_drop` vs the baseline, over the questions both measured."""
     current = aggregate(values)
     base_q = (baseline or {}).get("questions", {})
-    changed: dict[str, tuple[list[str], list[str]]] = {}
+    drops, changed = [], {}
     for metric in current:
         sign = -1 if lower_is_better(metric) else 1
         common = [q for q in values if metric in values[q] and metric in base_q.get(q, {})]
-        worse = [q for q in common if sign * (values[q][metric] - base_q[q][metric]) < -1e-9]
-        better = [q for q in common if sign * (values[q][metric] - base_q[q][metric]) > 1e-9]
-        changed[metric] = (worse, better)
-    failures = []
-    for metric, limit in limits.items():
-        if metric not in current:
-            continue
-        value = current[metric]
-        if (value > limit) if lower_is_better(metric) else (value < limit):
-            word = "above the maximum" if lower_is_better(metric) else "under the threshold"
-            failures.append(Failure(metric, f"{value:.3f} is {word} {limit:.3f}", *changed[metric]))
-    for metric in current:
-        common = [q for q in values if metric in values[q] and metric in base_q.get(q, {})]
-        if not common:
-            continue
-        now = sum(values[q][metric] for q in common) / len(common)
-        before = sum(base_q[q][metric] for q in common) / len(common)
-        drop = (now - before) if lower_is_better(metric) else (before - now)
-        if drop > max_drop + 1e-9:
-            failures.append(Failure(metric, f"{now:.3f} vs baseline {before:.3f} over {len(common)} questions "
+        delta = {q: sign * (values[q][metric] - base_q[q][metric]) for q in common}
+        changed[metric] = ([q for q in common if delta[q] < -ROUNDING], [q for q in common if delta[q] > ROUNDING])
+        drop = -sum(delta.values()) / len(common) if common else 0.0
+        if drop > max_drop + ROUNDING:
+            before = sum(base_q[q][metric] for q in common) / len(common)
+            now = sum(values[q][metric] for q in common) / len(common)
+            drops.append(Failure(metric, f"{now:.3f} vs baseline {before:.3f} over {len(common)} questions "
                                             f"(allowed drop {max_drop:.3f})", *changed[metric]))
-    return failures
+    breaches = []
+    for metric, limit in limits.items():
+        value = current.get(metric)
+        if value is not None and ((value > limit) if lower_is_better(metric) else (value < limit)):
+            word = "above the maximum" if lower_is_better(metric) else "under the threshold"
+            breaches.append(Failure(metric, f"{value:.3f} is {word} {limit:.3f}", *changed[metric]))
+    return breaches + drops
 
 
 def baseline_json(run: Run, metrics: dict[str, float]) -> str:
