@@ -4,8 +4,8 @@
 
 Times are from the question to: retrieval done, first token, checked answer.
 Prompt tok/s = prompt tokens / (first token - retrieval); generation tok/s =
-answer tokens / (total - first token). Model and index loading are timed
-separately, before the first question.
+tokens after the first / (last token - first token). Model and index loading
+are timed separately, before the first question.
 """
 from __future__ import annotations
 
@@ -30,6 +30,28 @@ from rag.retrieve import Retriever  # noqa: E402
 from rag.settings import get_settings  # noqa: E402
 
 
+class Timed:
+    """A backend wrapper that notes when its first and last pieces arrive."""
+
+    def __init__(self, backend):
+        self.backend, self.name, self.model = backend, backend.name, backend.model
+        self.first = self.last = 0.0
+
+    @property
+    def usage(self) -> dict[str, int]:
+        return self.backend.usage
+
+    def warm(self) -> None:
+        self.backend.warm()
+
+    def stream(self, question, evidence):
+        self.first = self.last = 0.0
+        for piece in self.backend.stream(question, evidence):
+            self.last = time.perf_counter()
+            self.first = self.first or self.last
+            yield piece
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
@@ -52,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     t = time.perf_counter()
     retriever = Retriever.load(settings)
     load_index_s = time.perf_counter() - t
-    backend = get_backend(args.backend, settings)
+    backend = Timed(get_backend(args.backend, settings))
     t = time.perf_counter()
     backend.warm()
     load_model_s = time.perf_counter() - t
@@ -74,10 +96,11 @@ def main(argv: list[str] | None = None) -> int:
                "refused": a.refused, "rss_mb": round(peak_rss_mb())}
         if a.backend == backend.name and backend.usage:  # a model ran: its token counts apply
             n_in, n_out = backend.usage.get("input_tokens", 0), backend.usage.get("output_tokens", 0)
-            reading, writing = (t["first_token_ms"] - t["retrieve_ms"]) / 1000, (t["total_ms"] - t["first_token_ms"]) / 1000
+            reading, writing = (t["first_token_ms"] - t["retrieve_ms"]) / 1000, backend.last - backend.first
             row.update(prompt_tokens=n_in, answer_tokens=n_out,
                        prompt_tps=round(n_in / reading, 1) if reading > 0 else None,
-                       gen_tps=round(n_out / writing, 1) if writing > 0 else None)
+                       # the first token's time belongs to reading the prompt
+                       gen_tps=round((n_out - 1) / writing, 1) if writing > 0 else None)
         rows.append(row)
         result = "refused" if a.refused else f"{len(a.citations)} citations"
         if a.backend != backend.name:
