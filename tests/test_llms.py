@@ -142,7 +142,7 @@ def test_smollm2_answers_end_to_end_through_llama_cpp(retriever, settings):
     settings.max_answer_tokens, settings.llm_timeout_s = 48, 600  # a short answer keeps this test quick
     backend = llms.get_backend("smollm2", settings)
     a = answer("Can a wholly foreign-owned company become a private fund manager?", retriever, settings=settings, backend=backend)
-    assert a.backend == "smollm2" and a.notice is None
+    assert a.backend == "smollm2" and "failed" not in (a.notice or "")  # the model ran; no fallback
     assert backend.usage["input_tokens"] > 100 and 0 < backend.usage["output_tokens"] <= settings.max_answer_tokens
     assert a.timings["first_token_ms"] < a.timings["total_ms"]
     for c in a.citations:
