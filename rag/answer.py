@@ -351,7 +351,7 @@ def _join(*notices: str | None) -> str | None:
 
 
 def _refusal(question: str, evidence: list[Evidence], backend: str, timings: dict[str, float], notice: str | None) -> Answer:
-    nearest = list(dict.fromkeys(prompts.evidence_label(ev) for ev in evidence))[:3]
+    nearest = list(dict.fromkeys(prompts.evidence_label(ev).rstrip(".") for ev in evidence))[:3]
     text = prompts.REFUSAL
     text += f" Nearest passages: {'; '.join(nearest)}." if nearest else " No passage came close."
     return Answer(question=question, text=text, refused=True, backend=backend, evidence=evidence, timings=timings, notice=notice)

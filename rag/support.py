@@ -15,6 +15,7 @@ from dataclasses import dataclass
 _WORD_RE = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 MARKER_RE = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+_PLACEHOLDER_RE = re.compile(r"\[(?:n|N|x|number|citation|source)\]")  # a format example copied by the model
 _END_RE = re.compile(r"[.!?]+[\"”’)]*(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*(?=\s|$)")
 _BARE_END_RE = re.compile(r"[.!?]+[\"”’)]*(?=\s|$)")
 _LEADING_MARKER_RE = re.compile(r"^\s*(?:[-*•]\s*)?\[\d")
@@ -99,7 +100,7 @@ def _claim(sentence: str) -> Claim:
         for n in re.split(r"\s*[,;]\s*", m.group(1)):
             if int(n) not in markers:
                 markers.append(int(n))
-    text = re.sub(r"\s+([.,;:!?])", r"\1", MARKER_RE.sub("", sentence))
+    text = re.sub(r"\s+([.,;:!?])", r"\1", _PLACEHOLDER_RE.sub("", MARKER_RE.sub("", sentence)))
     return Claim(text=" ".join(text.split()), markers=tuple(markers))
 
 

@@ -15,3 +15,8 @@ def test_markers_that_open_sentences_belong_to_the_sentence_they_open():
 def test_document_numbers_and_bullets_do_not_split_sentences():
     assert split_answer("- Reply No. 123 keeps it in force [1].\n- Apply to the bureau [2]") == [
         Claim("Reply No. 123 keeps it in force.", (1,)), Claim("Apply to the bureau", (2,))]
+
+
+def test_a_copied_format_placeholder_is_not_part_of_the_sentence():
+    assert split_answer("[1] Foreign shareholding not exceeding 50% [n]") == [
+        Claim("Foreign shareholding not exceeding 50%", (1,))]
