@@ -81,7 +81,9 @@ EXAMPLE_QUESTION = "Can a wholly foreign-owned company become a private fund man
 PLANNED = frozenset({"explore", "supported"})  # rag.status labels of intentions
 SKIPPED_KINDS = frozenset({"title", "heading", "group"})  # carry no claims; the task title goes in each label
 _WHO_RE = re.compile(
-    r"\b(who|whom|responsib\w*|department\w*|ministr\w*|bureau\w*|agenc\w*|in charge|lead unit|implement\w* by)\b", re.I
+    r"\b(who|whom|responsib\w*|department\w*|ministr\w*|bureau\w*|agenc\w*|office|oversee\w*|handles?|contact"
+    r"|in charge|lead unit|implement\w* by)\b",
+    re.I,
 )
 _OVERRIDE_RE = re.compile(
     r"""\b(ignore|disregard|forget|override|bypass)\b[^.?!]{0,40}?\b(instructions?|rules?|documents?|evidence|context|prompts?|guidelines|above|previous)\b
@@ -165,12 +167,14 @@ def select_evidence(question: str, hits: list[Hit], retriever: Retriever, settin
     scores = retriever.paragraph_scores(question, list(candidates))
     ordered = sorted(candidates, key=lambda pid: (-scores.get(pid, 0.0), candidates[pid][2], candidates[pid][0].index))
     floor = scores.get(ordered[0], 0.0) - settings.evidence_score_margin
+    chosen = [pid for pid in ordered if scores.get(pid, 0.0) >= floor] or ordered[:1]
+    if wants_departments:  # a list of names scores low against any question: bring each chosen task's list along
+        departments = {c.id: pid for pid, (p, c, _) in candidates.items() if p.kind == "departments"}
+        chosen = list(dict.fromkeys(x for pid in chosen for x in (pid, departments.get(candidates[pid][1].id)) if x))
     evidence: list[Evidence] = []
     used = 0
-    for pid in ordered:
+    for pid in chosen:
         p, chunk, _ = candidates[pid]
-        if evidence and scores.get(pid, 0.0) < floor:
-            break
         ev = Evidence(marker=len(evidence) + 1, paragraph=p, chunk=chunk, score=float(scores.get(pid, 0.0)))
         cost = count_tokens(prompts.evidence_line(ev))
         if evidence and used + cost > settings.context_token_budget:

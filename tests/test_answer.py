@@ -224,3 +224,9 @@ def test_shorthand_in_an_answer_matches_the_documents_spelled_out_words(retrieve
     reply = "A VPN joint venture may have foreign shareholding not exceeding 50% [1]."
     a = ask(retriever, settings, VPN_Q, backend=scripted_backend(reply))
     assert not a.refused and a.citations[0].paragraph_id == "plan.p005"
+
+
+def test_a_who_question_brings_the_tasks_list_of_departments_along(retriever, settings):
+    a = ask(retriever, settings, "Who handles virtual private network services for foreign investors?", backend="extractive")
+    ids = [ev.paragraph.id for ev in a.evidence]
+    assert "plan.p007" in ids and ids.index("plan.p007") == ids.index("plan.p005") + 1
