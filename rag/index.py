@@ -67,9 +67,13 @@ def _minilm() -> Embed:
 
 
 @lru_cache(maxsize=4)
-def get_embedder(name: str) -> Embed:
+def get_embedder(name: str, threads: int = 1) -> Embed:
+    """The named embedder, loaded once per process; `threads` sets torch's (process-wide) CPU threads."""
     if name not in EMBEDDERS:
         raise ModelMissing(f"Unknown embedder {name!r}; choose one of {sorted(EMBEDDERS)} (RAG_EMBEDDER).")
+    import torch
+
+    torch.set_num_threads(threads)
     return EMBEDDERS[name]()
 
 
@@ -107,7 +111,7 @@ def build_index(corpus: Corpus, settings: Settings, target: Path) -> None:
     import bm25s
     import faiss
 
-    embed = get_embedder(settings.embedder)
+    embed = get_embedder(settings.embedder, settings.embed_threads)
     chunks = chunk_corpus(corpus, settings, embed)
     paragraphs = [p for d in corpus.documents.values() for p in d.paragraphs if p.kind not in UNINDEXED_KINDS]
     chunk_vecs = embed([c.text for c in chunks], settings.embed_batch_size)

@@ -44,7 +44,7 @@ class Retriever:
         self._chunk_by_id = {c.id: c for c in self.chunks}
         self._row_of_paragraph = {pid: i for i, pid in enumerate(self.data.paragraph_ids)}
         self._chunk_of_paragraph = {pid: c for c in self.chunks for pid in c.paragraph_ids}
-        self._embed = get_embedder(self.settings.embedder)
+        self._embed = get_embedder(self.settings.embedder, self.settings.embed_threads)
 
     def chunk(self, chunk_id: str) -> Chunk:
         return self._chunk_by_id[chunk_id]
