@@ -147,3 +147,11 @@ def test_smollm2_answers_end_to_end_through_llama_cpp(retriever, settings):
     assert a.timings["first_token_ms"] < a.timings["total_ms"]
     for c in a.citations:
         assert retriever.corpus.documents[c.doc_id].text[c.start : c.end] == c.quote
+
+
+def test_the_answer_prompt_stays_short():
+    """The model reads ~75 prompt tokens/s on 2 cores: every instruction token is paid on every question."""
+    from rag.prompts import answer_prompt
+
+    messages = answer_prompt().format_messages(evidence="", question="")
+    assert sum(tokens.count_tokens(m.text) for m in messages) <= 180
