@@ -272,7 +272,8 @@ def check_citations(raw_answer: str, evidence: list[Evidence], retriever: Retrie
 
     def word_support(claim: str, u: _Unit) -> float:
         if (
-            new_numbers(claim, f"{u.ev.paragraph.text} {u.ev.chunk.task or ''}")
+            # figures must come from the paragraph; its task number and its document's id ("the 2019 plan") may be named
+            new_numbers(claim, f"{u.ev.paragraph.text} {u.ev.chunk.task or ''} {u.ev.paragraph.doc_id}")
             or (negated(claim) and not negated(u.text))  # "cannot" where the source says "can"
         ):
             return 0.0

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -230,3 +231,12 @@ def test_a_who_question_brings_the_tasks_list_of_departments_along(retriever, se
     a = ask(retriever, settings, "Who handles virtual private network services for foreign investors?", backend="extractive")
     ids = [ev.paragraph.id for ev in a.evidence]
     assert "plan.p007" in ids and ids.index("plan.p007") == ids.index("plan.p005") + 1
+
+
+def test_naming_a_document_by_its_year_is_not_an_unsupported_figure(retriever, settings, scripted_backend):
+    retriever.corpus.documents["plan-2020"] = retriever.corpus.documents.pop("plan")
+    reply = "The 2020 plan supports wholly foreign-owned enterprises applying to become private fund managers [1]."
+    ev = answering.select_evidence(FUND_Q, retriever.search(FUND_Q, k=4), retriever, settings)
+    ev = [answering.Evidence(e.marker, replace(e.paragraph, doc_id="plan-2020"), e.chunk, e.score) for e in ev]
+    assert answering.check_citations(reply, ev, retriever, settings).text
+    assert not answering.check_citations(reply.replace("2020", "2021"), ev, retriever, settings).text
