@@ -143,6 +143,68 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- ask -----------------------------------------------------------------------
+def _ask_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("question", nargs="?", help="the question (or use --questions)")
+    p.add_argument("--json", action="store_true", help="one JSON object per question")
+    p.add_argument("--questions", help='JSONL file of {"id", "question"} lines ("-" for stdin)')
+    p.add_argument("--backend", help="answer backend for this call (default: settings.backend)")
+    p.add_argument("--doc", action="append", dest="doc_ids", help="only this document (repeatable)")
+
+
+def _print_sources(answer, corpus) -> None:
+    if answer.refused:
+        print("\nNearest passages:")
+        for ev in answer.evidence[:5]:
+            print(f"  - [{ev.paragraph.id}] {ev.paragraph.text[:160]}")
+        return
+    print("\nSources:")
+    for c in answer.citations:
+        info = corpus.document(c.doc_id).info
+        task = f", task {c.task}" if c.task else ""
+        status = f" [{c.status}]" if c.status else ""
+        print(f"  [{c.marker}] {info.title[:90]} ({info.number or 'no number'}, {info.date or 'undated'}{task}){status}\n"
+              f"      \"{c.quote}\"\n      {c.url}")
+
+
+@command("ask", _ask_args)
+def cmd_ask(args: argparse.Namespace) -> int:
+    """Answer a question from the documents, with checked citations."""
+    from rag.answer import AnswerEvent, NoticeEvent, TokenEvent, answer, stream_answer
+
+    if not args.questions and not (args.question or "").strip():
+        raise BadQuestion('The question is empty. Usage: rag ask "your question" [--backend extractive] [--json]')
+    retriever = load_retriever()
+    doc_ids = set(args.doc_ids) if args.doc_ids else None
+    if args.json or args.questions:
+        items = read_questions(args.questions) if args.questions else iter([{"id": None, "question": args.question}])
+        for item in items:
+            try:
+                result = answer(item["question"], retriever, backend=args.backend, doc_ids=doc_ids).to_json(item["id"])
+            except BadQuestion as err:  # one bad line does not stop a batch
+                result = {"id": item["id"], "question": item["question"], "error": str(err)}
+            print(json.dumps(result, ensure_ascii=False), flush=True)
+        return 0
+    log("Draft (streaming; citations are checked after it ends):")
+    for event in stream_answer(args.question, retriever, backend=args.backend, doc_ids=doc_ids):
+        if isinstance(event, TokenEvent):
+            print(event.text, end="", flush=True, file=sys.stderr)
+        elif isinstance(event, NoticeEvent):
+            log(f"\n[{event.text}]")
+        elif isinstance(event, AnswerEvent):
+            final = event.answer
+            log("\n")
+            print("Answer (citations checked):")
+            if final.notice:
+                print(f"Note: {final.notice}")
+            print(final.text)
+            _print_sources(final, retriever.corpus)
+            t = final.timings
+            log(f"({final.backend}; retrieval {t.get('retrieve_ms', 0):.0f} ms, first token "
+                f"{t.get('first_token_ms', 0):.0f} ms, total {t.get('total_ms', 0):.0f} ms)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     _load_plugins()
     parser = argparse.ArgumentParser(prog="rag", description="Beijing Opening-Up Policy Assistant")

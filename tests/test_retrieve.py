@@ -82,3 +82,23 @@ def test_inspect_json_lists_tasks_with_paragraph_ids(capsys):
     data = json.loads(capsys.readouterr().out)
     assert [t["task"] for t in data["tasks"]] == [str(n) for n in range(1, 10)]
     assert all(t["paragraph_ids"] and t["group"] is None for t in data["tasks"])
+
+
+def test_ask_json_prints_answer_with_checked_citations_and_links(capsys):
+    assert main(["ask", "--json", "--backend", "extractive",
+                 "Is a foreign investor allowed to hold more than half of a VPN business?"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {"question", "answer", "refused", "backend", "citations", "timings"} <= set(out)
+    assert out["backend"] == "extractive" and not out["refused"]
+    for c in out["citations"]:
+        assert f"[{c['marker']}]" in out["answer"]
+        assert c["url"].endswith(f"p={c['paragraph_id']}")
+        assert c["task"] is None or isinstance(c["task"], str)
+
+
+def test_ask_batch_reports_a_bad_question_and_goes_on(tmp_path, capsys):
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"id": "empty", "question": "   "}\n{"id": "ok", "question": "duty-free shops"}\n')
+    assert main(["ask", "--backend", "extractive", "--questions", str(questions)]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert "error" in lines[0] and lines[1]["id"] == "ok" and "answer" in lines[1]
