@@ -43,7 +43,6 @@ def embedder(name: str):
 
 def sentence_transformer(folder: str) -> Embed:
     """Load a sentence-transformers model from a local folder (never from a hub)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 

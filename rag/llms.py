@@ -9,7 +9,6 @@ Any failure of a backend surfaces as LLMUnavailable with what to do about it.
 """
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,11 +25,6 @@ from rag.errors import LLMUnavailable, RagError, UnknownBackend
 from rag.settings import Settings, get_settings
 from rag.support import content_words
 from rag.types import Evidence
-
-# llama.cpp's (and torch's) OpenMP threads spin while they wait; next to any other busy process on a
-# 2-core machine that makes generation ~20x slower. OpenMP reads this once, when the first library
-# using it loads (torch, for the embedder), so it is set on import, before any model loads.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 class Backend(Protocol):
