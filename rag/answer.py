@@ -36,6 +36,7 @@ import numpy as np
 from rag import prompts
 from rag.documents import paragraph_url, split_sentences
 from rag.errors import BadQuestion, LLMUnavailable
+from rag.governs import governance_for_answer
 from rag.glossary import GLOSSARY, expand
 from rag.llms import Backend, get_backend
 from rag.settings import Settings, get_settings
@@ -424,18 +425,19 @@ def stream_answer(
             notice = _join(notice, "The model's answer could not be matched to the evidence, so it is not shown.")
         yield AnswerEvent(_refusal(question, evidence, used.name, timings, notice))
         return
-    yield AnswerEvent(
-        Answer(
-            question=question,
-            text=checked.text,
-            refused=False,
-            backend=used.name,
-            citations=checked.citations,
-            evidence=evidence,
-            timings=timings,
-            notice=notice,
-        )
+    final = Answer(
+        question=question,
+        text=checked.text,
+        refused=False,
+        backend=used.name,
+        citations=checked.citations,
+        evidence=evidence,
+        timings=timings,
+        notice=notice,
     )
+    final.governing = governance_for_answer(final, retriever, settings)  # None unless evidence spans documents
+    timings["total_ms"] = ms()
+    yield AnswerEvent(final)
 
 
 def answer(

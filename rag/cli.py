@@ -198,6 +198,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 print(f"Note: {final.notice}")
             print(final.text)
             _print_sources(final, retriever.corpus)
+            if final.governing is not None:
+                from rag.governs import render
+
+                print("\nWhich document governs:\n" + render(final.governing))
             t = final.timings
             log(f"({final.backend}; retrieval {t.get('retrieve_ms', 0):.0f} ms, first token "
                 f"{t.get('first_token_ms', 0):.0f} ms, total {t.get('total_ms', 0):.0f} ms)")

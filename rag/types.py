@@ -184,4 +184,6 @@ class Answer:
         )
         if self.notice:
             out["notice"] = self.notice
+        if self.governing is not None:
+            out["governing"] = self.governing.to_json()
         return out
