@@ -232,6 +232,7 @@ class Run:
     details: dict[str, dict] = field(default_factory=lambda: defaultdict(dict))
     figures: dict[str, float] = field(default_factory=dict)  # reported, not gated (latency, counts)
     notes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # reported, and make the command fail
 
     def bar(self, items: list, desc: str):
         from tqdm import tqdm
@@ -296,8 +297,9 @@ def answer_metrics(run: Run) -> None:
                              f"(settings.eval_llm_subset={run.settings.eval_llm_subset}, stratified by type).")
         try:
             get_backend(backend, run.settings).warm()  # model loading stays out of the latencies
-        except RagError as err:
-            run.notes.append(f"`{backend}` failed to load ({err}); its answers use the fallback.")
+        except RagError as err:  # measuring the fallback under this backend's name would hide the failure
+            run.problems.append(f"backend `{backend}` unavailable, not measured: {err}")
+            continue
         latencies, fallbacks = [], 0
         for q in run.bar(subset, f"answers {backend}"):
             t0 = time.perf_counter()
@@ -532,9 +534,9 @@ def report_markdown(run: Run, metrics: dict, parts: dict, failures: list[Failure
         out.append("\n## Check\n")
         out.append("\n".join(f"- {str(f).splitlines()[0]}" for f in failures) or "All thresholds met; no drop beyond "
                    f"{run.settings.eval_max_drop} vs the baseline.")
-    if run.notes:
+    if run.problems or run.notes:
         out.append("\n## Notes\n")
-        out.append("\n".join(f"- {n}" for n in run.notes))
+        out.append("\n".join([f"- **PROBLEM** {p}" for p in run.problems] + [f"- {n}" for n in run.notes]))
     return "\n".join(out) + "\n"
 
 
@@ -601,15 +603,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
     gold = {q["id"]: gold_of(q, retriever.corpus) for q in questions}
     run = Run(settings, retriever, questions, gold, modes, backends, progress=not args.no_progress)
     started = time.perf_counter()
-    crashed = []
     for name, group in METRIC_GROUPS.items():
         try:
             group(run)
         except SkipGroup as why:
             run.notes.append(f"{name}: {why}")
         except Exception as err:  # noqa: BLE001 — one broken group must not discard a long run; it still fails below
-            crashed.append(name)
-            run.notes.append(f"{name}: CRASHED with {type(err).__name__}: {err}")
+            run.problems.append(f"metric group {name} crashed: {type(err).__name__}: {err}")
             log(traceback.format_exc())
     run.figures["eval_wall_s"] = time.perf_counter() - started
 
@@ -643,8 +643,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.write_baseline:
         BASELINE_FILE.write_text(baseline_json(run, metrics), encoding="utf-8")
         log(f"eval: wrote {BASELINE_FILE}")
-    for f in failures or []:
-        log(str(f))
-    if crashed:
-        log(f"eval: metric groups crashed: {', '.join(crashed)} (see the traceback above)")
-    return 1 if failures or crashed else 0
+    for line in [str(f) for f in failures or []] + [f"PROBLEM {p}" for p in run.problems]:
+        log(line)
+    return 1 if failures or run.problems else 0
