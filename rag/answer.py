@@ -5,8 +5,9 @@
   EvidenceEvent   once, as soon as retrieval is done (the numbered evidence, or
                   the nearest passages when the corpus does not cover the question)
   TokenEvent      zero or more pieces of the model's raw text, as generated
-  NoticeEvent     only if the backend failed mid-way: discard the tokens shown so
-                  far, the fallback backend's tokens follow
+  NoticeEvent     only if the backend failed, or its draft could not be verified
+                  against the evidence: discard the tokens shown so far, the
+                  fallback backend's (extractive) tokens follow
   AnswerEvent     once, last: the checked Answer. Its text can differ from the
                   streamed tokens (unsupported sentences and stray markers are
                   removed, overstated ones restated), so a UI should replace the
@@ -363,6 +364,18 @@ def _refusal(question: str, evidence: list[Evidence], backend: str, timings: dic
     return Answer(question=question, text=text, refused=True, backend=backend, evidence=evidence, timings=timings, notice=notice)
 
 
+def _draft(backend: Backend, question: str, evidence: list[Evidence], timings: dict[str, float], ms
+           ) -> Iterator[TokenEvent]:
+    """Stream one backend's draft as TokenEvents; returns the whole draft."""
+    timings.pop("first_token_ms", None)
+    pieces = []
+    for piece in backend.stream(question, evidence):
+        timings.setdefault("first_token_ms", ms())
+        pieces.append(piece)
+        yield TokenEvent(piece)
+    return "".join(pieces)
+
+
 def stream_answer(
     question: str,
     retriever: Retriever,
@@ -393,35 +406,36 @@ def stream_answer(
         return
 
     asked = expand(query)  # "VPN (virtual private network)": a small model needs the documents' words
-    used, pieces = primary, []
+    used = primary
     try:
-        for piece in primary.stream(asked, evidence):
-            timings.setdefault("first_token_ms", ms())
-            pieces.append(piece)
-            yield TokenEvent(piece)
+        raw = yield from _draft(primary, asked, evidence, timings, ms)
     except LLMUnavailable as err:
         if settings.fallback_backend == primary.name:
             raise
-        used, pieces = get_backend(settings.fallback_backend, settings), []
+        used = get_backend(settings.fallback_backend, settings)
         failed = f"The language model failed ({err}); showing the {used.name} answer."
         notice = _join(failed, notice)
         yield NoticeEvent(failed)
-        timings.pop("first_token_ms", None)
-        for piece in used.stream(asked, evidence):
-            timings.setdefault("first_token_ms", ms())
-            pieces.append(piece)
-            yield TokenEvent(piece)
+        raw = yield from _draft(used, asked, evidence, timings, ms)
 
-    raw = "".join(pieces)
     first = split_answer(raw)[:1]
     declined = bool(first and _REFUSAL_RE.search(first[0].text))  # led with the refusal phrase; later ones are dropped
     checked = Checked("", [], 0) if declined else check_citations(raw, evidence, retriever, settings)
+    if not checked.text and raw.strip() and not declined and used.name != settings.fallback_backend:
+        # The model answered, but nothing it said could be verified: quote the sources rather than refuse.
+        used = get_backend(settings.fallback_backend, settings)
+        unverified = ("The model's draft could not be matched to the sources, so the best-supporting "
+                      "passages are quoted instead.")
+        notice = _join(notice, unverified)
+        yield NoticeEvent(unverified)
+        raw = yield from _draft(used, asked, evidence, timings, ms)
+        checked = check_citations(raw, evidence, retriever, settings)
     timings["total_ms"] = ms()
     if checked.restated:
         notice = _join(notice, "Where the answer stated a supported or explored measure as granted, "
                                "the document's own words are shown.")
     if not checked.text:
-        if raw.strip() and not declined:
+        if raw.strip() and not declined and not (notice and "could not be matched" in notice):
             notice = _join(notice, "The model's answer could not be matched to the evidence, so it is not shown.")
         yield AnswerEvent(_refusal(question, evidence, used.name, timings, notice))
         return

@@ -36,7 +36,8 @@ def test_unsupported_sentences_are_dropped(retriever, settings, scripted_backend
 def test_a_figure_the_evidence_does_not_state_is_never_supported(retriever, settings, scripted_backend):
     reply = "Foreign investors may hold up to 70% of virtual private network services [1]."
     a = ask(retriever, settings, VPN_Q, backend=scripted_backend(reply))
-    assert a.refused and a.citations == []
+    assert "70%" not in a.text and a.backend == "extractive"
+    assert all("70%" not in c.quote for c in a.citations)
 
 
 def test_a_marker_on_the_wrong_paragraph_is_repointed_to_the_supporting_one(retriever, settings, scripted_backend):
@@ -79,8 +80,18 @@ def test_the_models_refusal_phrase_gives_a_refusal_listing_nearest_passages(retr
     assert "Nearest passages: plan, Task 3" in a.text
 
 
-def test_an_answer_with_nothing_verifiable_is_a_refusal_with_a_notice(retriever, settings, scripted_backend):
-    a = ask(retriever, settings, FUND_Q, backend=scripted_backend("The capital of France is Paris."))
+def test_an_unverifiable_draft_is_replaced_by_quoted_sources_with_a_notice(retriever, settings, scripted_backend):
+    events = list(stream_answer(FUND_Q, retriever, backend=scripted_backend("The capital of France is Paris."),
+                                settings=settings))
+    assert any(isinstance(e, NoticeEvent) for e in events)
+    a = events[-1].answer
+    assert "Paris" not in a.text and "could not be matched" in a.notice
+    assert a.backend == "extractive" and a.citations
+
+
+def test_nothing_verifiable_from_any_backend_is_a_refusal(retriever, settings, scripted_backend):
+    settings.fallback_backend = name = scripted_backend("The capital of France is Paris.")
+    a = ask(retriever, settings, FUND_Q, backend=name)
     assert a.refused and "could not be matched" in a.notice
 
 
@@ -187,7 +198,8 @@ def test_a_study_stated_as_a_study_is_kept(retriever, settings, scripted_backend
 
 def test_a_negated_claim_is_not_supported_by_a_positive_source(retriever, settings, scripted_backend):
     reply = "The plan does not support wholly foreign-owned enterprises applying to become private fund managers [1]."
-    assert ask(retriever, settings, FUND_Q, backend=scripted_backend(reply)).refused
+    a = ask(retriever, settings, FUND_Q, backend=scripted_backend(reply))
+    assert "does not support" not in a.text and a.backend == "extractive"
 
 
 def test_one_hundred_percent_matches_wholly_owned(retriever, settings, scripted_backend):
