@@ -397,10 +397,10 @@ def breakdowns(run: Run) -> dict[str, dict[str, dict[str, float]]]:
 THRESHOLDS = {
     "eval_min_task_recall_at_5": ("task.recall@5", "mode"),
     "eval_min_citation_validity": ("citation_validity", "all"),
-    "eval_min_citation_precision": ("citation_precision", "all"),
+    "eval_min_citation_precision": ("citation_precision", "llm"),
     "eval_min_key_fact_recall": ("key_fact_recall", "llm"),
-    "eval_min_refusal_accuracy": ("refusal_accuracy", "all"),
-    "eval_max_false_refusal": ("false_refusal", "all"),
+    "eval_min_refusal_accuracy": ("refusal_accuracy", "llm"),  # extractive cannot judge answerability
+    "eval_max_false_refusal": ("false_refusal", "llm"),
 }
 
 
