@@ -541,7 +541,7 @@ def report_markdown(run: Run, metrics: dict, parts: dict, failures: list[Failure
 
 
 def bar_chart(parts: dict, run: Run, path: Path) -> None:
-    """Main metrics per question type, one group of bars per type."""
+    """Main metrics per question type, one group of bars per type (no bar where a metric does not apply)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -558,7 +558,7 @@ def bar_chart(parts: dict, run: Run, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(max(8, 1.6 * len(types)), 4.5))
     width = 0.8 / len(series)
     for i, (label, key) in enumerate(series.items()):
-        ax.bar([x + i * width for x in range(len(types))], [parts["type"][t].get(key, 0.0) for t in types],
+        ax.bar([x + i * width for x in range(len(types))], [parts["type"][t].get(key, math.nan) for t in types],
                width, label=label)
     ax.set_xticks([x + 0.4 - width / 2 for x in range(len(types))], types)
     ax.set_ylim(0, 1.05)
