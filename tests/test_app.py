@@ -310,3 +310,11 @@ def test_governing_document_box_appears_when_the_answer_has_one(app, monkeypatch
     body = page_text(at)
     assert "**Governing document**" in body
     assert f"({APP_URL}/viewer?doc=gh-2020-123&p=gh-2020-123.p049)" in body
+
+
+def test_viewer_tells_which_document_governs_a_measure_on_request(viewer):
+    at = viewer(doc="dongcheng-2019", p="dongcheng-2019.p093")  # district task 39: outbound tourism
+    at.button(key="governs").click().run(timeout=120)
+    assert not at.exception, at.exception
+    text = page_text(at)
+    assert "gh\\-2019\\-16" in text or "gh-2019-16" in text

@@ -18,6 +18,26 @@ def corpus() -> Corpus:
     return load_corpus(get_settings())
 
 
+@st.cache_resource(show_spinner="Loading the document index…")
+def retriever():
+    from rag.retrieve import Retriever
+
+    return Retriever.load(get_settings())
+
+
+def governing_box(paragraph) -> None:
+    """Where else this measure appears, and which provision prevails (computed on request: ~2 s)."""
+    from rag.governs import governs
+
+    if st.button("Which document governs this measure?", key="governs"):
+        try:
+            box = ui.governing_markdown(governs(paragraph.text, retriever()))
+        except RagError as err:
+            st.error(ui.md(err))
+            return
+        st.markdown(box or "No other document states this measure.")
+
+
 def main() -> None:
     st.set_page_config(page_title="Document viewer · Beijing Opening-Up Policy Assistant", layout="wide")
     try:
@@ -52,6 +72,8 @@ def main() -> None:
     if paragraph_id:
         p = docs.paragraph(paragraph_id)
         st.info(f"Showing paragraph **{ui.md(paragraph_id)}** ({ui.task_line(p) or ui.md(p.section)}), highlighted below.")
+        if p.kind in ("measure", "task"):
+            governing_box(p)
     st.divider()
     st.html(ui.VIEWER_CSS)
     if contents := ui.contents_html(doc):
