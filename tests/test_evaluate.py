@@ -6,6 +6,7 @@ import math
 import pytest
 
 from rag.evaluate import (
+    Gold,
     check,
     citation_scores,
     citation_validity,
@@ -13,6 +14,7 @@ from rag.evaluate import (
     llm_subset,
     normalize,
     ranking_metrics,
+    score_answer,
     sentence_coverage,
     thresholds,
 )
@@ -118,6 +120,19 @@ def test_other_translation_paragraph_counts_for_the_same_task():
 
 def test_no_citations_gives_recall_zero_and_no_precision():
     assert citation_scores([], [{"d.p001"}], lambda _: None) == {"citation_recall": 0.0}
+
+
+def test_refusing_an_answerable_question_scores_zero_facts_and_a_false_refusal():
+    q = {"refuse": False, "key_facts": [["50 percent"]]}
+    gold = Gold(tasks=[{"d.t01"}], paragraphs=[{"d.p001"}], docs=["d"])
+    values = score_answer(_answer("The documents do not say.", refused=True), q, gold, _Corpus(), lambda _: None)
+    assert values == {"citation_validity": 1.0, "false_refusal": 1.0, "key_fact_recall": 0.0, "citation_recall": 0.0}
+
+
+def test_out_of_scope_question_is_scored_on_refusal_only():
+    q = {"refuse": True, "key_facts": []}
+    values = score_answer(_answer("Yes [1].", (1, "d.p001")), q, Gold([], [], ["none"]), _Corpus(), lambda _: None)
+    assert values == {"citation_validity": 1.0, "refusal_accuracy": 0.0}
 
 
 # --- subsets -----------------------------------------------------------------
