@@ -10,10 +10,10 @@ Metric keys read `<group>.<mode or backend>.<level>.<name>`, e.g.
 
 CI runs `rag eval --check`: the default retrieval mode, `extractive` on every
 question, the default LLM backend on settings.eval_llm_subset questions
-(stratified by type; measured 7-26 s per question on 2 busy cores, so 48 take
-6-21 min), and the governance group. Thresholds live in settings (eval_min_*,
-eval_max_*); a metric group that crashes or a backend that cannot load fails
-the run rather than being left out silently.
+(stratified by type; measured 7-26 s per question on 2 busy cores), and the
+governance group. Thresholds live in settings (eval_min_*, eval_max_*); a
+metric group that crashes or a backend that cannot load fails the run rather
+than being left out silently.
 """
 from __future__ import annotations
 

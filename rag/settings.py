@@ -119,16 +119,16 @@ class Settings(BaseSettings):
         1.0, description="Minimum share of answers whose every [n] marker maps to a citation of a real paragraph (every backend)."
     )
     eval_min_citation_precision: float = Field(
-        0.85, description="Minimum share of cited paragraphs that are gold evidence (every backend)."
+        0.85, description="Minimum share of cited paragraphs that are gold evidence (default backend, settings.backend)."
     )
     eval_min_key_fact_recall: float = Field(
         0.80, description="Minimum key-fact recall of the default backend (settings.backend) on answerable questions."
     )
     eval_min_refusal_accuracy: float = Field(
-        0.90, description="Minimum share of out-of-scope questions refused (every backend)."
+        0.90, description="Minimum share of out-of-scope questions refused (default backend; extractive cannot judge answerability)."
     )
     eval_max_false_refusal: float = Field(
-        0.05, description="Maximum share of answerable questions refused (every backend)."
+        0.05, description="Maximum share of answerable questions refused (default backend)."
     )
     # <<< eval thresholds <<<
     # >>> answering path (rag/answer.py) >>>

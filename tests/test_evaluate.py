@@ -187,8 +187,9 @@ def test_check_compares_only_questions_both_runs_measured():
     assert check({"q1": {KEY: 1.0}}, _baseline(base), {}, 0.02) == []  # q2 did not run now
 
 
-def test_thresholds_apply_key_fact_recall_to_the_default_backend_only():
+def test_answer_quality_thresholds_apply_to_the_default_backend_only():
     limits = thresholds(Settings(backend="local", retrieval_mode="hybrid"), ["hybrid"], ["extractive", "local"])
-    assert "answer.local.key_fact_recall" in limits and "answer.extractive.key_fact_recall" not in limits
+    for metric in ("key_fact_recall", "citation_precision", "refusal_accuracy", "false_refusal"):
+        assert f"answer.local.{metric}" in limits and f"answer.extractive.{metric}" not in limits
     assert limits["answer.extractive.citation_validity"] == 1.0
     assert limits["retrieval.hybrid.task.recall@5"] == 0.90
