@@ -325,7 +325,8 @@ def answer_metrics(run: Run) -> None:
             run.figures[f"answer.{backend}.mean_s"] = sum(latencies) / len(latencies)
             run.figures[f"answer.{backend}.questions"] = len(latencies)
         if fallbacks:
-            run.notes.append(f"`{backend}` failed on {fallbacks} questions; the fallback backend answered those.")
+            run.notes.append(f"`{backend}`: {fallbacks} answers came from the fallback backend (the model failed or its "
+                             "draft could not be verified; each answer's notice in eval.json says which).")
 
 
 def score_answer(a: Answer, q: dict, gold: Gold, corpus: Corpus, task_of) -> dict[str, float]:
