@@ -88,7 +88,7 @@ _WHO_RE = re.compile(
     re.I,
 )
 _OVERRIDE_RE = re.compile(
-    r"""\b(ignore|disregard|forget|override|bypass)\b[^.?!]{0,40}?\b(instructions?|rules?|documents?|evidence|context|prompts?|guidelines|above|previous)\b
+    r"""\b(ignore|disregard|forget|override|bypass)\s+(?:(?:all|any|the|your|my|these|those|previous|prior|earlier|above|system|given|provided)\s+)*(instructions?|rules?|documents?|evidence|context|prompts?|guidelines|above|previous)\b
     | \byou\s+are\s+now\b | \bfrom\s+now\s+on\b | \bpretend\b | \brole-?play\b
     | \bact\s+as\s+(?:if|an?\s+(?:ai|assistant|chatbot|model|different))\b
     | \bsystem\s+(?:prompt|message)\b | \bdeveloper\s+mode\b | \bjailbreak | \bnew\s+instructions?\b
