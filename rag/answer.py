@@ -139,7 +139,11 @@ def _group(chunk: Chunk) -> tuple[str, str]:
 
 
 def prefer_official(hits: list[Hit]) -> list[Hit]:
-    """Keep one translation per task: the official one (doc_id == canonical_doc_id) when retrieved."""
+    """Keep one translation per task or section: the official one (doc_id == canonical_doc_id) when retrieved.
+
+    The retriever already folds task translations into one hit; sections (e.g. the reply letter in both
+    translations) it keeps apart, and this is where the unofficial one is dropped from the evidence.
+    """
     chosen: dict[tuple[str, str], str] = {}
     for h in hits:
         key, c = _group(h.chunk), h.chunk
@@ -421,7 +425,8 @@ def stream_answer(
     first = split_answer(raw)[:1]
     declined = bool(first and _REFUSAL_RE.search(first[0].text))  # led with the refusal phrase; later ones are dropped
     checked = Checked("", [], 0) if declined else check_citations(raw, evidence, retriever, settings)
-    if not checked.text and raw.strip() and not declined and used.name != settings.fallback_backend:
+    unverifiable = bool(not checked.text and raw.strip() and not declined)
+    if unverifiable and used.name != settings.fallback_backend:
         # The model answered, but nothing it said could be verified: quote the sources rather than refuse.
         used = get_backend(settings.fallback_backend, settings)
         unverified = ("The model's draft could not be matched to the sources, so the best-supporting "
@@ -430,12 +435,13 @@ def stream_answer(
         yield NoticeEvent(unverified)
         raw = yield from _draft(used, asked, evidence, timings, ms)
         checked = check_citations(raw, evidence, retriever, settings)
+        unverifiable = False  # already said in the notice
     timings["total_ms"] = ms()
     if checked.restated:
         notice = _join(notice, "Where the answer stated a supported or explored measure as granted, "
                                "the document's own words are shown.")
     if not checked.text:
-        if raw.strip() and not declined and not (notice and "could not be matched" in notice):
+        if unverifiable:
             notice = _join(notice, "The model's answer could not be matched to the evidence, so it is not shown.")
         yield AnswerEvent(_refusal(question, evidence, used.name, timings, notice))
         return
