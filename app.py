@@ -1,10 +1,12 @@
 """Streamlit chat: ask the documents, see the answer stream in, every claim linked to its paragraph.
 
-Presentation only: answering is rag.answer.stream_answer, formatting is rag.ui.
+Presentation only: answering is rag.answer.pipeline.stream_answer, formatting is rag.interfaces.web.ui,
+the shared corpus, index and model are rag.interfaces.web.resources.
 Run with: streamlit run app.py (the viewer, views/viewer.py, is served at /viewer).
 The viewer is not in a pages/ folder on purpose: Streamlit would then run it in its old
 multipage mode, without this file's st.navigation, for sessions that start at /viewer.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -13,14 +15,14 @@ import logging
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from rag import ui
-from rag.answer import AnswerEvent, EvidenceEvent, NoticeEvent, TokenEvent, stream_answer
-from rag.documents import paragraph_url
-from rag.errors import LLMUnavailable, RagError
-from rag.llms import Backend, get_backend
+from rag.answer.backends import Backend
+from rag.answer.pipeline import AnswerEvent, EvidenceEvent, NoticeEvent, TokenEvent, stream_answer
+from rag.core.errors import RagError
+from rag.core.settings import Settings, get_settings
+from rag.core.types import Answer, Evidence
+from rag.ingest.documents import paragraph_url
+from rag.interfaces.web import resources, ui
 from rag.retrieve import Retriever
-from rag.settings import Settings, get_settings
-from rag.types import Answer, Evidence
 
 log = logging.getLogger("rag.app")
 
@@ -30,22 +32,6 @@ EXAMPLES = [
     "What does the 2023 work plan say about telecommunications?",
     "Which earlier policy measures remain in force?",
 ]
-
-
-@st.cache_resource(show_spinner="Loading the document index…")
-def load_retriever() -> Retriever:
-    return Retriever.load(get_settings(), log=log.info)
-
-
-@st.cache_resource(show_spinner="Loading the language model…")
-def load_backend(name: str) -> Backend:
-    """The backend, warmed once per process; if warming fails each question falls back (with a notice)."""
-    backend = get_backend(name, get_settings())
-    try:
-        backend.warm()
-    except LLMUnavailable as err:
-        log.warning("backend %s failed to warm: %s", name, err)
-    return backend
 
 
 def render_evidence(evidence: list[Evidence], retriever: Retriever, settings: Settings) -> None:
@@ -95,9 +81,12 @@ def ask(question: str, retriever: Retriever, backend: Backend, settings: Setting
                 with sources_slot.container():
                     label = f"Evidence found: {len(event.evidence)} passages (the answer is being written)"
                     with st.expander(label, expanded=True):
-                        st.markdown("\n".join(
-                            f"- {ui.evidence_line(ev, paragraph_url(ev.paragraph.id, settings))}" for ev in event.evidence
-                        ))
+                        st.markdown(
+                            "\n".join(
+                                f"- {ui.evidence_line(ev, paragraph_url(ev.paragraph.id, settings))}"
+                                for ev in event.evidence
+                            )
+                        )
             elif isinstance(event, TokenEvent):
                 text += event.text
                 text_slot.markdown(ui.md(text) + " ▌")
@@ -141,8 +130,11 @@ def sidebar(retriever: Retriever, backend: Backend) -> tuple[list[str] | None, D
                 st.session_state.pending = example
         st.subheader("Search only in")
         chosen = st.multiselect(
-            "Documents", sorted(documents), format_func=lambda d: f"{d} — {documents[d].info.title[:60]}",
-            placeholder="all documents", label_visibility="collapsed",
+            "Documents",
+            sorted(documents),
+            format_func=lambda d: f"{d} — {documents[d].info.title[:60]}",
+            placeholder="all documents",
+            label_visibility="collapsed",
         )
     return chosen or None, fallback_slot
 
@@ -155,13 +147,15 @@ def show_fallback(slot: DeltaGenerator, backend: Backend) -> None:
 
 def chat_page() -> None:
     st.title("Beijing Opening-Up Policy Assistant")
-    st.caption("Answers only from five State Council and Beijing documents on opening the service sector; "
-               "every claim links to its paragraph.")
+    st.caption(
+        "Answers only from five State Council and Beijing documents on opening the service sector; "
+        "every claim links to its paragraph."
+    )
     settings = get_settings()
     st.session_state.setdefault("messages", [])
     try:
-        retriever = load_retriever()
-        backend = load_backend(settings.backend)
+        retriever = resources.retriever()
+        backend = resources.backend(settings.backend)
     except RagError as err:
         st.error(ui.md(err))
         st.stop()
@@ -185,7 +179,9 @@ def chat_page() -> None:
 
 
 st.set_page_config(page_title="Beijing Opening-Up Policy Assistant", page_icon=":material/gavel:")
-st.navigation([
-    st.Page(chat_page, title="Ask the documents", icon=":material/chat:", default=True),
-    st.Page("views/viewer.py", title="Read the documents", icon=":material/description:", url_path=ui.VIEWER_PATH),
-]).run()
+st.navigation(
+    [
+        st.Page(chat_page, title="Ask the documents", icon=":material/chat:", default=True),
+        st.Page("views/viewer.py", title="Read the documents", icon=":material/description:", url_path=ui.VIEWER_PATH),
+    ]
+).run()

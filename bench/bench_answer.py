@@ -7,6 +7,7 @@ Prompt tok/s = prompt tokens / (first token - retrieval); generation tok/s =
 tokens after the first / (last token - first token). Model and index loading
 are timed separately, before the first question.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,12 +23,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rag.answer import answer  # noqa: E402
-from rag.cli import read_questions  # noqa: E402
-from rag.errors import RagError  # noqa: E402
-from rag.llms import get_backend  # noqa: E402
-from rag.retrieve import Retriever  # noqa: E402
-from rag.settings import get_settings  # noqa: E402
+from rag.answer.backends import get_backend
+from rag.answer.pipeline import answer
+from rag.core.errors import RagError
+from rag.core.settings import get_settings
+from rag.interfaces.cli import read_questions
+from rag.retrieve import Retriever
 
 
 class Timed:
@@ -79,8 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     backend.warm()
     load_model_s = time.perf_counter() - t
     print(f"backend {backend.name} ({backend.model}); index load {load_index_s:.1f} s, model load {load_model_s:.1f} s")
-    print(f"{'id':<8}{'retr ms':>9}{'1st tok ms':>12}{'total ms':>10}{'prompt tok':>11}{'ans tok':>8}"
-          f"{'prompt t/s':>11}{'gen t/s':>8}{'RSS MB':>8}  result")
+    print(
+        f"{'id':<8}{'retr ms':>9}{'1st tok ms':>12}{'total ms':>10}{'prompt tok':>11}{'ans tok':>8}"
+        f"{'prompt t/s':>11}{'gen t/s':>8}{'RSS MB':>8}  result"
+    )
 
     questions = list(read_questions(args.questions))
     rows = []
@@ -92,26 +95,42 @@ def main(argv: list[str] | None = None) -> int:
             rows.append({"id": item["id"], "error": str(err)})
             continue
         t = a.timings
-        row = {"id": item["id"], **{k: round(v, 1) for k, v in t.items()}, "backend": a.backend,
-               "refused": a.refused, "rss_mb": round(peak_rss_mb())}
+        row = {
+            "id": item["id"],
+            **{k: round(v, 1) for k, v in t.items()},
+            "backend": a.backend,
+            "refused": a.refused,
+            "rss_mb": round(peak_rss_mb()),
+        }
         if a.backend == backend.name and backend.usage:  # a model ran: its token counts apply
             n_in, n_out = backend.usage.get("input_tokens", 0), backend.usage.get("output_tokens", 0)
             reading, writing = (t["first_token_ms"] - t["retrieve_ms"]) / 1000, backend.last - backend.first
-            row.update(prompt_tokens=n_in, answer_tokens=n_out,
-                       prompt_tps=round(n_in / reading, 1) if reading > 0 else None,
-                       # the first token's time belongs to reading the prompt
-                       gen_tps=round((n_out - 1) / writing, 1) if writing > 0 else None)
+            row.update(
+                prompt_tokens=n_in,
+                answer_tokens=n_out,
+                prompt_tps=round(n_in / reading, 1) if reading > 0 else None,
+                # the first token's time belongs to reading the prompt
+                gen_tps=round((n_out - 1) / writing, 1) if writing > 0 else None,
+            )
         rows.append(row)
         result = "refused" if a.refused else f"{len(a.citations)} citations"
         if a.backend != backend.name:
             result += f" (answered by {a.backend})"
-        print(f"{row['id']:<8}{row['retrieve_ms']:>9.0f}{row.get('first_token_ms', float('nan')):>12.0f}"
-              f"{row['total_ms']:>10.0f}{row.get('prompt_tokens', '-'):>11}{row.get('answer_tokens', '-'):>8}"
-              f"{row.get('prompt_tps') or '-':>11}{row.get('gen_tps') or '-':>8}{row['rss_mb']:>8}  {result}", flush=True)
+        print(
+            f"{row['id']:<8}{row['retrieve_ms']:>9.0f}{row.get('first_token_ms', float('nan')):>12.0f}"
+            f"{row['total_ms']:>10.0f}{row.get('prompt_tokens', '-'):>11}{row.get('answer_tokens', '-'):>8}"
+            f"{row.get('prompt_tps') or '-':>11}{row.get('gen_tps') or '-':>8}{row['rss_mb']:>8}  {result}",
+            flush=True,
+        )
 
-    summary: dict[str, object] = {"backend": backend.name, "model": backend.model, "questions": len(rows),
-                                  "index_load_s": round(load_index_s, 1), "model_load_s": round(load_model_s, 1),
-                                  "peak_rss_mb": round(peak_rss_mb())}
+    summary: dict[str, object] = {
+        "backend": backend.name,
+        "model": backend.model,
+        "questions": len(rows),
+        "index_load_s": round(load_index_s, 1),
+        "model_load_s": round(load_model_s, 1),
+        "peak_rss_mb": round(peak_rss_mb()),
+    }
     for key in ("retrieve_ms", "first_token_ms", "total_ms", "prompt_tps", "gen_tps", "prompt_tokens", "answer_tokens"):
         values = [r[key] for r in rows if r.get(key) is not None]
         if values:

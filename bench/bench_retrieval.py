@@ -9,6 +9,7 @@ thread per core can make query embedding many times slower than one thread
 (threads wait on each other); `--torch-threads 1` shows the difference. Peak RSS is the process maximum
 (resource.getrusage), i.e. embedder + index + everything above.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,10 +24,10 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from rag.evaluate import MODES, QUESTIONS_FILE, load_questions, percentile  # noqa: E402
-from rag.index import ensure_index, get_embedder  # noqa: E402
-from rag.retrieve import Retriever  # noqa: E402
-from rag.settings import get_settings  # noqa: E402
+from eval.runner import MODES, QUESTIONS_FILE, load_questions, percentile
+from rag.core.settings import get_settings
+from rag.ingest.index import ensure_index, get_embedder
+from rag.retrieve import Retriever
 
 
 def peak_rss_mb() -> float:
@@ -47,8 +48,10 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.torch_threads)
 
     questions = [q["question"] for q in load_questions(args.questions)]
-    print(f"cpu cores: {os.cpu_count()}, torch threads: {torch.get_num_threads()}, "
-          f"load average: {os.getloadavg()[0]:.1f}, questions: {len(questions)}")
+    print(
+        f"cpu cores: {os.cpu_count()}, torch threads: {torch.get_num_threads()}, "
+        f"load average: {os.getloadavg()[0]:.1f}, questions: {len(questions)}"
+    )
     with tempfile.TemporaryDirectory(prefix="bench-index-") as tmp:
         settings = get_settings().model_copy(update={"index_root": Path(tmp)})
         t0 = time.perf_counter()
@@ -56,8 +59,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"embedder load ({settings.embedder}): {time.perf_counter() - t0:.1f} s")
         t0 = time.perf_counter()
         corpus, data, _ = ensure_index(settings, force=True)
-        print(f"index build, cold (parse + chunk + embed + FAISS + BM25 + write + load): "
-              f"{time.perf_counter() - t0:.1f} s — {len(data.chunks)} chunks, {len(data.paragraph_ids)} paragraphs")
+        print(
+            f"index build, cold (parse + chunk + embed + FAISS + BM25 + write + load): "
+            f"{time.perf_counter() - t0:.1f} s — {len(data.chunks)} chunks, {len(data.paragraph_ids)} paragraphs"
+        )
         retriever = Retriever(settings, corpus, data)
         print(f"{'mode':<7} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8}")
         for mode in args.modes:

@@ -9,6 +9,7 @@ paragraph whose raw span contains it.
     python -m eval.gold          # (re)write gold_paragraphs / governing_paragraph / paragraph_id
     python -m eval.gold --check  # only verify; exit 1 on any problem
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,9 +19,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.documents import Corpus, load_corpus
-from rag.settings import Settings
-from rag.types import Paragraph
+from rag.core.settings import Settings
+from rag.core.types import Paragraph
+from rag.ingest.documents import Corpus, load_corpus
 
 EVAL_DIR = Path(__file__).resolve().parent
 QUESTIONS = EVAL_DIR / "questions.jsonl"
@@ -143,8 +144,19 @@ def _ordered(row: dict, first: tuple[str, ...]) -> dict:
     return {**{k: row[k] for k in first if k in row}, **{k: v for k, v in row.items() if k not in first}}
 
 
-Q_ORDER = ("id", "type", "question", "gold_tasks", "gold_quotes", "gold_paragraphs", "key_facts", "refuse",
-           "governing_quote", "governing_paragraph", "notes")
+Q_ORDER = (
+    "id",
+    "type",
+    "question",
+    "gold_tasks",
+    "gold_quotes",
+    "gold_paragraphs",
+    "key_facts",
+    "refuse",
+    "governing_quote",
+    "governing_paragraph",
+    "notes",
+)
 L_ORDER = ("quote", "paragraph_id", "status", "cue", "note", "unit", "sample")
 
 
@@ -219,8 +231,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.check:
         try:
             questions = [_ordered(annotate_question(corpus, q), Q_ORDER) for q in questions]
-            label_files = {path: [_ordered(annotate_label(corpus, lab), L_ORDER) for lab in labels]
-                           for path, labels in label_files.items()}
+            label_files = {
+                path: [_ordered(annotate_label(corpus, lab), L_ORDER) for lab in labels]
+                for path, labels in label_files.items()
+            }
         except GoldError as e:
             print(f"error: {e}", file=sys.stderr)
             return 1

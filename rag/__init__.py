@@ -5,6 +5,7 @@ torch or llama.cpp load: never reach a model hub, and let idle OpenMP threads
 sleep instead of spinning (on 2 shared cores a spinning waiter slows llama.cpp
 generation about 4x: 1.6 vs 5.4 tokens/s measured with the embedder busy).
 """
+
 import os
 
 for _name, _value in (("HF_HUB_OFFLINE", "1"), ("TOKENIZERS_PARALLELISM", "false"), ("OMP_WAIT_POLICY", "PASSIVE")):

@@ -3,6 +3,7 @@
 Translations of the same task and parts of one task fold into a single hit
 (the official translation represents it), so they never crowd out other tasks.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -10,21 +11,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.documents import Corpus
-from rag.errors import BadQuestion
-from rag.glossary import expand
-from rag.index import IndexData, ensure_index, get_embedder, tokenize_for_bm25
-from rag.settings import Settings, get_settings
-from rag.types import Chunk, Hit
+from rag.core.errors import BadQuestion
+from rag.core.glossary import expand
+from rag.core.settings import Settings, get_settings
+from rag.core.types import Chunk, Hit
+from rag.ingest.documents import Corpus
+from rag.ingest.embedders import get_embedder
+from rag.ingest.index import IndexData, ensure_index, tokenize_for_bm25
 
 MODES = ("dense", "bm25", "hybrid")
-
-
-def _fold_key(chunk: Chunk) -> str:
-    """Hits with the same key are one result: the same task in any translation or part."""
-    if chunk.task is None:
-        return chunk.id
-    return f"{chunk.canonical_doc_id}.t{int(chunk.task):02d}"
 
 
 @dataclass
@@ -34,7 +29,7 @@ class Retriever:
     data: IndexData
 
     @classmethod
-    def load(cls, settings: Settings | None = None, *, log: Callable[[str], None] = lambda _: None) -> "Retriever":
+    def load(cls, settings: Settings | None = None, *, log: Callable[[str], None] = lambda _: None) -> Retriever:
         settings = settings or get_settings()
         corpus, data, _ = ensure_index(settings, log=log)
         return cls(settings, corpus, data)
@@ -95,7 +90,7 @@ class Retriever:
             raise BadQuestion(f"Unknown retrieval mode {mode!r}; use one of {', '.join(MODES)} (RAG_RETRIEVAL_MODE).")
         s = self.settings
         table = {
-            "dense": {"dense": 1.0, "paragraph": 1.0},
+            "dense": {"dense": s.dense_mode_chunk_weight, "paragraph": s.dense_mode_paragraph_weight},
             "bm25": {"bm25": 1.0},
             "hybrid": {"dense": s.dense_weight, "paragraph": s.paragraph_weight, "bm25": s.bm25_weight},
         }
@@ -111,8 +106,9 @@ class Retriever:
         }
         return {name: producers[name]() for name in weights}
 
-    def search(self, question: str, k: int | None = None, *, mode: str | None = None,
-               doc_ids: set[str] | None = None) -> list[Hit]:
+    def search(
+        self, question: str, k: int | None = None, *, mode: str | None = None, doc_ids: set[str] | None = None
+    ) -> list[Hit]:
         """Top-k hits, translations and parts folded; `doc_ids` keeps only those documents."""
         question = " ".join(question.split())
         if not question:
@@ -130,7 +126,7 @@ class Retriever:
             chunk = self.chunks[row]
             if doc_ids and chunk.doc_id not in doc_ids and chunk.canonical_doc_id not in doc_ids:
                 continue
-            groups.setdefault(_fold_key(chunk), []).append((score, chunk, per[row]))
+            groups.setdefault(chunk.unit_id, []).append((score, chunk, per[row]))
         hits = []
         for members in sorted(groups.values(), key=lambda m: -m[0][0])[:k]:
             score, best, scores = members[0]

@@ -51,4 +51,4 @@ fi
 
 # Join and verify the GGUF now rather than on the first question.
 cd "$ROOT"
-HF_HUB_OFFLINE=1 "$PY" -c "from rag.model_files import ensure_model; from rag.settings import get_settings; print('Model:', ensure_model(get_settings()))"
+HF_HUB_OFFLINE=1 "$PY" -c "from rag.answer.model_files import ensure_model; from rag.core.settings import get_settings; print('Model:', ensure_model(get_settings()))"

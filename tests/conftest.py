@@ -1,4 +1,5 @@
 """Shared test fakes: a tiny hand-made corpus, a retriever over it, and scripted answer backends."""
+
 from __future__ import annotations
 
 import os
@@ -12,13 +13,13 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from langchain_core.language_models import FakeListChatModel  # noqa: E402
+from langchain_core.language_models import FakeListChatModel
 
-from rag import llms  # noqa: E402
-from rag.index import EMBEDDERS  # noqa: E402
-from rag.settings import ROOT, Settings  # noqa: E402
-from rag.support import content_words  # noqa: E402
-from rag.types import Chunk, Document, DocumentInfo, Hit, Paragraph  # noqa: E402
+from rag.answer import backends
+from rag.answer.support import content_words
+from rag.core.settings import ROOT, Settings
+from rag.core.types import Chunk, Document, DocumentInfo, Hit, Paragraph
+from rag.ingest.embedders import EMBEDDERS
 
 # Raw texts keep the publishers' untidy whitespace (indents, a line break inside a sentence).
 PLAN_RAW = """Work Plan for Opening Up
@@ -46,7 +47,12 @@ NEWS_RAW = """4. Promote the opening up of Internet information services. We wil
 _PARAGRAPHS = [
     ("plan", "title", None, "Work Plan for Opening Up"),
     ("plan", "task", "3", "3. Strengthen financial services."),
-    ("plan", "measure", "3", "Support wholly foreign-owned enterprises to apply to become private fund managers.  Qualified"),
+    (
+        "plan",
+        "measure",
+        "3",
+        "Support wholly foreign-owned enterprises to apply to become private fund managers.  Qualified",
+    ),
     ("plan", "measure", "3", "We will study how to allow foreign banks"),
     ("plan", "task", "4", "4. Promote the opening up"),
     ("plan", "measure", "4", "Open domestic Internet virtual private network"),
@@ -99,8 +105,17 @@ def build_corpus() -> FakeCorpus:
     corpus = FakeCorpus()
     for doc_id, raw in (("plan", PLAN_RAW), ("plan-news", NEWS_RAW)):
         info = DocumentInfo(
-            id=doc_id, file=f"{doc_id}.txt", sha256="", title=doc_id, issuer=None, level="municipal", number=None,
-            date=None, source_note="test", canonical_id="plan", official=doc_id == "plan",
+            id=doc_id,
+            file=f"{doc_id}.txt",
+            sha256="",
+            title=doc_id,
+            issuer=None,
+            level="municipal",
+            number=None,
+            date=None,
+            source_note="test",
+            canonical_id="plan",
+            official=doc_id == "plan",
         )
         corpus.documents[doc_id] = Document(info=info, text=raw, paragraphs=tuple(paras[doc_id]))
         for task in ("3", "4"):
@@ -108,9 +123,17 @@ def build_corpus() -> FakeCorpus:
             if members:
                 cid = f"{doc_id}.t0{task}"
                 corpus.chunks[cid] = Chunk(
-                    id=cid, doc_id=doc_id, canonical_doc_id="plan", task=task, task_title=TASK_TITLES[task],
-                    group=None, section="Main tasks", paragraph_ids=tuple(p.id for p in members),
-                    start=members[0].start, end=members[-1].end, text=" ".join(p.text for p in members),
+                    id=cid,
+                    doc_id=doc_id,
+                    canonical_doc_id="plan",
+                    task=task,
+                    task_title=TASK_TITLES[task],
+                    group=None,
+                    section="Main tasks",
+                    paragraph_ids=tuple(p.id for p in members),
+                    start=members[0].start,
+                    end=members[-1].end,
+                    text=" ".join(p.text for p in members),
                 )
     return corpus
 
@@ -126,7 +149,7 @@ def hashed_embedding(texts: list[str], dim: int = 256) -> np.ndarray:
 
 
 class FakeRetriever:
-    """The retriever interface rag.answer uses, over the tiny corpus, with word-overlap scores."""
+    """The retriever interface rag.answer.pipeline uses, over the tiny corpus, with word-overlap scores."""
 
     def __init__(self) -> None:
         self.corpus = build_corpus()
@@ -134,8 +157,11 @@ class FakeRetriever:
     def search(self, question: str, k: int, doc_ids: list[str] | None = None) -> list[Hit]:
         q = content_words(question)
         scored = sorted(
-            ((len(q & content_words(c.text)) / (len(q) or 1), c.id) for c in self.corpus.chunks.values()
-             if doc_ids is None or c.doc_id in doc_ids),
+            (
+                (len(q & content_words(c.text)) / (len(q) or 1), c.id)
+                for c in self.corpus.chunks.values()
+                if doc_ids is None or c.doc_id in doc_ids
+            ),
             key=lambda t: (-t[0], t[1]),
         )
         return [Hit(chunk=self.corpus.chunks[cid], score=s, rank=r) for r, (s, cid) in enumerate(scored[:k]) if s > 0]
@@ -174,11 +200,13 @@ def scripted_backend(monkeypatch):
     """
 
     def make(reply: str = "", fail: bool = False) -> str:
-        def factory(settings: Settings) -> llms.Backend:
+        def factory(settings: Settings) -> backends.Backend:
             chat = FakeListChatModel(responses=[reply or "x"], error_on_chunk_number=0 if fail else None)
-            return llms.ChainBackend("fake", "scripted", lambda: chat, timeout_s=settings.llm_timeout_s, hint="(test)")
+            return backends.ChainBackend(
+                "fake", "scripted", lambda: chat, timeout_s=settings.llm_timeout_s, hint="(test)"
+            )
 
-        monkeypatch.setitem(llms.BACKENDS, "fake", factory)
+        monkeypatch.setitem(backends.BACKENDS, "fake", factory)
         return "fake"
 
     return make
@@ -188,7 +216,7 @@ def scripted_backend(monkeypatch):
 
 
 def fake_embed(texts: list[str], batch_size: int = 32) -> np.ndarray:
-    """The embedder interface of rag.index over hashed bag-of-words vectors."""
+    """The embedder interface of rag.ingest.index over hashed bag-of-words vectors."""
     return hashed_embedding(texts)
 
 

@@ -1,24 +1,25 @@
-"""The Streamlit app and viewer under streamlit.testing (no browser), plus the rag.ui helpers.
+"""The Streamlit app and viewer under streamlit.testing (no browser), plus the rag.interfaces.web.ui helpers.
 
 The chat runs on the tiny fake corpus and retriever of conftest.py and a
 scripted backend, so these tests are fast and deterministic; the viewer runs
 on the real corpus (no index or model needed).
 """
+
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from rag import llms, ui
-from rag.documents import load_corpus, paragraph_url
-from rag.errors import IndexMissing
-from rag.governs import Governance, Provision, Reason, Related
+from rag.answer import backends
+from rag.core.errors import IndexMissing
+from rag.core.settings import ROOT, Settings, get_settings
+from rag.core.types import Citation, Governance, Provision, Reason, Related
+from rag.ingest.documents import load_corpus, paragraph_url
+from rag.interfaces.web import ui
 from rag.retrieve import Retriever
-from rag.settings import ROOT, Settings, get_settings
-from rag.types import Citation
 
 from .conftest import FakeRetriever
 
@@ -51,6 +52,7 @@ def app(monkeypatch, scripted_backend):
         monkeypatch.setenv("RAG_BACKEND", scripted_backend(reply, fail))
         monkeypatch.setenv("RAG_APP_URL", APP_URL)
         monkeypatch.setenv("RAG_MIN_EVIDENCE_SCORE", "0.2")
+
         def load(cls, settings=None, log=None):
             fake.loads += 1
             return fake
@@ -100,7 +102,7 @@ def test_answer_renders_with_marker_linked_to_its_paragraph_and_a_sources_card(a
 
 def test_evidence_is_shown_as_soon_as_retrieval_is_done(app, monkeypatch):
     """A stream cut right after its evidence event still leaves the evidence on the page."""
-    from rag import answer
+    from rag.answer import pipeline as answer
 
     real = answer.stream_answer
     monkeypatch.setattr(answer, "stream_answer", lambda *a, **k: iter([next(real(*a, **k))]))
@@ -175,8 +177,8 @@ def test_conversation_is_kept_across_reruns(app):
 def test_index_and_backend_load_once_per_process_not_per_rerun(app, monkeypatch):
     at = app()  # the first run loads both
     built = []
-    factory = llms.BACKENDS["fake"]
-    monkeypatch.setitem(llms.BACKENDS, "fake", lambda s: built.append(s) or factory(s))
+    factory = backends.BACKENDS["fake"]
+    monkeypatch.setitem(backends.BACKENDS, "fake", lambda s: built.append(s) or factory(s))
     ask(at, QUESTION)
     ask(at, QUESTION)
     assert at.retriever.loads == 1 and built == []
@@ -222,7 +224,10 @@ def viewer(monkeypatch):
 def test_viewer_highlights_the_linked_paragraph_and_scrolls_to_it(viewer):
     at = viewer(doc="gh-2020-123", p="gh-2020-123.p044")
     document = next(h.value for h in at.get("html") if 'class="rag-doc"' in h.value)
-    assert f'<div id="gh-2020-123.p044" class="rag-p rag-measure {ui.HIGHLIGHT_CLASS}" aria-current="location">' in document
+    assert (
+        f'<div id="gh-2020-123.p044" class="rag-p rag-measure {ui.HIGHLIGHT_CLASS}" aria-current="location">'
+        in document
+    )
     assert document.count(ui.HIGHLIGHT_CLASS) == 1
     assert '<div id="gh-2020-123.p038" class="rag-p rag-task">' in document  # task heading
     assert any('getElementById("gh-2020-123.p044")' in h.value for h in at.get("html"))
@@ -247,7 +252,7 @@ def test_viewer_rejects_unknown_ids_without_echoing_markup(viewer):
     assert at.warning[0].value == "Paragraph gh\\-2020\\-123\\.p044 is not in gh-2019-16; showing the whole document."
 
 
-# --- rag.ui helpers --------------------------------------------------------------
+# --- rag.interfaces.web.ui helpers --------------------------------------------------------------
 
 
 def test_md_escapes_every_markdown_and_html_construct():
@@ -270,16 +275,26 @@ def test_paragraph_html_escapes_corpus_text():
 
 
 def test_scroll_script_cannot_be_broken_out_of():
-    assert "</script>" not in ui.scroll_script("</script><script>alert(1)")[:-len("</script>")]
+    assert "</script>" not in ui.scroll_script("</script><script>alert(1)")[: -len("</script>")]
 
 
 def governance(settings: Settings) -> Governance:
     def provision(pid: str, status: str | None) -> Provision:
-        return Provision(pid, pid.rsplit(".p", 1)[0], "3", "text", "Banks <b>may</b> trade gold.", status, None,
-                         paragraph_url(pid, settings))
+        return Provision(
+            pid,
+            pid.rsplit(".p", 1)[0],
+            "3",
+            "text",
+            "Banks <b>may</b> trade gold.",
+            status,
+            None,
+            paragraph_url(pid, settings),
+        )
 
     return Governance(
-        "q", "measure", provision("gh-2020-123.p049", "in_force"),
+        "q",
+        "measure",
+        provision("gh-2020-123.p049", "in_force"),
         Reason("gh-2020-123 prevails.", "gh-2020-123.p184", paragraph_url("gh-2020-123.p184", settings)),
         chain=[Related("other translation", provision("gh-2020-123-ipnews.p031", "other"))],
     )
@@ -287,7 +302,9 @@ def governance(settings: Settings) -> Governance:
 
 def test_governing_markdown_renders_provision_reason_and_chain_and_tolerates_other_shapes():
     out = ui.governing_markdown(governance(Settings(app_url=APP_URL)))
-    assert out.startswith("gh\\-2020\\-123\\, task 3 · status **in force**: “Banks \\<b\\>may\\<\\/b\\> trade gold\\.” ")
+    assert out.startswith(
+        "gh\\-2020\\-123\\, task 3 · status **in force**: “Banks \\<b\\>may\\<\\/b\\> trade gold\\.” "
+    )
     assert f"[\\(stated in gh\\-2020\\-123\\.p184\\)]({APP_URL}/viewer?doc=gh-2020-123&p=gh-2020-123.p184)" in out
     assert "- _other translation_: gh\\-2020\\-123\\-ipnews\\, task 3: “" in out  # "other" status is not shown
     assert ui.governing_markdown(None) is None
@@ -295,14 +312,14 @@ def test_governing_markdown_renders_provision_reason_and_chain_and_tolerates_oth
 
 
 def test_governing_document_box_appears_when_the_answer_has_one(app, monkeypatch):
-    from rag import answer
+    from rag.answer import pipeline as answer
 
     real = answer.stream_answer
 
     def with_governance(*args, **kwargs):
         for event in real(*args, **kwargs):
             if isinstance(event, answer.AnswerEvent):
-                event.answer.governing = governance(get_settings())
+                event = answer.AnswerEvent(replace(event.answer, governing=governance(get_settings())))
             yield event
 
     monkeypatch.setattr(answer, "stream_answer", with_governance)

@@ -4,6 +4,7 @@ Starts `streamlit run app.py` with the extractive backend (real retrieval, no
 LLM) on a free port. Needs Debian's chromium (`apt-get install -y chromium`);
 never `playwright install`. Screenshots go to results/screenshots/.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,14 +19,20 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from rag.settings import ROOT
-from rag.ui import HIGHLIGHT_CLASS
+from rag.core.settings import ROOT
+from rag.interfaces.web.ui import HIGHLIGHT_CLASS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SHOTS = ROOT / "results" / "screenshots"
 QUESTION = "Can a wholly foreign-owned company become a private fund manager in Beijing?"
 ANSWER_TIMEOUT_MS = 180_000  # first question loads the embedding model on a shared 2-core machine
@@ -59,14 +66,30 @@ def server(tmp_path_factory):
     port = _free_port()
     base = f"http://localhost:{port}"
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    env = os.environ | {"RAG_BACKEND": "extractive", "RAG_APP_URL": base, "HF_HUB_OFFLINE": "1",
-                        "TOKENIZERS_PARALLELISM": "false"}
+    env = os.environ | {
+        "RAG_BACKEND": "extractive",
+        "RAG_APP_URL": base,
+        "HF_HUB_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+    }
     streamlit = Path(sys.executable).parent / "streamlit"
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [str(streamlit), "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-             "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            [
+                str(streamlit),
+                "run",
+                "app.py",
+                "--server.headless",
+                "true",
+                "--server.port",
+                str(port),
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     try:
         _wait_healthy(f"{base}/_stcore/health", proc, log)

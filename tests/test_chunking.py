@@ -1,8 +1,8 @@
 import numpy as np
 
-from rag.chunking import ASSIGNMENT_METHOD, assign_measures, chunk_corpus
-from rag.documents import load_corpus
-from rag.settings import Settings
+from rag.core.settings import Settings
+from rag.ingest.chunking import ASSIGNMENT_METHOD, assign_measures, chunk_corpus
+from rag.ingest.documents import load_corpus
 from tests.conftest import fake_embed
 
 

@@ -3,24 +3,37 @@ import json
 
 import pytest
 
-from rag.documents import load_corpus, paragraph_url, split_sentences
-from rag.errors import CorpusError, UnknownDocument
-from rag.settings import ROOT, Settings
+from rag.core.errors import CorpusError, UnknownDocument
+from rag.core.settings import ROOT, Settings
+from rag.core.text import split_sentences
+from rag.ingest.documents import load_corpus, paragraph_url
 
 SEEDS = ROOT.parent / "shared" / "seeds"
 EXPECTED = {  # doc id: (tasks, first task title, last task title)
-    "gh-2020-123": (26, "Deepen the reform in the field of science and technology services.",
-                    "Improve land support and technical guarantees."),
-    "gh-2020-123-ipnews": (26, "Deepen the reform of science and technology services.",
-                           "Improve land support and technical support."),
-    "gh-2019-16": (9, "Maintaining the city's position as the political center and further strengthening its service "
-                      "support capability",
-                   "Meeting the international rules and creating a first-class business operation environment"),
-    "dongcheng-2019": (64, "We shall serve the overall plan and make all efforts to provide service guarantees for "
-                           "major national activities.",
-                       "We shall help build a credit supervision system centering on credit commitment, joint "
-                       "rewards and punishments, and information announcement via public credit information "
-                       "platform."),
+    "gh-2020-123": (
+        26,
+        "Deepen the reform in the field of science and technology services.",
+        "Improve land support and technical guarantees.",
+    ),
+    "gh-2020-123-ipnews": (
+        26,
+        "Deepen the reform of science and technology services.",
+        "Improve land support and technical support.",
+    ),
+    "gh-2019-16": (
+        9,
+        "Maintaining the city's position as the political center and further strengthening its service "
+        "support capability",
+        "Meeting the international rules and creating a first-class business operation environment",
+    ),
+    "dongcheng-2019": (
+        64,
+        "We shall serve the overall plan and make all efforts to provide service guarantees for "
+        "major national activities.",
+        "We shall help build a credit supervision system centering on credit commitment, joint "
+        "rewards and punishments, and information announcement via public credit information "
+        "platform.",
+    ),
     "plan-2023": (23, "Telecommunications", "Strengthening risk prevention in key areas"),
 }
 
@@ -74,7 +87,7 @@ def test_page_number_that_split_task_15_is_repaired(corpus):
     doc = corpus.document("gh-2020-123-ipnews")
     t15 = [p for p in doc.paragraphs if p.task == "15"][0]
     assert t15.text.startswith("15. Support the development of cultural innovation")
-    assert doc.text[t15.start:t15.end].startswith("1\n")
+    assert doc.text[t15.start : t15.end].startswith("1\n")
 
 
 def test_ip_news_excerpt_image_and_site_chrome_are_not_content(corpus):
@@ -103,7 +116,7 @@ def test_paragraph_ids_are_positional_and_offsets_point_at_the_raw_text(corpus):
     for doc in corpus.documents.values():
         for i, p in enumerate(doc.paragraphs):
             assert p.id == f"{doc.id}.p{i:03d}"
-            raw = " ".join(doc.text[p.start:p.end].split())
+            raw = " ".join(doc.text[p.start : p.end].split())
             assert raw.endswith(p.text[-20:])
 
 

@@ -4,6 +4,7 @@ Every gold task exists, every quote occurs exactly once in its file and lies in
 the paragraph the data names, and the type mix / document spread promised in
 eval/README.md holds.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -22,8 +23,8 @@ from eval.gold import (
     split_quote,
     task_exists,
 )
-from rag.documents import load_corpus
-from rag.settings import Settings
+from rag.core.settings import Settings
+from rag.ingest.documents import load_corpus
 
 PLAN_2023_MEASURES = EVAL_DIR / "plan2023_measures.jsonl"
 HELDOUT_LABELS = EVAL_DIR / "status_labels_heldout.jsonl"

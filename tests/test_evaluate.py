@@ -1,25 +1,24 @@
 """The eval runner's metric functions and CI gate, on tiny hand-made inputs (no models)."""
+
 from __future__ import annotations
 
 import math
 
 import pytest
 
-from rag.evaluate import (
-    Gold,
-    check,
+from eval.data import Gold, llm_subset
+from eval.gate import check, thresholds
+from eval.metrics import (
     citation_scores,
     citation_validity,
     key_fact_recall,
-    llm_subset,
     normalize,
     ranking_metrics,
     score_answer,
     sentence_coverage,
-    thresholds,
 )
-from rag.settings import Settings
-from rag.types import Answer, Citation
+from rag.core.settings import Settings
+from rag.core.types import Answer, Citation
 
 
 class _Corpus:
@@ -32,13 +31,24 @@ class _Corpus:
 
 
 def _citation(marker: int, pid: str) -> Citation:
-    return Citation(marker=marker, paragraph_id=pid, doc_id="d", canonical_doc_id="d", task="1", section="",
-                    quote="", start=0, end=0, url="")
+    return Citation(
+        marker=marker,
+        paragraph_id=pid,
+        doc_id="d",
+        canonical_doc_id="d",
+        task="1",
+        section="",
+        quote="",
+        start=0,
+        end=0,
+        url="",
+    )
 
 
 def _answer(text: str, *cited: tuple[int, str], refused: bool = False) -> Answer:
-    return Answer(question="q", text=text, refused=refused, backend="fake",
-                  citations=[_citation(m, p) for m, p in cited])
+    return Answer(
+        question="q", text=text, refused=refused, backend="fake", citations=[_citation(m, p) for m, p in cited]
+    )
 
 
 # --- ranking ------------------------------------------------------------------------

@@ -1,16 +1,19 @@
 """Which document governs, on the real registry and corpus (the real index and MiniLM embedder)."""
+
 import json
 
 import pytest
 
-from rag.cli import main
-from rag.documents import load_corpus
-from rag.errors import BadQuestion
-from rag.governs import (LABELS, Provision, Registry, _conflicts, _relate, governance_for_answer, governing_accuracy,
-                         governs)
+from eval.metrics import governing_accuracy
+from rag.analysis.governs import _relate, governance_for_answer, governs
+from rag.analysis.provisions import LABELS, conflicts
+from rag.analysis.relations import Registry
+from rag.core.errors import BadQuestion
+from rag.core.settings import Settings
+from rag.core.types import Evidence, Provision
+from rag.ingest.documents import load_corpus
+from rag.interfaces.cli import main
 from rag.retrieve import Retriever
-from rag.settings import Settings
-from rag.types import Evidence
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +27,7 @@ def registry():
 
 
 def test_stated_relations_chain_from_the_2020_plan_down_to_the_district(registry):
-    (source, first), = registry.governs("gh-2020-123", "gh-2019-16")
+    ((source, first),) = registry.governs("gh-2020-123", "gh-2019-16")
     assert (first.type, first.paragraph_id) == ("prevails_over", "gh-2020-123.p184")
     path = registry.governs("gh-2020-123", "dongcheng-2019")
     assert path[-1][1].type == "implements" and path[-1][1].paragraph_id == "dongcheng-2019.p006"
@@ -84,15 +87,17 @@ def _provision(pid, status, sentence, score=0.9):
 
 
 def test_different_statuses_and_figures_are_reported_as_conflicts_not_merged(settings):
-    from rag.governs import Related
+    from rag.core.types import Related
 
     lead = _provision("a.p001", "in_force", "The cap is raised to 20 million yuan.")
-    others = [Related("restated by", _provision("b.p001", "explore", "Study raising the cap to 5 million yuan.")),
-              Related("restated by", _provision("c.p001", "explore", "Study X.", score=0.5))]  # too loose
-    conflicts = _conflicts(lead, others, settings)
-    assert [c.kind for c in conflicts] == ["status", "figures"]
-    assert all(c.paragraph_ids == ["a.p001", "b.p001"] for c in conflicts)
-    assert "20 million yuan" in conflicts[1].detail and "5 million yuan" in conflicts[1].detail
+    others = [
+        Related("restated by", _provision("b.p001", "explore", "Study raising the cap to 5 million yuan.")),
+        Related("restated by", _provision("c.p001", "explore", "Study X.", score=0.5)),
+    ]  # too loose
+    found = conflicts(lead, others, settings)
+    assert [c.kind for c in found] == ["status", "figures"]
+    assert all(c.paragraph_ids == ["a.p001", "b.p001"] for c in found)
+    assert "20 million yuan" in found[1].detail and "5 million yuan" in found[1].detail
 
 
 def _evidence(real, pids):
@@ -100,16 +105,20 @@ def _evidence(real, pids):
 
 
 def test_governance_for_answer_only_when_evidence_spans_documents(real):
-    assert governance_for_answer(_evidence(real, ["gh-2020-123.p049", "gh-2020-123.p051"]), real) is None
-    g = governance_for_answer(_evidence(real, ["gh-2019-16.p041", "dongcheng-2019.p093"]), real)
+    assert governance_for_answer("", _evidence(real, ["gh-2020-123.p049", "gh-2020-123.p051"]), real) is None
+    g = governance_for_answer("", _evidence(real, ["gh-2019-16.p041", "dongcheng-2019.p093"]), real)
     assert g.governing.doc_id == "gh-2019-16"
     assert any(r.provision.paragraph_id == "dongcheng-2019.p093" for r in g.chain)
 
 
 def test_governing_accuracy_accepts_the_gold_any_of_group(real):
     questions = [
-        {"id": "a", "question": "Is the 2015 reply No. 81 still in force?", "governing_paragraph": "gh-2019-16.p063",
-         "gold_paragraphs": [["gh-2019-16.p063", "gh-2020-123.p184"]]},
+        {
+            "id": "a",
+            "question": "Is the 2015 reply No. 81 still in force?",
+            "governing_paragraph": "gh-2019-16.p063",
+            "gold_paragraphs": [["gh-2019-16.p063", "gh-2020-123.p184"]],
+        },
         {"id": "b", "question": "no governing gold here"},
     ]
     result = governing_accuracy(questions, real)
@@ -122,7 +131,7 @@ def test_empty_rule_is_refused(real):
 
 
 def test_cli_prints_the_governing_provision_and_chain(real, monkeypatch, capsys):
-    monkeypatch.setattr("rag.governs.load_retriever", lambda: real)
+    monkeypatch.setattr("rag.interfaces.cli.load_retriever", lambda: real)
     assert main(["governs", "Is Guo Han [2017] No. 86 still valid?"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Governing provision: gh-2020-123.p184") and "older, kept in force" in out

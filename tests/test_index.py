@@ -2,9 +2,9 @@ import os
 
 import pytest
 
-from rag.errors import IndexCorrupt
-from rag.index import build_index, ensure_index, index_key, load_index
-from rag.documents import load_corpus
+from rag.core.errors import IndexCorrupt
+from rag.ingest.documents import load_corpus
+from rag.ingest.index import build_index, ensure_index, index_key, load_index
 
 
 def test_second_ensure_is_a_no_op(fake_settings):
@@ -47,7 +47,7 @@ def test_an_interrupted_build_leaves_no_index_behind(fake_settings, monkeypatch)
     def crash(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("rag.index.np.save", crash)
+    monkeypatch.setattr("rag.ingest.index.np.save", crash)
     with pytest.raises(KeyboardInterrupt):
         build_index(corpus, fake_settings, target)
     assert not target.exists()

@@ -1,4 +1,5 @@
 """Backends, the model files and offline token counting."""
+
 from __future__ import annotations
 
 import hashlib
@@ -8,11 +9,12 @@ import socket
 
 import pytest
 
-from rag import llms, model_files, tokens
-from rag.answer import answer
-from rag.errors import LLMUnavailable, ModelCorrupt, ModelMissing, UnknownBackend
-from rag.model_files import SplitModel, ensure_model
-from rag.settings import Settings
+from rag.answer import backends, model_files
+from rag.answer.model_files import SplitModel, ensure_model
+from rag.answer.pipeline import answer
+from rag.core import tokens
+from rag.core.errors import LLMUnavailable, ModelCorrupt, ModelMissing, UnknownBackend
+from rag.core.settings import Settings
 
 
 def test_token_counts_use_the_bundled_vocabulary_without_network(monkeypatch, tmp_path):
@@ -31,33 +33,40 @@ def test_token_counts_use_the_bundled_vocabulary_without_network(monkeypatch, tm
 
 
 def test_the_registry_names_every_backend():
-    assert {"local", "openai", "smollm2", "extractive"} <= set(llms.BACKENDS)
+    assert {"local", "openai", "smollm2", "extractive"} <= set(backends.BACKENDS)
 
 
 def test_an_unknown_backend_lists_the_known_ones():
     with pytest.raises(UnknownBackend, match="extractive"):
-        llms.get_backend("gpt-17", Settings())
+        backends.get_backend("gpt-17", Settings())
 
 
 def test_a_chat_model_error_becomes_llm_unavailable(settings, scripted_backend):
-    backend = llms.get_backend(scripted_backend(fail=True), settings)
+    backend = backends.get_backend(scripted_backend(fail=True), settings)
     with pytest.raises(LLMUnavailable, match="fake backend failed"):
         list(backend.stream("q", []))
 
 
 def test_an_unreachable_endpoint_is_llm_unavailable_with_what_to_check(retriever):
     settings = Settings(openai_base_url="http://127.0.0.1:9/v1", llm_timeout_s=5, min_evidence_score=0.2)
-    backend = llms.get_backend("openai", settings)
+    backend = backends.get_backend("openai", settings)
     with pytest.raises(LLMUnavailable, match="RAG_OPENAI_BASE_URL"):
         list(backend.stream("q", []))
-    a = answer("Can a wholly foreign-owned company become a private fund manager?", retriever, settings=settings, backend=backend)
+    a = answer(
+        "Can a wholly foreign-owned company become a private fund manager?",
+        retriever,
+        settings=settings,
+        backend=backend,
+    )
     assert a.backend == "extractive" and "127.0.0.1:9" in a.notice
 
 
 def test_a_backend_running_past_its_timeout_is_abandoned(settings, monkeypatch):
     clock = itertools.count(0, 100)  # every reading of the clock is 100 s later
-    monkeypatch.setattr(llms.time, "monotonic", lambda: next(clock))
-    backend = llms.ChainBackend("slow", "scripted", lambda: _fake_chat("a long answer"), timeout_s=150, hint="(test)")
+    monkeypatch.setattr(backends.time, "monotonic", lambda: next(clock))
+    backend = backends.ChainBackend(
+        "slow", "scripted", lambda: _fake_chat("a long answer"), timeout_s=150, hint="(test)"
+    )
     with pytest.raises(LLMUnavailable, match="ran past 150 s"):
         list(backend.stream("q", []))
 
@@ -82,7 +91,10 @@ def _parts(tmp_path, monkeypatch, chunks: list[bytes]) -> SplitModel:
     importlib.invalidate_caches()
     whole = b"".join(chunks)
     return SplitModel(
-        name="Fake", filename="fake.gguf", sha256=hashlib.sha256(whole).hexdigest(), size=len(whole),
+        name="Fake",
+        filename="fake.gguf",
+        sha256=hashlib.sha256(whole).hexdigest(),
+        size=len(whole),
         parts=tuple((f"fakepart{n}", f"data/part{n:02d}.bin") for n in range(1, len(chunks) + 1)),
         install="pip install fakepart{1..3}",
     )
@@ -130,18 +142,25 @@ def test_a_model_file_override_with_the_wrong_sha256_is_refused(tmp_path):
     with pytest.raises(ModelCorrupt, match="RAG_MODEL_SHA256"):
         ensure_model(settings)
     with pytest.raises(LLMUnavailable, match="expected 1111"):
-        list(llms.get_backend("local", settings).stream("q", []))
+        list(backends.get_backend("local", settings).stream("q", []))
 
 
 # --- the real llama.cpp path ---------------------------------------------------------
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None, reason="llama-cpp-python is not installed (scripts/install_llm.sh)")
+@pytest.mark.skipif(
+    importlib.util.find_spec("llama_cpp") is None, reason="llama-cpp-python is not installed (scripts/install_llm.sh)"
+)
 def test_smollm2_answers_end_to_end_through_llama_cpp(retriever, settings):
     settings.max_answer_tokens, settings.llm_timeout_s = 48, 600  # a short answer keeps this test quick
-    backend = llms.get_backend("smollm2", settings)
-    a = answer("Can a wholly foreign-owned company become a private fund manager?", retriever, settings=settings, backend=backend)
+    backend = backends.get_backend("smollm2", settings)
+    a = answer(
+        "Can a wholly foreign-owned company become a private fund manager?",
+        retriever,
+        settings=settings,
+        backend=backend,
+    )
     assert a.backend == "smollm2" and "failed" not in (a.notice or "")  # the model ran; no fallback
     assert backend.usage["input_tokens"] > 100 and 0 < backend.usage["output_tokens"] <= settings.max_answer_tokens
     assert a.timings["first_token_ms"] < a.timings["total_ms"]
@@ -151,7 +170,7 @@ def test_smollm2_answers_end_to_end_through_llama_cpp(retriever, settings):
 
 def test_the_answer_prompt_stays_short():
     """The model reads ~75 prompt tokens/s on 2 cores: every instruction token is paid on every question."""
-    from rag.prompts import answer_prompt
+    from rag.answer.prompts import answer_prompt
 
     messages = answer_prompt().format_messages(evidence="", question="")
     assert sum(tokens.count_tokens(m.text) for m in messages) <= 180

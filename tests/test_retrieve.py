@@ -1,13 +1,14 @@
 """Retrieval over the real corpus and the real embedding model (the index is built once per run)."""
+
 import json
 
 import pytest
 
-from rag.cli import main
-from rag.errors import BadQuestion
-from rag.glossary import expand
+from rag.core.errors import BadQuestion
+from rag.core.glossary import expand
+from rag.core.settings import Settings
+from rag.interfaces.cli import main
 from rag.retrieve import Retriever
-from rag.settings import Settings
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +26,9 @@ def test_translations_of_one_task_fold_into_one_hit_citing_the_official_text(rea
 
 
 def test_document_filter_keeps_only_chosen_documents(real):
-    hits = real.search("responsible departments for foreign-invested enterprise complaints", k=5,
-                       doc_ids={"dongcheng-2019"})
+    hits = real.search(
+        "responsible departments for foreign-invested enterprise complaints", k=5, doc_ids={"dongcheng-2019"}
+    )
     assert hits and {h.chunk.doc_id for h in hits} == {"dongcheng-2019"}
 
 
@@ -44,7 +46,8 @@ def test_empty_question_is_refused(real):
 
 def test_investor_shorthand_is_spelled_out_but_kept():
     assert expand("Can a WFOE run a VPN?") == (
-        "Can a WFOE run a VPN? (wholly foreign-owned enterprise; virtual private network)")
+        "Can a WFOE run a VPN? (wholly foreign-owned enterprise; virtual private network)"
+    )
     assert expand("PEople") == "PEople"
 
 
@@ -60,10 +63,13 @@ def test_batch_search_prints_one_json_line_per_question(real, tmp_path, capsys):
     assert len(lines[0]["hits"]) == 3
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["inspect", "no-such-doc"], "Unknown document id"),
-    (["search", "  "], "The question is empty"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["inspect", "no-such-doc"], "Unknown document id"),
+        (["search", "  "], "The question is empty"),
+    ],
+)
 def test_cli_errors_are_one_clear_line_and_non_zero(argv, message, capsys):
     assert main(argv) != 0
     err = capsys.readouterr().err.strip().splitlines()
@@ -85,8 +91,18 @@ def test_inspect_json_lists_tasks_with_paragraph_ids(capsys):
 
 
 def test_ask_json_prints_answer_with_checked_citations_and_links(capsys):
-    assert main(["ask", "--json", "--backend", "extractive",
-                 "Is a foreign investor allowed to hold more than half of a VPN business?"]) == 0
+    assert (
+        main(
+            [
+                "ask",
+                "--json",
+                "--backend",
+                "extractive",
+                "Is a foreign investor allowed to hold more than half of a VPN business?",
+            ]
+        )
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert {"question", "answer", "refused", "backend", "citations", "timings"} <= set(out)
     assert out["backend"] == "extractive" and not out["refused"]

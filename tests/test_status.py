@@ -1,10 +1,12 @@
 """Measure status tagging, on sentences written for the tests (not copied from the labelled sample)."""
+
 import json
 
 import pytest
 
-from rag.status import LABELS, Status, is_measure, status_accuracy, status_of, tag, with_status
-from rag.types import Document, DocumentInfo, Paragraph
+from eval.metrics import status_accuracy
+from rag.analysis.status import LABELS, Status, is_measure, status_of, tag
+from rag.core.types import Document, DocumentInfo, Paragraph
 
 
 @pytest.mark.parametrize(
@@ -50,7 +52,8 @@ def test_support_governs_the_infinitive_it_introduces():
 
 def test_the_first_main_clause_decides_not_a_later_aside():
     assert tag("Improve the layout of international schools, and allow schools to admit foreign pupils.") == Status(
-        "other", "")
+        "other", ""
+    )
     s = tag("Encourage airlines to add routes, and allow foreign carriers to use both airports.")
     assert s.label == "supported"
     assert tag("Build a museum district. Foreign galleries are allowed to open branches.").label == "other"
@@ -88,8 +91,18 @@ def test_the_cue_is_verbatim_text():
 
 
 def _doc(paragraphs, doc_id="d"):
-    info = DocumentInfo(id=doc_id, file="d.txt", sha256="", title="D", issuer=None, level="national",
-                        number=None, date=None, source_note="", canonical_id=doc_id)
+    info = DocumentInfo(
+        id=doc_id,
+        file="d.txt",
+        sha256="",
+        title="D",
+        issuer=None,
+        level="national",
+        number=None,
+        date=None,
+        source_note="",
+        canonical_id=doc_id,
+    )
     return Document(info=info, text="", paragraphs=tuple(paragraphs))
 
 
@@ -97,11 +110,10 @@ def _para(pid, text, kind="measure"):
     return Paragraph(id=pid, doc_id="d", index=0, text=text, start=0, end=len(text), kind=kind, section="S")
 
 
-def test_status_of_is_cached_per_paragraph_and_fills_the_paragraph():
+def test_status_of_is_computed_once_per_paragraph():
     p = _para("d.p001", "Allow foreign schools to enrol local pupils.")
     assert status_of(p) is status_of(p)
-    filled = with_status(p)
-    assert (filled.status, filled.status_cue) == ("in_force", "Allow")
+    assert (status_of(p).label, status_of(p).cue) == ("in_force", "Allow")
 
 
 def test_inline_task_paragraphs_are_measures_only_without_separate_measures():
@@ -118,11 +130,16 @@ def test_status_accuracy_counts_the_confusion(tmp_path):
             return next(p for p in paras if p.id == pid)
 
     labels = tmp_path / "labels.jsonl"
-    labels.write_text("\n".join(json.dumps(x) for x in [
-        {"paragraph_id": "d.p001", "status": "in_force"},
-        {"paragraph_id": "d.p002", "status": "explore"},
-        {"paragraph_id": "d.p003", "status": "supported"},
-    ]))
+    labels.write_text(
+        "\n".join(
+            json.dumps(x)
+            for x in [
+                {"paragraph_id": "d.p001", "status": "in_force"},
+                {"paragraph_id": "d.p002", "status": "explore"},
+                {"paragraph_id": "d.p003", "status": "supported"},
+            ]
+        )
+    )
     result = status_accuracy(labels, FakeCorpus())
     assert result["n"] == 3 and result["accuracy"] == round(2 / 3, 4)
     assert result["confusion"]["supported"]["other"] == 1

@@ -1,22 +1,30 @@
 """Splitting generated answers into sentences and markers."""
-from rag.support import Claim, split_answer
+
+from rag.answer.support import Claim, split_answer
 
 
 def test_markers_after_a_full_stop_belong_to_that_sentence():
     assert split_answer("Banks may trade gold. [1][2] Caps stay at 50% [3, 4].") == [
-        Claim("Banks may trade gold.", (1, 2)), Claim("Caps stay at 50%.", (3, 4))]
+        Claim("Banks may trade gold.", (1, 2)),
+        Claim("Caps stay at 50%.", (3, 4)),
+    ]
 
 
 def test_markers_that_open_sentences_belong_to_the_sentence_they_open():
     assert split_answer("[1] Banks may trade gold. [2] Caps stay at 50%.") == [
-        Claim("Banks may trade gold.", (1,)), Claim("Caps stay at 50%.", (2,))]
+        Claim("Banks may trade gold.", (1,)),
+        Claim("Caps stay at 50%.", (2,)),
+    ]
 
 
 def test_document_numbers_and_bullets_do_not_split_sentences():
     assert split_answer("- Reply No. 123 keeps it in force [1].\n- Apply to the bureau [2]") == [
-        Claim("Reply No. 123 keeps it in force.", (1,)), Claim("Apply to the bureau", (2,))]
+        Claim("Reply No. 123 keeps it in force.", (1,)),
+        Claim("Apply to the bureau", (2,)),
+    ]
 
 
 def test_a_copied_format_placeholder_is_not_part_of_the_sentence():
     assert split_answer("[1] Foreign shareholding not exceeding 50% [n]") == [
-        Claim("Foreign shareholding not exceeding 50%", (1,))]
+        Claim("Foreign shareholding not exceeding 50%", (1,))
+    ]

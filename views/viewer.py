@@ -3,35 +3,21 @@
 Every paragraph is an element whose id is its paragraph id, so citation links
 land on the exact sentence's paragraph; registry facts and relations come first.
 """
+
 from __future__ import annotations
 
 import streamlit as st
 
-from rag import ui
-from rag.documents import Corpus, load_corpus
-from rag.errors import RagError
-from rag.settings import get_settings
-
-
-@st.cache_resource(show_spinner="Loading the documents…")
-def corpus() -> Corpus:
-    return load_corpus(get_settings())
-
-
-@st.cache_resource(show_spinner="Loading the document index…")
-def retriever():
-    from rag.retrieve import Retriever
-
-    return Retriever.load(get_settings())
+from rag.analysis.governs import governs
+from rag.core.errors import RagError
+from rag.interfaces.web import resources, ui
 
 
 def governing_box(paragraph) -> None:
     """Where else this measure appears, and which provision prevails (computed on request: ~2 s)."""
-    from rag.governs import governs
-
     if st.button("Which document governs this measure?", key="governs"):
         try:
-            box = ui.governing_markdown(governs(paragraph.text, retriever()))
+            box = ui.governing_markdown(governs(paragraph.text, resources.retriever()))
         except RagError as err:
             st.error(ui.md(err))
             return
@@ -41,7 +27,7 @@ def governing_box(paragraph) -> None:
 def main() -> None:
     st.set_page_config(page_title="Document viewer · Beijing Opening-Up Policy Assistant", layout="wide")
     try:
-        docs = corpus()
+        docs = resources.corpus()
     except RagError as err:
         st.error(ui.md(err))
         st.stop()
@@ -53,8 +39,9 @@ def main() -> None:
         if doc_id:
             st.error(f"Unknown document id {ui.md(doc_id)}. Choose one of the documents below.")
         doc_id = ids[0]
-    chosen = st.selectbox("Document", ids, index=ids.index(doc_id),
-                          format_func=lambda d: f"{d} — {docs.documents[d].info.title}")
+    chosen = st.selectbox(
+        "Document", ids, index=ids.index(doc_id), format_func=lambda d: f"{d} — {docs.documents[d].info.title}"
+    )
     if chosen != doc_id:
         st.query_params.from_dict({"doc": chosen})
         st.rerun()
@@ -71,7 +58,9 @@ def main() -> None:
         st.markdown("\n".join(relations))
     if paragraph_id:
         p = docs.paragraph(paragraph_id)
-        st.info(f"Showing paragraph **{ui.md(paragraph_id)}** ({ui.task_line(p) or ui.md(p.section)}), highlighted below.")
+        st.info(
+            f"Showing paragraph **{ui.md(paragraph_id)}** ({ui.task_line(p) or ui.md(p.section)}), highlighted below."
+        )
         if p.kind in ("measure", "task"):
             governing_box(p)
     st.divider()

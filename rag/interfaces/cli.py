@@ -3,6 +3,7 @@
 Domain errors are printed as one line on stderr with a non-zero exit; nothing
 here prints a traceback for a mistake a person can fix.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -10,8 +11,9 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 
-from rag.errors import BadQuestion, RagError
-from rag.settings import get_settings
+from rag.core.errors import BadQuestion, RagError
+from rag.core.settings import get_settings
+from rag.interfaces.render import render, sources_text
 
 COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {}
 
@@ -33,7 +35,7 @@ def log(message: str) -> None:
 def read_questions(path: str) -> Iterator[dict]:
     """Lines of {"id": ..., "question": ...}; a bad line is a clear error naming its number."""
     try:
-        handle = sys.stdin if path == "-" else open(path, encoding="utf-8")
+        handle = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115 — closed by the with below
     except OSError as err:
         raise BadQuestion(f"Cannot read questions file {path}: {err.strerror}.") from None
     with handle:
@@ -44,7 +46,9 @@ def read_questions(path: str) -> Iterator[dict]:
                 item = json.loads(line)
                 yield {"id": item.get("id", str(n)), "question": item["question"]}
             except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
-                raise BadQuestion(f'{path}:{n}: expected a JSON object like {{"id": "q1", "question": "..."}}.') from None
+                raise BadQuestion(
+                    f'{path}:{n}: expected a JSON object like {{"id": "q1", "question": "..."}}.'
+                ) from None
 
 
 def load_retriever():
@@ -61,12 +65,14 @@ def _index_args(p: argparse.ArgumentParser) -> None:
 @command("index", _index_args)
 def cmd_index(args: argparse.Namespace) -> int:
     """Build the index if the corpus or settings changed (a no-op otherwise)."""
-    from rag.index import ensure_index
+    from rag.ingest.index import ensure_index
 
     corpus, data, built = ensure_index(get_settings(), force=args.force, log=log)
     state = "built" if built else "up to date (nothing to do)"
-    print(f"Index {state}: {data.path} — {len(corpus.documents)} documents, {len(data.chunks)} chunks, "
-          f"{len(data.paragraph_ids)} paragraphs.")
+    print(
+        f"Index {state}: {data.path} — {len(corpus.documents)} documents, {len(data.chunks)} chunks, "
+        f"{len(data.paragraph_ids)} paragraphs."
+    )
     return 0
 
 
@@ -79,8 +85,8 @@ def _inspect_args(p: argparse.ArgumentParser) -> None:
 @command("inspect", _inspect_args)
 def cmd_inspect(args: argparse.Namespace) -> int:
     """Show a document's parsed structure: tasks with number, title, group and paragraph ids."""
-    from rag.documents import load_corpus
-    from rag.index import ensure_index
+    from rag.ingest.documents import load_corpus
+    from rag.ingest.index import ensure_index
 
     settings = get_settings()
     doc = load_corpus(settings).document(args.doc_id)
@@ -88,27 +94,44 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     tasks: dict[str, dict] = {}
     for c in data.chunks:
         if c.doc_id == doc.id and c.task:
-            t = tasks.setdefault(c.task, {"task": c.task, "title": c.task_title, "group": c.group,
-                                          "paragraph_ids": [], "chunk_ids": []})
+            t = tasks.setdefault(
+                c.task, {"task": c.task, "title": c.task_title, "group": c.group, "paragraph_ids": [], "chunk_ids": []}
+            )
             t["paragraph_ids"] += c.paragraph_ids
             t["chunk_ids"].append(c.id)
             if c.assignment:
                 t["assignment"] = c.assignment
     info = doc.info
     if args.json:
-        print(json.dumps({"id": info.id, "title": info.title, "number": info.number, "date": info.date,
-                          "canonical_id": info.canonical_id, "paragraphs": len(doc.paragraphs),
-                          "tasks": list(tasks.values())}, ensure_ascii=False, indent=1))
+        print(
+            json.dumps(
+                {
+                    "id": info.id,
+                    "title": info.title,
+                    "number": info.number,
+                    "date": info.date,
+                    "canonical_id": info.canonical_id,
+                    "paragraphs": len(doc.paragraphs),
+                    "tasks": list(tasks.values()),
+                },
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
         return 0
-    print(f"{info.id}: {info.title}\n  {info.number or 'number unknown'}, {info.date or 'date unknown'}; "
-          f"{len(doc.paragraphs)} paragraphs, {len(tasks)} tasks")
+    print(
+        f"{info.id}: {info.title}\n  {info.number or 'number unknown'}, {info.date or 'date unknown'}; "
+        f"{len(doc.paragraphs)} paragraphs, {len(tasks)} tasks"
+    )
     group = None
     for t in tasks.values():
         if t["group"] != group:
             group = t["group"]
             print(f"\n{group}")
-        print(f"  {t['task']:>2}. {t['title'][:100]}  [{len(t['paragraph_ids'])} paragraphs: "
-              f"{t['paragraph_ids'][0]}..{t['paragraph_ids'][-1]}]")
+        print(
+            f"  {t['task']:>2}. {t['title'][:100]}  [{len(t['paragraph_ids'])} paragraphs: "
+            f"{t['paragraph_ids'][0]}..{t['paragraph_ids'][-1]}]"
+        )
     return 0
 
 
@@ -125,14 +148,19 @@ def _search_args(p: argparse.ArgumentParser) -> None:
 def cmd_search(args: argparse.Namespace) -> int:
     """Retrieve the top tasks for a question (or a JSONL file of questions)."""
     if not args.questions and not (args.question or "").strip():
-        raise BadQuestion("The question is empty. Usage: rag search \"your question\" [-k 5] [--json]")
+        raise BadQuestion('The question is empty. Usage: rag search "your question" [-k 5] [--json]')
     items = read_questions(args.questions) if args.questions else iter([{"id": None, "question": args.question}])
     retriever = load_retriever()
     for item in items:
         hits = retriever.search(item["question"], args.k, mode=args.mode)
         if args.json or args.questions:
-            print(json.dumps({"id": item["id"], "question": item["question"], "hits": [h.to_json() for h in hits]},
-                             ensure_ascii=False), flush=True)
+            print(
+                json.dumps(
+                    {"id": item["id"], "question": item["question"], "hits": [h.to_json() for h in hits]},
+                    ensure_ascii=False,
+                ),
+                flush=True,
+            )
             continue
         for h in hits:
             c = h.chunk
@@ -151,25 +179,10 @@ def _ask_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--doc", action="append", dest="doc_ids", help="only this document (repeatable)")
 
 
-def _print_sources(answer, corpus) -> None:
-    if answer.refused:
-        print("\nNearest passages:")
-        for ev in answer.evidence[:5]:
-            print(f"  - [{ev.paragraph.id}] {ev.paragraph.text[:160]}")
-        return
-    print("\nSources:")
-    for c in answer.citations:
-        info = corpus.document(c.doc_id).info
-        task = f", task {c.task}" if c.task else ""
-        status = f" [{c.status}]" if c.status else ""
-        print(f"  [{c.marker}] {info.title[:90]} ({info.number or 'no number'}, {info.date or 'undated'}{task}){status}\n"
-              f"      \"{c.quote}\"\n      {c.url}")
-
-
 @command("ask", _ask_args)
 def cmd_ask(args: argparse.Namespace) -> int:
     """Answer a question from the documents, with checked citations."""
-    from rag.answer import AnswerEvent, NoticeEvent, TokenEvent, answer, stream_answer
+    from rag.answer.pipeline import AnswerEvent, NoticeEvent, TokenEvent, answer, stream_answer
 
     if not args.questions and not (args.question or "").strip():
         raise BadQuestion('The question is empty. Usage: rag ask "your question" [--backend extractive] [--json]')
@@ -197,14 +210,31 @@ def cmd_ask(args: argparse.Namespace) -> int:
             if final.notice:
                 print(f"Note: {final.notice}")
             print(final.text)
-            _print_sources(final, retriever.corpus)
+            print()
+            print(sources_text(final, retriever.corpus))
             if final.governing is not None:
-                from rag.governs import render
-
                 print("\nWhich document governs:\n" + render(final.governing))
             t = final.timings
-            log(f"({final.backend}; retrieval {t.get('retrieve_ms', 0):.0f} ms, first token "
-                f"{t.get('first_token_ms', 0):.0f} ms, total {t.get('total_ms', 0):.0f} ms)")
+            log(
+                f"({final.backend}; retrieval {t.get('retrieve_ms', 0):.0f} ms, first token "
+                f"{t.get('first_token_ms', 0):.0f} ms, total {t.get('total_ms', 0):.0f} ms)"
+            )
+    return 0
+
+
+# --- governs -------------------------------------------------------------------
+def _governs_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("question", help='a rule or question, e.g. "foreign banks in gold futures"')
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+@command("governs", _governs_args)
+def cmd_governs(args: argparse.Namespace) -> int:
+    """Which document governs a rule: the governing provision, why, and the related provisions."""
+    from rag.analysis.governs import governs
+
+    g = governs(args.question, load_retriever())
+    print(json.dumps(g.to_json(), ensure_ascii=False, indent=1) if args.json else render(g))
     return 0
 
 
@@ -220,14 +250,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _load_plugins() -> None:
-    """Modules that add commands to COMMANDS (they import this module, so they load lazily here)."""
-    import importlib
+    """Commands of packages above this layer (e.g. `rag eval` from eval/), declared as `rag.commands` entry
+    points in pyproject.toml: loading one registers its commands here, so no import points upward."""
+    from importlib.metadata import entry_points
 
-    for module in PLUGIN_MODULES:
-        importlib.import_module(module)
-
-
-PLUGIN_MODULES: list[str] = ["rag.evaluate", "rag.governs"]
+    for entry in entry_points(group="rag.commands"):
+        entry.load()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,6 +6,7 @@ text and user text are untrusted: Markdown output escapes every ASCII
 punctuation character, HTML output goes through `html.escape`, and only URLs
 the project builds (paragraph_url, viewer_href) become links.
 """
+
 from __future__ import annotations
 
 import html
@@ -15,13 +16,16 @@ from dataclasses import fields, is_dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from rag.documents import Corpus
-from rag.types import Citation, Document, DocumentInfo, Evidence, Paragraph
+from rag.analysis.status import status_of
+from rag.core.text import doc_of
+from rag.core.types import Citation, Document, DocumentInfo, Evidence, Paragraph
+from rag.ingest.documents import Corpus
 
 VIEWER_PATH = "viewer"
 HIGHLIGHT_CLASS = "rag-highlight"
 MARKER_RE = re.compile(r"\[(\d+)\]")
 _MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
+MEASURE_KINDS = ("measure", "task")  # paragraphs that carry a status of their own
 PARAGRAPH_ID_RE = re.compile(r"^[a-z0-9-]+\.p\d{3,}$")
 
 RELATION_LABELS = {
@@ -31,7 +35,7 @@ RELATION_LABELS = {
     "prevails_over": "Prevails over",
 }
 
-# rag.status labels as a reader should see them; "other" (no cue found) is not shown.
+# rag.analysis.status labels as a reader should see them; "other" (no cue found) is not shown.
 STATUS_TEXT = {
     "in_force": "in force",
     "supported": "supported (a policy to support, not yet a right)",
@@ -162,7 +166,9 @@ def _generic_markdown(value: Any) -> str | None:
         items = list(value.items())
     else:
         return md(value)
-    lines = [f"- **{md(k.replace('_', ' ').capitalize())}:** {_value_md(v)}" for k, v in items if v not in (None, "", (), [])]
+    lines = [
+        f"- **{md(k.replace('_', ' ').capitalize())}:** {_value_md(v)}" for k, v in items if v not in (None, "", (), [])
+    ]
     return "\n".join(lines) or None
 
 
@@ -170,10 +176,13 @@ def _value_md(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "; ".join(_value_md(v) for v in value)
     if is_dataclass(value):
-        return ", ".join(f"{md(f.name)}: {_value_md(getattr(value, f.name))}" for f in fields(value)
-                         if getattr(value, f.name) not in (None, "", (), []))
+        return ", ".join(
+            f"{md(f.name)}: {_value_md(getattr(value, f.name))}"
+            for f in fields(value)
+            if getattr(value, f.name) not in (None, "", (), [])
+        )
     if isinstance(value, str) and PARAGRAPH_ID_RE.match(value):
-        return md_link(md(value), viewer_href(value.rsplit(".p", 1)[0], value))
+        return md_link(md(value), viewer_href(doc_of(value), value))
     return md(value)
 
 
@@ -194,14 +203,22 @@ VIEWER_CSS = f"""<style>
 .rag-contents li {{ margin-bottom: 0.3rem; }}
 </style>"""
 
-_KIND_CLASS = {"title": "rag-title", "heading": "rag-section", "group": "rag-group", "task": "rag-task",
-               "departments": "rag-departments"}
+_KIND_CLASS = {
+    "title": "rag-title",
+    "heading": "rag-section",
+    "group": "rag-group",
+    "task": "rag-task",
+    "departments": "rag-departments",
+}
 
 
 def paragraph_html(p: Paragraph, highlighted: bool = False) -> str:
     """One paragraph as an element whose id is the paragraph id, with a link to itself."""
-    classes = " ".join(c for c in ("rag-p", _KIND_CLASS.get(p.kind, f"rag-{p.kind}"), HIGHLIGHT_CLASS if highlighted else "") if c)
-    status = f'<span class="rag-status">{h(status_text(p.status))}</span>' if status_text(p.status) else ""
+    classes = " ".join(
+        c for c in ("rag-p", _KIND_CLASS.get(p.kind, f"rag-{p.kind}"), HIGHLIGHT_CLASS if highlighted else "") if c
+    )
+    label = status_text(status_of(p).label) if p.kind in MEASURE_KINDS else None
+    status = f'<span class="rag-status">{h(label)}</span>' if label else ""
     anchor = f'<a class="rag-anchor" href="{h(viewer_href(p.doc_id, p.id))}" title="Link to this paragraph">{h(p.id.rsplit(".", 1)[1])}</a>'
     current = ' aria-current="location"' if highlighted else ""
     return f'<div id="{h(p.id)}" class="{classes}"{current}>{anchor}{h(p.text)}{status}</div>'
@@ -213,7 +230,8 @@ def contents_html(doc: Document) -> str:
     items = [
         f'<li style="margin-left:{indent[p.kind]}rem"><a href="{h(viewer_href(p.doc_id, p.id))}" target="_self">'
         f"{h(p.text if len(p.text) <= 70 else p.text[:70].rsplit(' ', 1)[0] + ' …')}</a></li>"
-        for p in doc.paragraphs if p.kind in indent
+        for p in doc.paragraphs
+        if p.kind in indent
     ]
     return f'<ul class="rag-contents">{"".join(items)}</ul>' if items else ""
 
@@ -248,8 +266,12 @@ def registry_markdown(info: DocumentInfo) -> str:
         ("Number", info.number or "not stated in the text"),
         ("Date", info.date or "not stated in the text"),
         ("Level", info.level),
-        ("Translation", "official (reference) translation" if info.official
-         else f"unofficial translation; cite {info.canonical_id} instead"),
+        (
+            "Translation",
+            "official (reference) translation"
+            if info.official
+            else f"unofficial translation; cite {info.canonical_id} instead",
+        ),
         ("Source", info.source_note),
     ]
     return "\n".join(f"- **{k}:** {md(v)}" for k, v in facts if v)
@@ -270,7 +292,7 @@ def relation_markdown(info: DocumentInfo, corpus: Corpus) -> list[str]:
             target = md(r.target)
         line = f"- **{md(label)}** {target}"
         if r.paragraph_id:
-            line += " — stated in " + md_link(md(r.paragraph_id), viewer_href(r.paragraph_id.rsplit(".p", 1)[0], r.paragraph_id))
+            line += " — stated in " + md_link(md(r.paragraph_id), viewer_href(doc_of(r.paragraph_id), r.paragraph_id))
         if r.quote:
             line += f": “{md(r.quote)}”"
         lines.append(line)

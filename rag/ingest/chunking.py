@@ -6,6 +6,7 @@ budget is split into parts that keep the task number and title. In the 2023
 summary the measures of a group follow all of its headings, so each measure is
 assigned to one heading of its group (see `assign_measures`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -13,10 +14,11 @@ from itertools import groupby
 
 import numpy as np
 
-from rag.documents import Corpus
-from rag.settings import Settings
-from rag.tokens import count_tokens
-from rag.types import Chunk, Document, Paragraph, task_id
+from rag.core.settings import Settings
+from rag.core.text import task_key
+from rag.core.tokens import count_tokens
+from rag.core.types import Chunk, Document, Paragraph
+from rag.ingest.documents import Corpus
 
 Embed = Callable[[list[str]], np.ndarray]
 UNINDEXED_KINDS = {"excerpt", "group"}  # the IP-news excerpt repeats tasks; group lines are context only
@@ -50,12 +52,19 @@ def assign_measures(headings: Sequence[str], measures: Sequence[str], embed: Emb
     return [(j, float(sim[i, j])) for i, j in enumerate(path)]
 
 
-def _chunk(doc: Document, paras: list[Paragraph], *, task: str | None, title: str | None, part: int,
-           assignment: dict | None = None) -> Chunk:
+def _chunk(
+    doc: Document,
+    paras: list[Paragraph],
+    *,
+    task: str | None,
+    title: str | None,
+    part: int,
+    assignment: dict | None = None,
+) -> Chunk:
     first = paras[0]
     lead = [f"Task {task}: {title}"] if task and (part > 1 or first.kind != "task") else []
     context = [first.group] if first.group else [first.section]
-    cid = f"{task_id(doc.id, task)}" if task else f"{doc.id}.s{first.index:03d}"
+    cid = task_key(doc.id, task) if task else f"{doc.id}.s{first.index:03d}"
     return Chunk(
         id=f"{cid}.{part}" if part else cid,
         doc_id=doc.id,
@@ -87,8 +96,14 @@ def _split(paras: list[Paragraph], budget: int) -> list[list[Paragraph]]:
     return runs
 
 
-def _emit(doc: Document, paras: list[Paragraph], budget: int, task: str | None, title: str | None,
-          assignment: dict | None = None) -> list[Chunk]:
+def _emit(
+    doc: Document,
+    paras: list[Paragraph],
+    budget: int,
+    task: str | None,
+    title: str | None,
+    assignment: dict | None = None,
+) -> list[Chunk]:
     runs = _split(paras, budget)
     if len(runs) == 1:
         return [_chunk(doc, paras, task=task, title=title, part=0, assignment=assignment)]
@@ -122,7 +137,7 @@ def chunk_document(doc: Document, settings: Settings, embed: Embed) -> list[Chun
             head = members[0]
             chunks += _emit(doc, members, budget, head.task, head.task_title, assignment)
         paras = [p for p in paras if not p.group]
-    for (task, section), run in groupby(paras, key=lambda p: (p.task, p.section if p.task is None else "")):
+    for (task, _section), run in groupby(paras, key=lambda p: (p.task, p.section if p.task is None else "")):
         run = list(run)
         chunks += _emit(doc, run, budget, task, run[0].task_title if task else None)
     return sorted(chunks, key=lambda c: c.start)

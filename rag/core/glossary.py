@@ -1,4 +1,5 @@
 """Investor shorthand the documents spell out; a question using it is expanded before retrieval."""
+
 from __future__ import annotations
 
 import re
@@ -33,10 +34,17 @@ GLOSSARY: dict[str, str] = {
     "SaaS": "software as a service",
     "GHG": "greenhouse gas",
 }
-_PATTERN = re.compile(r"(?<![\w&])(" + "|".join(re.escape(k) for k in sorted(GLOSSARY, key=len, reverse=True)) + r")(?![\w&])")
+SHORTHAND_RE = re.compile(
+    r"(?<![\w&])(" + "|".join(re.escape(k) for k in sorted(GLOSSARY, key=len, reverse=True)) + r")(?![\w&])"
+)
 
 
 def expand(question: str) -> str:
     """Append the spelled-out form of each shorthand found (the original words stay)."""
-    found = dict.fromkeys(GLOSSARY[m] for m in _PATTERN.findall(question))
+    found = dict.fromkeys(GLOSSARY[m] for m in SHORTHAND_RE.findall(question))
     return f"{question} ({'; '.join(found)})" if found else question
+
+
+def spell_out(text: str) -> str:
+    """Replace each shorthand by the documents' words ("VPN" -> "virtual private network")."""
+    return SHORTHAND_RE.sub(lambda m: GLOSSARY[m.group(1)], text)

@@ -5,6 +5,7 @@ chrome, page numbers, image names, stray bullets, lines split mid-sentence, the
 IP-news excerpt) is recognised here, per document profile, and every paragraph
 keeps its raw-file offsets so a quote can always be traced back to the bytes.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -15,9 +16,10 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlencode
 
-from rag.errors import CorpusError, UnknownDocument
-from rag.settings import Settings
-from rag.types import Document, DocumentInfo, Paragraph, Reference, Relation
+from rag.core.errors import CorpusError, UnknownDocument
+from rag.core.settings import Settings
+from rag.core.text import doc_of, first_sentence
+from rag.core.types import Document, DocumentInfo, Paragraph, Reference, Relation
 
 PARSER_VERSION = "1"
 REGISTRY_FILE = "registry.json"
@@ -31,7 +33,6 @@ BULLET_RE = re.compile(r"^(?:[l•·▪●◦‧\-–]\s+)(?=[A-Z])")
 DEPARTMENTS_RE = re.compile(r"^District-level responsible departments?\s*:", re.I)
 # A line that ends on one of these words (or a comma) was cut mid-sentence.
 DANGLING_RE = re.compile(r"(?:,|\b(?:of|the|and|or|to|in|for|with|by|a|an|on|at|from|as))$")
-_ABBREV = re.compile(r"(?:\bNo|\bNos|\be\.g|\bi\.e|\bvs|\bCo|\bInc|\bArt|\b[A-Z])\.$")
 
 
 @dataclass(frozen=True)
@@ -107,29 +108,6 @@ def _lines(raw: str, profile: Profile) -> list[_Line]:
         else:
             joined.append(line)
     return joined
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Sentence spans of `text`; does not split after 'No.', initials and similar."""
-    spans, start = [], 0
-    for m in re.finditer(r"[.!?;](?=[\"”’)]?\s+[\"“(]?[A-Z0-9])", text):
-        if _ABBREV.search(text[start : m.end()]):
-            continue
-        end = m.end()
-        while end < len(text) and text[end] in "\"”’)":
-            end += 1
-        spans.append((start, end))
-        start = end
-        while start < len(text) and text[start].isspace():
-            start += 1
-    if start < len(text):
-        spans.append((start, len(text)))
-    return spans
-
-
-def first_sentence(text: str) -> str:
-    spans = split_sentences(text)
-    return text[spans[0][0] : spans[0][1]] if spans else text
 
 
 class _Parser:
@@ -330,7 +308,9 @@ def load_corpus(settings: Settings) -> Corpus:
         documents[info.id] = Document(info=info, text=raw, paragraphs=tuple(parse_document(info.id, raw)))
     digest.update(reg_path.read_bytes())
     references = {
-        r["id"]: Reference(id=r["id"], title=r["title"], number=r["number"], mentioned_in=tuple(r.get("mentioned_in", ())))
+        r["id"]: Reference(
+            id=r["id"], title=r["title"], number=r["number"], mentioned_in=tuple(r.get("mentioned_in", ()))
+        )
         for r in registry.get("references", ())
     }
     return Corpus(documents=documents, references=references, fingerprint=digest.hexdigest())
@@ -338,5 +318,5 @@ def load_corpus(settings: Settings) -> Corpus:
 
 def paragraph_url(paragraph_id: str, settings: Settings) -> str:
     """The shareable link that opens a paragraph in the app's document viewer."""
-    doc_id = paragraph_id.rsplit(".p", 1)[0]
+    doc_id = doc_of(paragraph_id)
     return f"{settings.app_url.rstrip('/')}/viewer?{urlencode({'doc': doc_id, 'p': paragraph_id})}"

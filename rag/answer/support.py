@@ -1,10 +1,11 @@
 """Plain-code tools for checking an answer against its evidence.
 
-Used by the citation check (rag.answer) and the extractive backend (rag.llms):
+Used by the citation check (rag.answer.pipeline) and the extractive backend (rag.answer.backends):
 split an answer into sentences with their [n] markers, score how well a
 source sentence supports a claim by (IDF-weighted) content-word recall, and
 spot figures, negations and plans a claim gets wrong.
 """
+
 from __future__ import annotations
 
 import math
@@ -12,14 +13,15 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from rag.core.text import ABBREVIATION_RE, MARKER_RE
+from rag.core.text import markers as text_markers
+
 _WORD_RE = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
-MARKER_RE = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _PLACEHOLDER_RE = re.compile(r"\[(?:n|N|x|number|citation|source)\]")  # a format example copied by the model
 _END_RE = re.compile(r"[.!?]+[\"”’)]*(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*(?=\s|$)")
 _BARE_END_RE = re.compile(r"[.!?]+[\"”’)]*(?=\s|$)")
 _LEADING_MARKER_RE = re.compile(r"^\s*(?:[-*•]\s*)?\[\d")
-_ABBREV_RE = re.compile(r"(?:\b(?:No|Nos|Co|Inc|Ltd|Art|vs|e\.g|i\.e|etc)|\b[A-Z])\.$")
 _BULLET_RE = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
 _NEGATION_RE = re.compile(
     r"\b(?:not|never|cannot|can't|don't|doesn't|isn't|aren't|won't|neither|nor|prohibit\w*|forbid\w*|banned)\b"
@@ -33,11 +35,7 @@ _HEDGE_RE = re.compile(
     re.I,
 )
 STOPWORDS = frozenset(
-    """a an and are as at be been by can could do does for from has have how i if in into is it its
-    may might must no not of on or our shall should so such than that the their them then there these
-    they this to up was we were what when where which while who whom why will with would you your
-    about also any all more other some only own same very just each both after before over per yes
-    document documents evidence say says said mention mentions according""".split()
+    ["a", "an", "and", "are", "as", "at", "be", "been", "by", "can", "could", "do", "does", "for", "from", "has", "have", "how", "i", "if", "in", "into", "is", "it", "its", "may", "might", "must", "no", "not", "of", "on", "or", "our", "shall", "should", "so", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "to", "up", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "about", "also", "any", "all", "more", "other", "some", "only", "own", "same", "very", "just", "each", "both", "after", "before", "over", "per", "yes", "document", "documents", "evidence", "say", "says", "said", "mention", "mentions", "according"]
 )
 
 
@@ -85,7 +83,7 @@ def split_answer(text: str) -> list[Claim]:
         line = _BULLET_RE.sub("", line).strip()
         start = 0
         for m in end_re.finditer(line):
-            if _ABBREV_RE.search(line[start : m.start() + 1]):
+            if ABBREVIATION_RE.search(line[start : m.start() + 1]):
                 continue
             claims.append(_claim(line[start : m.end()]))
             start = m.end()
@@ -96,10 +94,9 @@ def split_answer(text: str) -> list[Claim]:
 
 def _claim(sentence: str) -> Claim:
     markers: list[int] = []
-    for m in MARKER_RE.finditer(sentence):
-        for n in re.split(r"\s*[,;]\s*", m.group(1)):
-            if int(n) not in markers:
-                markers.append(int(n))
+    for _, n in text_markers(sentence):
+        if n not in markers:
+            markers.append(n)
     text = re.sub(r"\s+([.,;:!?])", r"\1", _PLACEHOLDER_RE.sub("", MARKER_RE.sub("", sentence)))
     return Claim(text=" ".join(text.split()), markers=tuple(markers))
 

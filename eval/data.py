@@ -1,0 +1,78 @@
+"""The eval data: questions with their gold, the files, and the stratified model subset."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.core.errors import EvalDataError
+from rag.core.settings import ROOT
+from rag.core.text import doc_of
+from rag.ingest.documents import Corpus
+
+EVAL_DIR = ROOT / "eval"
+QUESTIONS_FILE = EVAL_DIR / "questions.jsonl"
+STATUS_LABELS_FILE = EVAL_DIR / "status_labels.jsonl"
+BASELINE_FILE = EVAL_DIR / "baseline.json"
+TYPES = ("eligibility", "governs", "responsible", "lookup", "cross-doc", "out-of-scope")
+REQUIRED = ("id", "type", "question", "gold_tasks", "key_facts", "refuse")
+
+
+def load_questions(path: Path) -> list[dict]:
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as err:
+        raise EvalDataError(f"Cannot read {path}: {err.strerror}. Run `rag eval` from the project checkout.") from None
+    out = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            q = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise EvalDataError(f"{path}:{n}: not JSON ({err.msg}).") from None
+        missing = [f for f in REQUIRED if f not in q]
+        if missing or q["type"] not in TYPES:
+            raise EvalDataError(
+                f"{path}:{n}: needs fields {', '.join(REQUIRED)} and a type in {', '.join(TYPES)} "
+                f"(missing: {', '.join(missing) or 'none'}, type: {q.get('type')!r})."
+            )
+        out.append(q)
+    return out
+
+
+@dataclass
+class Gold:
+    tasks: list[set[str]]  # one-member groups: task-level gold
+    paragraphs: list[set[str]]  # any-of groups of paragraph ids
+    docs: list[str]  # canonical documents the question is about ("none" when out of scope)
+
+
+def gold_of(q: dict, corpus: Corpus) -> Gold:
+    """Gold groups of a question, from the paragraph ids `python -m eval.gold` writes next to the quotes."""
+    if q.get("gold_quotes") and "gold_paragraphs" not in q:
+        raise EvalDataError(f"Question {q['id']} has gold quotes but no gold_paragraphs. Run: python -m eval.gold")
+    groups = [set(g) for g in q.get("gold_paragraphs", []) if g]
+    canonical = {d: doc.info.canonical_id for d, doc in corpus.documents.items()}
+    docs = {t.rsplit(".", 1)[0] for t in q["gold_tasks"]} | {doc_of(p) for g in groups for p in g}
+    docs = sorted({canonical.get(d, d) for d in docs}) or ["none"]
+    return Gold([{t} for t in q["gold_tasks"]], groups, docs)
+
+
+def llm_subset(questions: list[dict], n: int) -> list[dict]:
+    """n questions stratified by type: round-robin over the types, each type in file order; 0 means all."""
+    if n <= 0 or n >= len(questions):
+        return questions
+    by_type: dict[str, list[dict]] = defaultdict(list)
+    for q in questions:
+        by_type[q["type"]].append(q)
+    queues = [by_type[t] for t in TYPES if by_type[t]]
+    picked: list[dict] = []
+    depth = 0
+    while len(picked) < n:
+        picked += [queue[depth] for queue in queues if depth < len(queue)][: n - len(picked)]
+        depth += 1
+    chosen = {q["id"] for q in picked}
+    return [q for q in questions if q["id"] in chosen]

@@ -1,0 +1,312 @@
+"""Which document governs: precedence, versions, translations and measure status.
+
+Only relations stated by the texts decide precedence (corpus/registry.json:
+prevails_over, keeps_in_force, implements, same_document_as, each with the
+paragraph that states it). Two documents with no stated relation (the 2023 plan
+and the others) are reported as such; a later date is mentioned as a date, never
+as a rule. Two translations of one document are one source: the official one is
+cited and the other's wording is kept as `other_translation`.
+
+Two kinds of question are handled:
+  relation  the question names documents and asks about validity, conflicts,
+            implementation or versions: the governing provision is the
+            sentence that states the relation (from the prevailing document).
+  measure   anything else: the closest provision, the same measure found in
+            the other documents, and the governing one among them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rag.analysis.provisions import (
+    LABELS,
+    best_sentence,
+    conflicts,
+    is_provision,
+    make_provision,
+    make_reason,
+    provisions,
+    resolve_settings,
+    sentences,
+    stating,
+    title,
+    translation,
+)
+from rag.analysis.relations import Registry, number_line, relation_candidates
+from rag.core.errors import BadQuestion
+from rag.core.settings import Settings
+from rag.core.text import doc_of
+from rag.core.types import Evidence, Governance, Paragraph, Reason, Related, Relation
+
+
+def _relation_governance(
+    question: str,
+    candidates: list[tuple[str, Relation]],
+    registry: Registry,
+    retriever,
+    settings: Settings,
+    qvec: np.ndarray,
+) -> Governance:
+    corpus = registry.corpus
+    sources = {registry.canonical(s) for s, _ in candidates}
+    top = [s for s in sources if not any(registry.governs(o, s) for o in sources if o != s)]
+    chosen = [(s, r) for s, r in candidates if registry.canonical(s) in top]
+    if chosen[0][1].type == "same_document_as":
+        source, r = chosen[0]
+        official = registry.canonical(r.target)
+        line = number_line(registry, official) or corpus.documents[official].paragraphs[0]
+        score = retriever.paragraph_scores(question, [line.id]).get(line.id, 0.0)
+        governing = make_provision(line, line.text, float(score), settings, corpus)
+        text = (
+            f"{official} is the official translation; {source} carries the same number "
+            f"({corpus.documents[official].info.number}) and is {'un' if not registry.official(source) else ''}"
+            f"official: cite {official}."
+        )
+        other = make_provision(
+            corpus.paragraph(r.paragraph_id), corpus.paragraph(r.paragraph_id).text, 0.0, settings, corpus
+        )
+        return Governance(
+            question,
+            "relation",
+            governing,
+            make_reason(text, r, settings),
+            other_translation=Related(LABELS["translation"], other),
+        )
+    # Several relations may be stated by one paragraph: cite each paragraph once, best match first.
+    pids = list(dict.fromkeys(r.paragraph_id for _, r in chosen if r.paragraph_id))
+    scores = retriever.paragraph_scores(question, pids)
+    pid = max(pids, key=lambda p: scores.get(p, 0.0))
+    stated = [r for _, r in chosen if r.paragraph_id == pid]
+    paragraph = corpus.paragraph(pid)
+    governing = make_provision(paragraph, stating(paragraph, stated[0].quote), scores.get(pid, 0.0), settings, corpus)
+    source = paragraph.doc_id
+    text = "; ".join(f"{source} {r.type.replace('_', ' ')} {title(corpus, r.target)}" for r in stated)
+    reason = make_reason(f"Stated by {source} itself: {text}.", stated[0], settings)
+    chain = []
+    for s, r in candidates:
+        if r.paragraph_id in (None, pid) or any(c.provision.paragraph_id == r.paragraph_id for c in chain):
+            continue
+        other = corpus.paragraph(r.paragraph_id)
+        label, via, note = _relate(registry, source, registry.canonical(s))
+        if via is None:
+            label = LABELS["also"]
+        provision = make_provision(other, stating(other, r.quote), float(scores.get(other.id, 0.0)), settings, corpus)
+        chain.append(Related(label, provision, make_reason(note, via, settings), note=note))
+    other = translation(registry, paragraph, qvec, retriever, settings)
+    return Governance(question, "relation", governing, reason, chain, other)
+
+
+# --- measure questions ----------------------------------------------------------------------------
+def _candidates(question: str, retriever, settings: Settings, doc_ids: set[str] | None) -> dict[str, float]:
+    """Provision paragraphs of the retrieved chunks, official translation only, scored against the question."""
+    corpus = retriever.corpus
+    hits = retriever.search(question, settings.governs_hits, doc_ids=doc_ids or None)
+    pids: list[str] = []
+    for h in hits:
+        chunk = h.chunk
+        official = corpus.documents[chunk.canonical_doc_id]
+        if chunk.doc_id != chunk.canonical_doc_id:
+            if not chunk.task:
+                continue  # a section of the other translation: its official section is retrieved on its own
+            pids += [p.id for p in official.paragraphs if p.task == chunk.task]
+        else:
+            pids += list(chunk.paragraph_ids)
+    keep = [
+        pid
+        for pid in dict.fromkeys(pids)
+        if is_provision(corpus.paragraph(pid), corpus)
+        and (not doc_ids or corpus.documents[corpus.paragraph(pid).doc_id].info.canonical_id in doc_ids)
+    ]
+    return retriever.paragraph_scores(question, keep) if keep else {}
+
+
+def _same_measure(
+    registry: Registry, anchor: Paragraph, sentence: str, retriever, settings: Settings, qvec: np.ndarray
+) -> list[tuple[Paragraph, str, float]]:
+    """The closest statement of the anchor's measure in each other (official) document.
+
+    Paragraphs are shortlisted by paragraph cosine, then compared unit by unit in one batch (a paragraph of
+    the 2019 plan states many measures). A unit counts when it is close to the anchor's sentence and about
+    as close to the question as the anchor is (so a neighbouring measure does not take the lead).
+    """
+    corpus = registry.corpus
+    others = [d for d in corpus.documents if registry.canonical(d) == d and d != registry.canonical(anchor.doc_id)]
+    scores = retriever.paragraph_scores(sentence, [p.id for d in others for p in provisions(corpus, d)])
+    units = []
+    for d in others:
+        for pid in sorted((pid for pid in scores if doc_of(pid) == d), key=lambda pid: -scores[pid])[:3]:
+            paragraph = corpus.paragraph(pid)
+            units += [(paragraph, s) for s in sentences(paragraph.text) if len(s) > 20]
+    if not units:
+        return []
+    vectors = retriever.embed([sentence] + [s for _, s in units])
+    sims, relevance = vectors[1:] @ vectors[0], vectors[1:] @ qvec
+    floor = float(vectors[0] @ qvec) - settings.governs_question_margin
+    best: dict[str, tuple[Paragraph, str, float]] = {}
+    for (paragraph, s), sim, rel in zip(units, sims, relevance):
+        close = sim >= settings.governs_same_measure and rel >= floor
+        if close and sim > best.get(paragraph.doc_id, (None, "", -1.0))[2]:
+            best[paragraph.doc_id] = (paragraph, s, float(sim))
+    return list(best.values())
+
+
+def _relate(registry: Registry, lead: str, other: str) -> tuple[str, Relation | None, str]:
+    """How `other` stands to the lead document: label, the stated relation to cite, a note."""
+    corpus = registry.corpus
+    path = registry.governs(lead, other)
+    if path:
+        if path[-1][1].type == "implements":
+            r = path[-1][1]
+            return LABELS["implements"], r, f"{other} implements {title(corpus, r.target)}"
+        kept = registry.stated(lead, "keeps_in_force", other)
+        if kept:
+            return LABELS["kept"], kept, f"{lead} keeps {other} in force and prevails where they are inconsistent"
+        return LABELS["prevailed"], path[0][1], f"{lead} prevails over {other}"
+    back = registry.governs(other, lead)
+    if back:
+        if back[-1][1].type == "implements" and len(back) == 1:
+            return LABELS["implemented"], back[0][1], f"{lead} implements {title(corpus, other)}"
+        return LABELS["prevails"], back[0][1], f"{other} prevails over {lead} where they are inconsistent"
+    gy, oy = registry.year(lead), registry.year(other)
+    later = (
+        f"; {other} is dated later ({oy}), which is a date, not a stated rule"
+        if gy and oy and oy > gy
+        else (f"; {lead} is dated later ({gy}), which is a date, not a stated rule" if gy and oy and gy > oy else "")
+    )
+    return LABELS["restated"], None, f"The texts state no precedence between {lead} and {other}{later}."
+
+
+def _lone_reason(registry: Registry, doc_id: str, settings: Settings) -> Reason:
+    """Why a provision matched in one document only stands: who keeps that document in force, if anyone."""
+    corpus = registry.corpus
+    alone = "No provision of another document matched this one closely enough to count as the same measure; "
+    for source, r in registry.relations:
+        if r.target == doc_id and r.type == "keeps_in_force":
+            return make_reason(
+                f"{alone}{source} keeps {title(corpus, doc_id)} in force and prevails only where they "
+                "are inconsistent.",
+                r,
+                settings,
+            )
+    implemented = next((r for s, r in registry.relations if s == doc_id and r.type == "implements"), None)
+    if implemented:
+        return make_reason(f"{alone}{doc_id} implements {title(corpus, implemented.target)}.", implemented, settings)
+    own = next((r for s, r in registry.relations if s == doc_id and r.type == "prevails_over"), None)
+    if own:
+        return make_reason(
+            f"{alone}{title(corpus, doc_id)} prevails over the earlier replies where they are inconsistent.",
+            own,
+            settings,
+        )
+    return make_reason(f"{alone}the texts state no relation between {doc_id} and the other documents.", None, settings)
+
+
+def _measure_governance(
+    question: str,
+    scores: dict[str, float],
+    registry: Registry,
+    retriever,
+    settings: Settings,
+    qvec: np.ndarray,
+    named: set[str] = frozenset(),
+) -> Governance:
+    corpus = registry.corpus
+    anchor = corpus.paragraph(max(scores, key=lambda pid: scores[pid]))
+    sentence, _ = best_sentence(anchor, qvec, retriever)
+    same = _same_measure(registry, anchor, sentence, retriever, settings, qvec)
+    group = [(anchor, sentence, 1.0)] + same  # the third item: cosine to the anchor's sentence
+    docs = [p.doc_id for p, _, _ in group]
+    top = [d for d in docs if not any(registry.governs(o, d) for o in docs if o != d)] or docs
+    asked_under = registry.canonical(anchor.doc_id) in named and not named & set(top)
+    if asked_under:
+        top = [anchor.doc_id]  # the question names this document: its provision leads, the prevailing one is shown
+    lead = next(g for g in group if g[0].doc_id == top[0])
+    governing = make_provision(lead[0], lead[1], scores.get(lead[0].id, 0.0), settings, corpus)
+    chain, first_stated = [], None
+    for p, s, sim in group:
+        if p.doc_id == lead[0].doc_id:
+            continue
+        label, r, note = _relate(registry, lead[0].doc_id, p.doc_id)
+        first_stated = first_stated or r
+        chain.append(
+            Related(
+                label,
+                make_provision(p, s, lead[2] if p is anchor else sim, settings, corpus),
+                make_reason(note, r, settings),
+                note=note,
+            )
+        )
+    if first_stated:
+        stated = next(c for c in chain if c.reason and c.reason.relation)
+        lead_why = "is the document asked about" if asked_under else "governs"
+        reason = make_reason(f"{lead[0].doc_id} {lead_why}: {stated.note}.", first_stated, settings)
+    elif chain:
+        reason = make_reason(
+            f"{lead[0].doc_id} is the closest match. " + " ".join(c.note for c in chain), None, settings
+        )
+    else:
+        reason = _lone_reason(registry, lead[0].doc_id, settings)
+    keeper = next(
+        (
+            (s, r)
+            for s, r in registry.relations
+            if r.target == lead[0].doc_id and r.type == "keeps_in_force" and s not in docs
+        ),
+        None,
+    )
+    if keeper and reason.paragraph_id != keeper[1].paragraph_id:
+        reason.text += (
+            f" {keeper[0]} keeps {lead[0].doc_id} in force and prevails where they are inconsistent"
+            f" ({keeper[1].paragraph_id}); no different rule on this measure was found in {keeper[0]}."
+        )
+    gvec = qvec if lead[0] is anchor else retriever.embed([lead[1]])[0]
+    other = translation(registry, lead[0], gvec, retriever, settings)
+    found = conflicts(governing, chain, settings)
+    return Governance(question, "measure", governing, reason, chain, other, found)
+
+
+# --- entry points ---------------------------------------------------------------------------------
+def governs(question_or_rule: str, retriever, settings: Settings | None = None) -> Governance:
+    """The provision that governs a rule or question, why (the stated precedence), and its related provisions."""
+    question = " ".join((question_or_rule or "").split())
+    if not question:
+        raise BadQuestion('The rule or question is empty. Usage: rag governs "foreign banks gold futures"')
+    settings = resolve_settings(settings, retriever)
+    registry = Registry(retriever.corpus)
+    qvec = retriever.embed([question])[0]
+    candidates = relation_candidates(question, registry)
+    named = {d for d in registry.mentioned(question) if d in retriever.corpus.documents}
+    # A question that names documents is answered from them; the others still join as the same measure.
+    scores = _candidates(question, retriever, settings, named) or _candidates(question, retriever, settings, None)
+    if candidates and candidates[0][1].type == "same_document_as" and scores:
+        best = retriever.corpus.paragraph(max(scores, key=lambda pid: scores[pid]))
+        if best.kind in ("measure", "task"):
+            candidates = []  # "which version for <measure>": the measure, in the official translation
+    if candidates:
+        return _relation_governance(question, candidates, registry, retriever, settings, qvec)
+    if not scores or max(scores.values()) < settings.min_evidence_score:
+        raise BadQuestion(
+            "Nothing in the documents is close to this rule or question, so no document governs it "
+            "here; try the words the plans use."
+        )
+    return _measure_governance(question, scores, registry, retriever, settings, qvec, named)
+
+
+def governance_for_answer(
+    question: str, evidence: list[Evidence], retriever, settings: Settings | None = None
+) -> Governance | None:
+    """Governance over an answer's evidence; None unless it spans documents."""
+    registry = Registry(retriever.corpus)
+    if len({registry.canonical(e.paragraph.doc_id) for e in evidence}) < 2:
+        return None
+    settings = resolve_settings(settings, retriever)
+    question = question or evidence[0].paragraph.text
+    official = {
+        e.paragraph.id: e.score
+        for e in evidence
+        if registry.official(e.paragraph.doc_id) and is_provision(e.paragraph, retriever.corpus)
+    }
+    if not official:
+        return None
+    return _measure_governance(question, official, registry, retriever, settings, retriever.embed([question])[0])

@@ -1,0 +1,91 @@
+"""Evidence selection: the numbered paragraphs, from the retrieved tasks, that the model may cite."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from typing import Any, Protocol
+
+import numpy as np
+
+from rag.answer import prompts
+from rag.core.settings import Settings
+from rag.core.tokens import count_tokens
+from rag.core.types import Chunk, Evidence, Hit, Paragraph
+
+
+class Retriever(Protocol):
+    corpus: Any  # .paragraph(pid) -> Paragraph, .documents[doc_id].text (the raw file)
+
+    def search(self, question: str, k: int, doc_ids: Collection[str] | None = None) -> list[Hit]: ...
+
+    def paragraph_scores(self, question: str, paragraph_ids: list[str]) -> dict[str, float]: ...
+
+    def embed(self, texts: list[str]) -> np.ndarray: ...
+
+
+SKIPPED_KINDS = frozenset({"title", "heading", "group"})  # carry no claims; the task title goes in each label
+_WHO_RE = re.compile(
+    r"\b(who|whom|responsib\w*|department\w*|ministr\w*|bureau\w*|agenc\w*|office|oversee\w*|handles?|contact"
+    r"|in charge|lead unit|implement\w* by)\b",
+    re.I,
+)
+
+
+def _group(chunk: Chunk) -> tuple[str, str]:
+    """Chunks with the same group are translations of the same task (or section)."""
+    return chunk.canonical_doc_id, f"t{chunk.task}" if chunk.task else f"s:{chunk.section}"
+
+
+def prefer_official(hits: list[Hit]) -> list[Hit]:
+    """Keep one translation per task or section: the official one (doc_id == canonical_doc_id) when retrieved.
+
+    The retriever already folds task translations into one hit; sections (e.g. the reply letter in both
+    translations) it keeps apart, and this is where the unofficial one is dropped from the evidence.
+    """
+    chosen: dict[tuple[str, str], str] = {}
+    for h in hits:
+        key, c = _group(h.chunk), h.chunk
+        if key not in chosen or (c.doc_id == c.canonical_doc_id and chosen[key] != c.canonical_doc_id):
+            chosen[key] = c.doc_id
+    return [h for h in hits if h.chunk.doc_id == chosen[_group(h.chunk)]]
+
+
+def select_evidence(question: str, hits: list[Hit], retriever: Retriever, settings: Settings) -> list[Evidence]:
+    """The paragraphs most similar to the question, numbered from 1: at most settings.evidence_paragraphs,
+    within settings.context_token_budget, none scoring more than settings.evidence_score_margin under the best."""
+    wants_departments = bool(_WHO_RE.search(question))
+    candidates: dict[str, tuple[Paragraph, Chunk, int]] = {}
+    for rank, hit in enumerate(prefer_official(hits)):
+        paragraphs = [retriever.corpus.paragraph(pid) for pid in hit.chunk.paragraph_ids]
+        has_measures = any(p.kind == "measure" for p in paragraphs)
+        for p in paragraphs:
+            if (
+                p.kind in SKIPPED_KINDS
+                or (p.kind == "task" and has_measures)  # then it is only the task's heading
+                or (p.kind == "departments" and not wants_departments)
+            ):
+                continue
+            candidates.setdefault(p.id, (p, hit.chunk, rank))
+    if not candidates:
+        return []
+    scores = retriever.paragraph_scores(question, list(candidates))
+    ordered = sorted(candidates, key=lambda pid: (-scores.get(pid, 0.0), candidates[pid][2], candidates[pid][0].index))
+    floor = scores.get(ordered[0], 0.0) - settings.evidence_score_margin
+    chosen = [pid for pid in ordered if scores.get(pid, 0.0) >= floor] or ordered[:1]
+    if wants_departments:  # a list of names scores low against any question: bring each chosen task's list along
+        departments = {c.id: pid for pid, (p, c, _) in candidates.items() if p.kind == "departments"}
+        chosen = list(dict.fromkeys(x for pid in chosen for x in (pid, departments.get(candidates[pid][1].id)) if x))
+    evidence: list[Evidence] = []
+    used = 0
+    for pid in chosen:
+        p, chunk, _ = candidates[pid]
+        ev = Evidence(marker=len(evidence) + 1, paragraph=p, chunk=chunk, score=float(scores.get(pid, 0.0)))
+        cost = count_tokens(prompts.evidence_line(ev))
+        if evidence and used + cost > settings.context_token_budget:
+            continue  # the best paragraph always goes in, even when it alone exceeds the budget
+        evidence.append(ev)
+        used += cost
+        if len(evidence) >= settings.evidence_paragraphs:
+            break
+    return evidence

@@ -1,0 +1,69 @@
+"""Text utilities shared by every stage: sentences, citation markers, ids, percentiles.
+
+Each exists once here so that the parser, the citation check, the eval and the
+interfaces agree on what a sentence, a marker or a paragraph's document is.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+
+# A full stop after these does not end a sentence ("Guo Han [2020] No. 123", "e.g.", initials).
+ABBREVIATION_RE = re.compile(r"(?:\b(?:No|Nos|Co|Inc|Ltd|Art|vs|e\.g|i\.e|etc)|\b[A-Z])\.$")
+# A citation marker: [1], or several numbers in one pair of brackets ([1, 3] or [1; 3]).
+MARKER_RE = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+_SENTENCE_END_RE = re.compile(r"[.!?;](?=[\"”’)]?\s+[\"“(]?[A-Z0-9])")
+_CLOSERS = '"”’)'
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans of `text`; does not split after 'No.', initials and similar."""
+    spans, start = [], 0
+    for m in _SENTENCE_END_RE.finditer(text):
+        if ABBREVIATION_RE.search(text[start : m.end()]):
+            continue
+        end = m.end()
+        while end < len(text) and text[end] in _CLOSERS:
+            end += 1
+        spans.append((start, end))
+        start = end
+        while start < len(text) and text[start].isspace():
+            start += 1
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans
+
+
+def first_sentence(text: str) -> str:
+    spans = split_sentences(text)
+    return text[spans[0][0] : spans[0][1]] if spans else text
+
+
+def marker_numbers(marker_body: str) -> list[int]:
+    """The numbers inside one marker's brackets: '1, 3' -> [1, 3]."""
+    return [int(n) for n in re.split(r"\s*[,;]\s*", marker_body.strip())]
+
+
+def markers(text: str) -> list[tuple[int, int]]:
+    """(position, number) of every citation marker in `text`; '[1, 3]' gives two."""
+    return [(m.start(), n) for m in MARKER_RE.finditer(text) for n in marker_numbers(m.group(1))]
+
+
+def doc_of(paragraph_id: str) -> str:
+    """The document id of a paragraph id ("gh-2020-123.p044" -> "gh-2020-123")."""
+    return paragraph_id.rsplit(".p", 1)[0]
+
+
+def task_key(doc_id: str, task: str) -> str:
+    """The id of a task across its parts: "<doc>.t<NN>"."""
+    return f"{doc_id}.t{int(task):02d}"
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """Nearest-rank percentile (the smallest value with at least p% of values at or under it); NaN when empty."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]

