@@ -27,7 +27,7 @@ from rag.answer.backends import get_backend
 from rag.answer.pipeline import answer
 from rag.core.errors import RagError
 from rag.core.settings import get_settings
-from rag.interfaces.cli import read_questions
+from rag.interfaces.inputs import read_questions
 from rag.retrieve import Retriever
 
 
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for item in questions[: args.limit or None]:
         try:
-            a = answer(item["question"], retriever, backend=backend, settings=settings)
+            a = answer(item.get("question"), retriever, backend=backend, settings=settings)  # None: an unusable line
         except RagError as err:
             print(f"{item['id']:<8}error: {err}")
             rows.append({"id": item["id"], "error": str(err)})

@@ -13,6 +13,7 @@ import numpy as np
 
 from rag.core.errors import BadQuestion
 from rag.core.glossary import expand
+from rag.core.questions import validate_question
 from rag.core.settings import Settings, get_settings
 from rag.core.types import Chunk, Hit
 from rag.ingest.documents import Corpus
@@ -110,9 +111,7 @@ class Retriever:
         self, question: str, k: int | None = None, *, mode: str | None = None, doc_ids: set[str] | None = None
     ) -> list[Hit]:
         """Top-k hits, translations and parts folded; `doc_ids` keeps only those documents."""
-        question = " ".join(question.split())
-        if not question:
-            raise BadQuestion("The question is empty. Type a question about the Beijing opening-up documents.")
+        question = validate_question(question, self.settings)
         k = k or self.settings.top_k
         weights = self.weights(mode)
         fused: dict[int, float] = {}

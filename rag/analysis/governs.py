@@ -35,6 +35,7 @@ from rag.analysis.provisions import (
 )
 from rag.analysis.relations import Registry, number_line, relation_candidates
 from rag.core.errors import BadQuestion
+from rag.core.questions import validate_question
 from rag.core.settings import Settings
 from rag.core.text import doc_of
 from rag.core.types import Evidence, Governance, Paragraph, Reason, Related, Relation
@@ -269,10 +270,8 @@ def _measure_governance(
 # --- entry points ---------------------------------------------------------------------------------
 def governs(question_or_rule: str, retriever, settings: Settings | None = None) -> Governance:
     """The provision that governs a rule or question, why (the stated precedence), and its related provisions."""
-    question = " ".join((question_or_rule or "").split())
-    if not question:
-        raise BadQuestion('The rule or question is empty. Usage: rag governs "foreign banks gold futures"')
     settings = resolve_settings(settings, retriever)
+    question = validate_question(question_or_rule, settings)
     registry = Registry(retriever.corpus)
     qvec = retriever.embed([question])[0]
     candidates = relation_candidates(question, registry)

@@ -24,6 +24,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from rag.answer import model_files, prompts
 from rag.answer.support import content_words
 from rag.core.errors import LLMUnavailable, RagError, UnknownBackend
+from rag.core.redact import redact
 from rag.core.settings import Settings, get_settings
 from rag.core.text import split_sentences
 from rag.core.types import Evidence
@@ -300,7 +301,7 @@ def openai_backend(settings: Settings) -> Backend:
 
     return ChainBackend(
         "openai",
-        f"{settings.openai_model} @ {settings.openai_base_url}",
+        redact(f"{settings.openai_model} @ {settings.openai_base_url}"),  # shown in the app: no credentials
         make,
         timeout_s=settings.llm_timeout_s,
         hint=f"Check that an OpenAI-compatible server answers at {settings.openai_base_url} "

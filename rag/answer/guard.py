@@ -8,14 +8,12 @@ answered with a notice; a question made only of such instructions is refused wit
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from rag.answer.support import content_words
 from rag.core.errors import BadQuestion
+from rag.core.questions import EXAMPLE_QUESTION, validate_question
 from rag.core.settings import Settings
-from rag.core.tokens import count_tokens
 
-EXAMPLE_QUESTION = "Can a wholly foreign-owned company become a private fund manager in Beijing?"
 _OVERRIDE_RE = re.compile(
     r"""\b(ignore|disregard|forget|override|bypass)\s+(?:(?:all|any|the|your|my|these|those|previous|prior|earlier|above|system|given|provided)\s+)*(instructions?|rules?|documents?|evidence|context|prompts?|guidelines|above|previous)\b
     | \byou\s+are\s+now\b | \bfrom\s+now\s+on\b | \bpretend\b | \brole-?play\b
@@ -27,18 +25,9 @@ _OVERRIDE_RE = re.compile(
 _QUESTION_SPLIT_RE = re.compile(r"(?<=[.!?;:])\s+|\n+")
 
 
-def clean_question(question: str, settings: Settings) -> tuple[str, str | None]:
+def clean_question(question: object, settings: Settings) -> tuple[str, str | None]:
     """The question to answer and a notice if instructions were removed from it; BadQuestion if unusable."""
-    text = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in question)
-    text = " ".join(text.split())
-    if not text:
-        raise BadQuestion(f"Type a question about the policy documents, e.g. {EXAMPLE_QUESTION!r}")
-    n = count_tokens(text)
-    if n > settings.question_max_tokens:
-        raise BadQuestion(
-            f"The question is {n} tokens long; the limit is {settings.question_max_tokens}. "
-            "Ask one shorter question (or raise RAG_QUESTION_MAX_TOKENS)."
-        )
+    text = validate_question(question, settings)
     parts = [p for p in _QUESTION_SPLIT_RE.split(text) if p.strip()]
     kept = [p for p in parts if not _OVERRIDE_RE.search(p)]
     if len(kept) == len(parts):

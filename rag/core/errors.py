@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from rag.core.redact import redact
+
 
 class RagError(Exception):
-    """Base class: the CLI prints str(err) on one line and exits with `exit_code`."""
+    """Base class: the CLI prints str(err) on one line and exits with `exit_code`.
+
+    The message is redacted when the error is made (rag.core.redact), so a credential quoted from a
+    setting or an upstream error never reaches a reader, whichever interface shows it.
+    """
 
     exit_code = 2
+
+    def __init__(self, *args: object):
+        super().__init__(*(redact(a) if isinstance(a, str) else a for a in args))
 
 
 class UnknownDocument(RagError):
@@ -53,3 +62,15 @@ class UnknownBackend(RagError):
 
 class EvalDataError(RagError):
     """The eval questions file (or a filter over it) is unusable."""
+
+
+class SettingsError(RagError):
+    """A RAG_* setting has a value its field does not accept."""
+
+
+class IndexNotWritable(RagError):
+    def __init__(self, path: object, why: str):
+        super().__init__(
+            f"Cannot write the index under {path} ({why}). Point RAG_INDEX_ROOT at a writable folder, "
+            "e.g. RAG_INDEX_ROOT=~/.cache/beijing-rag/index"
+        )

@@ -10,8 +10,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from rag.core.errors import SettingsError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,7 +28,7 @@ class CorpusSettings(BaseSettings):
     )
     embedder: str = Field(
         "minilm",
-        description="Embedding model by registry name (see rag.ingest.embedders.EMBEDDERS): 'minilm'.",
+        description="Embedding model by registry name: one of rag.ingest.embedders.EMBEDDERS ('minilm' is installed).",
     )
     embed_batch_size: int = Field(32, description="Batch size when embedding the corpus.")
     embed_threads: int = Field(
@@ -45,7 +47,7 @@ class RetrievalSettings(BaseSettings):
     retrieval_mode: Literal["dense", "bm25", "hybrid"] = Field(
         "hybrid", description="'dense', 'bm25' or 'hybrid' (reciprocal-rank fusion)."
     )
-    top_k: int = Field(5, description="Hits returned by default.")
+    top_k: int = Field(5, ge=1, le=50, description="Hits returned by default (1 to 50).")
     candidate_k: int = Field(50, description="Candidates each retriever contributes before fusion.")
     rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
     # Measured on eval/questions.jsonl (odd/even halves agree): BM25 beats whole-chunk dense vectors
@@ -216,4 +218,20 @@ GROUPS = (
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The settings from the environment; SettingsError names the first RAG_* variable that is wrong."""
+    try:
+        return Settings()
+    except ValidationError as err:
+        raise settings_error(err) from None
+
+
+def settings_error(err: ValidationError) -> SettingsError:
+    first = err.errors()[0]
+    field = str(first["loc"][0]) if first["loc"] else ""
+    info = Settings.model_fields.get(field)
+    name = f"RAG_{field.upper()}"
+    meaning = f" {name} sets: {info.description}" if info and info.description else ""
+    problem = first["msg"][:1].lower() + first["msg"][1:]
+    return SettingsError(
+        f"{name}={first.get('input')!r} is not valid: {problem}.{meaning} Fix or unset it to use the default."
+    )

@@ -5,6 +5,11 @@ that changes what is stored, so a changed corpus or setting rebuilds by itself
 and an unchanged one is reused. A build writes into a temporary folder and is
 renamed into place only when complete; a manifest of file checksums lets a
 load detect a damaged index.
+
+The temporary folder (`.<key>.<pid>.<random>`) is made before any embedding, so an
+unwritable index root fails at once with IndexNotWritable; folders left by a killed
+build (their process gone, or older than STALE_BUILD_S when they carry no pid) are
+removed by the next ensure_index. A read-only index root with a valid index still loads.
 """
 
 from __future__ import annotations
@@ -12,22 +17,26 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-from rag.core.errors import IndexCorrupt, IndexMissing
+from rag.core.errors import IndexCorrupt, IndexMissing, IndexNotWritable, SettingsError
 from rag.core.settings import Settings
 from rag.core.types import Chunk
 from rag.ingest.chunking import UNINDEXED_KINDS, chunk_corpus
 from rag.ingest.documents import Corpus, load_corpus
-from rag.ingest.embedders import get_embedder
+from rag.ingest.embedders import EMBEDDERS, get_embedder
 
 INDEX_VERSION = "1"
+STALE_BUILD_S = 30 * 60  # a build folder without a pid in its name (an older version's) counts as abandoned after this
+_BUILD_DIR_RE = re.compile(r"^\.[0-9a-f]{16}\.(?:(\d+)\.)?")
 
 
 def tokenize_for_bm25(texts: list[str]):
@@ -64,15 +73,13 @@ def build_index(corpus: Corpus, settings: Settings, target: Path) -> None:
     import bm25s
     import faiss
 
-    embed = get_embedder(settings.embedder, settings.embed_threads)
-    chunks = chunk_corpus(corpus, settings, embed)
-    paragraphs = [p for d in corpus.documents.values() for p in d.paragraphs if p.kind not in UNINDEXED_KINDS]
-    chunk_vecs = embed([c.text for c in chunks], settings.embed_batch_size)
-    para_vecs = embed([p.text for p in paragraphs], settings.embed_batch_size)
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    tmp = _build_folder(target)
     try:
+        embed = get_embedder(settings.embedder, settings.embed_threads)
+        chunks = chunk_corpus(corpus, settings, embed)
+        paragraphs = [p for d in corpus.documents.values() for p in d.paragraphs if p.kind not in UNINDEXED_KINDS]
+        chunk_vecs = embed([c.text for c in chunks], settings.embed_batch_size)
+        para_vecs = embed([p.text for p in paragraphs], settings.embed_batch_size)
         for name, vecs in (("chunks.faiss", chunk_vecs), ("paragraphs.faiss", para_vecs)):
             index = faiss.IndexFlatIP(vecs.shape[1])
             index.add(vecs)
@@ -100,6 +107,50 @@ def build_index(corpus: Corpus, settings: Settings, target: Path) -> None:
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _build_folder(target: Path) -> Path:
+    """A fresh temporary folder beside `target`, named with this process's pid; IndexNotWritable if it cannot be."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{target.name}.{os.getpid()}.", dir=target.parent))
+    except OSError as err:
+        raise IndexNotWritable(target.parent, err.strerror or type(err).__name__) from None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def remove_stale_builds(root: Path, log: Callable[[str], None] = lambda _: None) -> list[Path]:
+    """Remove build folders under `root` whose process is gone (or, without a pid, older than STALE_BUILD_S)."""
+    removed = []
+    try:
+        entries = list(root.iterdir())
+    except OSError:  # no index root yet, or not readable: nothing of ours to clean
+        return removed
+    for folder in entries:
+        match = _BUILD_DIR_RE.match(folder.name)
+        if not match or not folder.is_dir():
+            continue
+        pid = match.group(1)
+        try:
+            stale = not _alive(int(pid)) if pid else time.time() - folder.stat().st_mtime > STALE_BUILD_S
+        except OSError:
+            continue
+        if stale:
+            shutil.rmtree(folder, ignore_errors=True)
+            if not folder.exists():
+                removed.append(folder)
+    if removed:
+        log(f"Removed {len(removed)} unfinished index build folder(s) left by an interrupted build under {root}.")
+    return removed
 
 
 def load_index(path: Path) -> IndexData:
@@ -141,8 +192,13 @@ def ensure_index(
 
     Returns (corpus, index, built) where `built` says whether a build happened.
     """
+    if settings.embedder not in EMBEDDERS:
+        raise SettingsError(
+            f"RAG_EMBEDDER={settings.embedder!r} is not an installed embedder; choose one of: {', '.join(sorted(EMBEDDERS))}."
+        )
     corpus = load_corpus(settings)
     path = Path(settings.index_root) / index_key(corpus, settings)
+    remove_stale_builds(path.parent, log)
     if not force:
         try:
             return corpus, load_index(path), False

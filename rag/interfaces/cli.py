@@ -1,18 +1,26 @@
 """The `rag` command: index, inspect, search (more commands register themselves in COMMANDS).
 
-Domain errors are printed as one line on stderr with a non-zero exit; nothing
-here prints a traceback for a mistake a person can fix.
+main() is the one place where errors become output: a RagError (or a file the user named that
+cannot be read) is one redacted line on stderr with its exit code; anything unexpected is one line
+saying what to do, with the traceback only when RAG_DEBUG=1. Questions from argv and from
+--questions files go through rag.core.questions.validate_question; a bad line of a batch is
+reported as its own {"id", "error"} line and the batch goes on.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Callable, Iterator
+import traceback
+from collections.abc import Callable
 
-from rag.core.errors import BadQuestion, RagError
+from rag.core.errors import RagError, SettingsError
+from rag.core.questions import validate_question
+from rag.core.redact import redact
 from rag.core.settings import get_settings
+from rag.interfaces.inputs import MAX_K, batch_items, check_doc_ids, run_batch, top_k
 from rag.interfaces.render import render, sources_text
 
 COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {}
@@ -30,25 +38,6 @@ def command(name: str, configure: Callable[[argparse.ArgumentParser], None]):
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def read_questions(path: str) -> Iterator[dict]:
-    """Lines of {"id": ..., "question": ...}; a bad line is a clear error naming its number."""
-    try:
-        handle = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115 — closed by the with below
-    except OSError as err:
-        raise BadQuestion(f"Cannot read questions file {path}: {err.strerror}.") from None
-    with handle:
-        for n, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-                yield {"id": item.get("id", str(n)), "question": item["question"]}
-            except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
-                raise BadQuestion(
-                    f'{path}:{n}: expected a JSON object like {{"id": "q1", "question": "..."}}.'
-                ) from None
 
 
 def load_retriever():
@@ -138,7 +127,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 # --- search --------------------------------------------------------------------
 def _search_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("question", nargs="?", help="the question (or use --questions)")
-    p.add_argument("-k", type=int, default=None, help="number of hits (default: settings.top_k)")
+    p.add_argument("-k", type=top_k, default=None, help=f"number of hits, 1 to {MAX_K} (default: settings.top_k)")
     p.add_argument("--json", action="store_true", help="one JSON object per question")
     p.add_argument("--questions", help='JSONL file of {"id", "question"} lines ("-" for stdin)')
     p.add_argument("--mode", choices=["dense", "bm25", "hybrid"], help="retrieval mode (default: settings)")
@@ -147,26 +136,18 @@ def _search_args(p: argparse.ArgumentParser) -> None:
 @command("search", _search_args)
 def cmd_search(args: argparse.Namespace) -> int:
     """Retrieve the top tasks for a question (or a JSONL file of questions)."""
-    if not args.questions and not (args.question or "").strip():
-        raise BadQuestion('The question is empty. Usage: rag search "your question" [-k 5] [--json]')
-    items = read_questions(args.questions) if args.questions else iter([{"id": None, "question": args.question}])
+    settings = get_settings()
+    if not args.questions:
+        args.question = validate_question(args.question, settings)
     retriever = load_retriever()
-    for item in items:
-        hits = retriever.search(item["question"], args.k, mode=args.mode)
-        if args.json or args.questions:
-            print(
-                json.dumps(
-                    {"id": item["id"], "question": item["question"], "hits": [h.to_json() for h in hits]},
-                    ensure_ascii=False,
-                ),
-                flush=True,
-            )
-            continue
-        for h in hits:
-            c = h.chunk
-            title = retriever.corpus.document(c.doc_id).info.title
-            where = f"task {c.task}: {c.task_title}" if c.task else c.section
-            print(f"{h.rank}. [{c.id}] {h.score:.4f}  {title[:70]}\n   {where[:110]}")
+    if args.json or args.questions:
+        hits = lambda q: {"hits": [h.to_json() for h in retriever.search(q, args.k, mode=args.mode)]}
+        return run_batch(batch_items(args.questions, args.question), hits, settings)
+    for h in retriever.search(args.question, args.k, mode=args.mode):
+        c = h.chunk
+        title = retriever.corpus.document(c.doc_id).info.title
+        where = f"task {c.task}: {c.task_title}" if c.task else c.section
+        print(f"{h.rank}. [{c.id}] {h.score:.4f}  {title[:70]}\n   {where[:110]}")
     return 0
 
 
@@ -182,27 +163,29 @@ def _ask_args(p: argparse.ArgumentParser) -> None:
 @command("ask", _ask_args)
 def cmd_ask(args: argparse.Namespace) -> int:
     """Answer a question from the documents, with checked citations."""
+    from rag.answer.backends import BACKENDS, get_backend
     from rag.answer.pipeline import AnswerEvent, NoticeEvent, TokenEvent, answer, stream_answer
 
-    if not args.questions and not (args.question or "").strip():
-        raise BadQuestion('The question is empty. Usage: rag ask "your question" [--backend extractive] [--json]')
+    settings = get_settings()
+    if not args.questions:
+        args.question = validate_question(args.question, settings)
+    get_backend(args.backend or settings.backend, settings)  # an unknown name fails now, listing the known ones
+    if settings.fallback_backend not in BACKENDS:
+        raise SettingsError(
+            f"RAG_FALLBACK_BACKEND={settings.fallback_backend!r} is not a backend; choose one of: "
+            f"{', '.join(sorted(BACKENDS))}."
+        )
     retriever = load_retriever()
-    doc_ids = set(args.doc_ids) if args.doc_ids else None
+    doc_ids = check_doc_ids(args.doc_ids, list(retriever.corpus.documents))
     if args.json or args.questions:
-        items = read_questions(args.questions) if args.questions else iter([{"id": None, "question": args.question}])
-        for item in items:
-            try:
-                result = answer(item["question"], retriever, backend=args.backend, doc_ids=doc_ids).to_json(item["id"])
-            except BadQuestion as err:  # one bad line does not stop a batch
-                result = {"id": item["id"], "question": item["question"], "error": str(err)}
-            print(json.dumps(result, ensure_ascii=False), flush=True)
-        return 0
+        respond = lambda q: answer(q, retriever, backend=args.backend, doc_ids=doc_ids).to_json()
+        return run_batch(batch_items(args.questions, args.question), respond, settings)
     log("Draft (streaming; citations are checked after it ends):")
     for event in stream_answer(args.question, retriever, backend=args.backend, doc_ids=doc_ids):
         if isinstance(event, TokenEvent):
             print(event.text, end="", flush=True, file=sys.stderr)
         elif isinstance(event, NoticeEvent):
-            log(f"\n[{event.text}]")
+            log(f"\n[{redact(event.text)}]")
         elif isinstance(event, AnswerEvent):
             final = event.answer
             log("\n")
@@ -233,14 +216,22 @@ def cmd_governs(args: argparse.Namespace) -> int:
     """Which document governs a rule: the governing provision, why, and the related provisions."""
     from rag.analysis.governs import governs
 
-    g = governs(args.question, load_retriever())
+    question = validate_question(args.question, get_settings())
+    g = governs(question, load_retriever())
     print(json.dumps(g.to_json(), ensure_ascii=False, indent=1) if args.json else render(g))
     return 0
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (its usage stays behind -h)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see: {self.prog} -h)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     _load_plugins()
-    parser = argparse.ArgumentParser(prog="rag", description="Beijing Opening-Up Policy Assistant")
+    parser = Parser(prog="rag", description="Beijing Opening-Up Policy Assistant")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (configure, fn) in COMMANDS.items():
         p = sub.add_parser(name, help=(fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else None)
@@ -255,7 +246,10 @@ def _load_plugins() -> None:
     from importlib.metadata import entry_points
 
     for entry in entry_points(group="rag.commands"):
-        entry.load()
+        try:
+            entry.load()
+        except ImportError as err:  # an installed plugin that is gone or broken must not stop the other commands
+            log(f"note: the {entry.name!r} command is unavailable ({err}); reinstall the project to restore it.")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -263,13 +257,25 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except RagError as err:
-        log(f"error: {err}")
+        log(f"error: {redact(err)}")
         return err.exit_code
     except KeyboardInterrupt:
         log("interrupted")
         return 130
     except BrokenPipeError:
         return 0
+    except (OSError, UnicodeError) as err:  # a file or folder the user named, or the environment
+        where = f": {err.filename}" if getattr(err, "filename", None) else ""
+        log(redact(f"error: {getattr(err, 'strerror', None) or err}{where}. Check the path and its permissions."))
+        return 2
+    except Exception as err:
+        if os.environ.get("RAG_DEBUG") == "1":
+            log(redact(traceback.format_exc().rstrip()))
+        log(
+            redact(f"error: unexpected {type(err).__name__}: {err}")
+            + " — this is a bug; run again with RAG_DEBUG=1 for the details and report them."
+        )
+        return 1
 
 
 if __name__ == "__main__":

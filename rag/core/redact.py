@@ -1,0 +1,42 @@
+"""Secrets out of every message: credentials in URLs, API keys, bearer tokens.
+
+`redact` is applied to each RagError message (rag.core.errors), to answer notices, to the
+model description shown in the app, and to every line the CLI prints for an error, so a
+password in RAG_OPENAI_BASE_URL or a key in an upstream error text never reaches a reader.
+"""
+
+from __future__ import annotations
+
+import re
+
+HIDDEN = "***"
+_PATTERNS = (
+    # scheme://user:password@host -> scheme://***@host (a user name alone may be a secret too)
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@"), rf"\1{HIDDEN}@"),
+    # Authorization: Basic <token>, Bearer <token>
+    (re.compile(r"""(?i)\b(authorization["']?\s*[:=]\s*["']?)(?:(?:basic|bearer)\s+)?[^\s"',;]+"""), rf"\1{HIDDEN}"),
+    (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{6,}"), rf"\1 {HIDDEN}"),
+    # key=value / "key": "value" for names that hold secrets
+    (
+        re.compile(
+            r"""(?i)\b((?:api[_-]?key|access[_-]?token|auth[_-]?token|token|secret|password|passwd|pwd)"""
+            r"""["']?\s*[:=]\s*["']?)[^\s"'&,;)}]+"""
+        ),
+        rf"\1{HIDDEN}",
+    ),
+    # provider keys that identify themselves: sk-..., sk-proj-..., ghp_..., xox?-..., AKIA...
+    (
+        re.compile(
+            r"\b(?:sk-[A-Za-z0-9_-]{8,}|gh[pousr]_[A-Za-z0-9]{16,}|xox[abposr]-[A-Za-z0-9-]{8,}|AKIA[0-9A-Z]{16})"
+        ),
+        HIDDEN,
+    ),
+)
+
+
+def redact(text: object) -> str:
+    """`str(text)` with credentials, keys and tokens replaced by ***."""
+    out = str(text)
+    for pattern, replacement in _PATTERNS:
+        out = pattern.sub(replacement, out)
+    return out
