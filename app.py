@@ -178,10 +178,10 @@ def chat_page() -> None:
     show_fallback(fallback_slot, backend)
 
 
-st.set_page_config(page_title="Beijing Opening-Up Policy Assistant", page_icon=":material/gavel:")
+st.set_page_config(page_title="Beijing Opening-Up Policy Assistant", page_icon="⚖️")
 st.navigation(
     [
-        st.Page(chat_page, title="Ask the documents", icon=":material/chat:", default=True),
-        st.Page("views/viewer.py", title="Read the documents", icon=":material/description:", url_path=ui.VIEWER_PATH),
+        st.Page(chat_page, title="Ask the documents", icon="💬", default=True),
+        st.Page("views/viewer.py", title="Read the documents", icon="📄", url_path=ui.VIEWER_PATH),
     ]
 ).run()

@@ -147,7 +147,7 @@ def test_an_empty_question_asks_for_one(retriever, settings, question):
 
 
 def test_a_too_long_question_states_the_limit(retriever, settings):
-    with pytest.raises(BadQuestion, match="limit is 200"):
+    with pytest.raises(BadQuestion, match="shorten your question to about 150 words"):
         ask(retriever, settings, "investment " * 300)
 
 

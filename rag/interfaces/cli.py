@@ -248,8 +248,15 @@ def _load_plugins() -> None:
     for entry in entry_points(group="rag.commands"):
         try:
             entry.load()
-        except ImportError as err:  # an installed plugin that is gone or broken must not stop the other commands
-            log(f"note: the {entry.name!r} command is unavailable ({err}); reinstall the project to restore it.")
+        except ImportError as err:  # a plugin that is gone or broken fails alone, when it is asked for
+            _unavailable(entry.name, f"The {entry.name!r} command is unavailable ({err}); reinstall the project.")
+
+
+def _unavailable(name: str, why: str) -> None:
+    def fail(args: argparse.Namespace) -> int:
+        raise RagError(why)
+
+    COMMANDS.setdefault(name, (lambda p: p.add_argument("rest", nargs=argparse.REMAINDER), fail))
 
 
 def main(argv: list[str] | None = None) -> int:
