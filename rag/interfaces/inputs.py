@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 
 from rag.core.errors import BadQuestion, UnknownDocument
 from rag.core.questions import validate_question
+from rag.core.settings import Settings
 
 MAX_K = 50
 
@@ -36,7 +37,7 @@ def read_questions(path: str) -> Iterator[dict]:
     with handle:
         for n, raw in enumerate(handle, 1):
             try:
-                line = raw.decode("utf-8")
+                line = raw.decode("utf-8-sig" if n == 1 else "utf-8")  # a BOM is allowed at the start
             except UnicodeDecodeError as err:
                 yield {
                     "id": str(n),
@@ -56,7 +57,7 @@ def read_questions(path: str) -> Iterator[dict]:
             yield {"id": item.get("id", str(n)), "question": item["question"]}
 
 
-def run_batch(items: Iterator[dict], respond: Callable[[str], dict], settings) -> int:
+def run_batch(items: Iterator[dict], respond: Callable[[str], dict], settings: Settings) -> int:
     """One JSON line per item: `respond(question)` merged with id and question, or the item's error.
 
     Returns the exit code: 0, or BadQuestion's when any item was unusable (after all were tried).
