@@ -27,6 +27,7 @@ One test (or a named existing test) per row; issue 10 lists the rows.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import signal
@@ -401,3 +402,16 @@ def test_an_unexpected_error_is_one_line_unless_debugging(run, capsys, monkeypat
     code = cli.main(["search", "VPN"])
     err = capsys.readouterr().err
     assert code == 1 and "Traceback" in err and "hunter2" not in err
+
+
+def test_log_records_are_redacted_tracebacks_included(caplog):
+    from rag.core.redact import install_log_redaction
+
+    install_log_redaction()
+    log = logging.getLogger("rag.test")
+    try:
+        raise ConnectionError("POST http://user:hunter2@127.0.0.1:9/v1 failed")
+    except ConnectionError:
+        log.exception("calling %s", "http://user:hunter2@127.0.0.1:9/v1")
+    record = caplog.records[-1]
+    assert "hunter2" not in record.getMessage() and "hunter2" not in logging.Formatter().format(record)

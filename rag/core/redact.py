@@ -2,12 +2,15 @@
 
 `redact` is applied to each RagError message (rag.core.errors), to answer notices, to the
 model description shown in the app, and to every line the CLI prints for an error, so a
-password in RAG_OPENAI_BASE_URL or a key in an upstream error text never reaches a reader.
+password in RAG_OPENAI_BASE_URL or a key in an upstream error text never reaches a reader;
+`install_log_redaction` does the same for every log record (the CLI and the app install it).
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import traceback
 
 HIDDEN = "***"
 _PATTERNS = (
@@ -40,3 +43,23 @@ def redact(text: object) -> str:
     for pattern, replacement in _PATTERNS:
         out = pattern.sub(replacement, out)
     return out
+
+
+def install_log_redaction() -> None:
+    """Redact every log record made in this process (ours and libraries', tracebacks included); idempotent."""
+    make = logging.getLogRecordFactory()
+    if getattr(make, "redacts", False):
+        return
+
+    def redacted_record(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        try:
+            record.msg, record.args = redact(record.getMessage()), None
+            if record.exc_info and record.exc_info[0] is not None:
+                record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip())
+        except Exception:  # a malformed record is logging's to report, as it would be without this
+            pass
+        return record
+
+    redacted_record.redacts = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(redacted_record)

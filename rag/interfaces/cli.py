@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from rag.core.errors import RagError, SettingsError
 from rag.core.questions import validate_question
-from rag.core.redact import redact
+from rag.core.redact import install_log_redaction, redact
 from rag.core.settings import get_settings
 from rag.interfaces.inputs import MAX_K, batch_items, check_doc_ids, run_batch, top_k
 from rag.interfaces.render import render, sources_text
@@ -260,6 +260,7 @@ def _unavailable(name: str, why: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    install_log_redaction()
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

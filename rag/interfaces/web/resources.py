@@ -12,11 +12,13 @@ import streamlit as st
 
 from rag.answer.backends import Backend, get_backend
 from rag.core.errors import LLMUnavailable
+from rag.core.redact import install_log_redaction
 from rag.core.settings import get_settings
 from rag.ingest.documents import Corpus
 from rag.retrieve import Retriever
 
 log = logging.getLogger("rag.web")
+install_log_redaction()  # the app's log lines (and its libraries') never carry credentials
 
 
 @st.cache_resource(show_spinner="Loading the document index…")
