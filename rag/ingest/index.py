@@ -68,13 +68,16 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def build_index(corpus: Corpus, settings: Settings, target: Path) -> None:
-    """Embed and write a complete index to `target` atomically."""
+def build_index(
+    corpus: Corpus, settings: Settings, target: Path, *, started: Callable[[], None] = lambda: None
+) -> None:
+    """Embed and write a complete index to `target` atomically; `started()` runs once the folder is writable."""
     import bm25s
     import faiss
 
     tmp = _build_folder(target)
     try:
+        started()
         embed = get_embedder(settings.embedder, settings.embed_threads)
         chunks = chunk_corpus(corpus, settings, embed)
         paragraphs = [p for d in corpus.documents.values() for p in d.paragraphs if p.kind not in UNINDEXED_KINDS]
@@ -199,12 +202,13 @@ def ensure_index(
     corpus = load_corpus(settings)
     path = Path(settings.index_root) / index_key(corpus, settings)
     remove_stale_builds(path.parent, log)
+    why = "Building the index (--force)"
     if not force:
         try:
             return corpus, load_index(path), False
         except IndexMissing:
-            log(f"Building the index at {path} (first run, or the corpus/settings changed)...")
+            why = f"Building the index at {path} (first run, or the corpus/settings changed)..."
         except IndexCorrupt as err:
-            log(f"{err} Rebuilding it now.")
-    build_index(corpus, settings, path)
+            why = f"{err} Rebuilding it now."
+    build_index(corpus, settings, path, started=lambda: log(why))
     return corpus, load_index(path), True
