@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from rag.core.errors import SettingsError
 
 ROOT = Path(__file__).resolve().parents[2]
+TOP_K_MAX = 50  # the most hits a search returns (RAG_TOP_K and `rag search -k`)
 
 
 class CorpusSettings(BaseSettings):
@@ -47,7 +48,7 @@ class RetrievalSettings(BaseSettings):
     retrieval_mode: Literal["dense", "bm25", "hybrid"] = Field(
         "hybrid", description="'dense', 'bm25' or 'hybrid' (reciprocal-rank fusion)."
     )
-    top_k: int = Field(5, ge=1, le=50, description="Hits returned by default (1 to 50).")
+    top_k: int = Field(5, ge=1, le=TOP_K_MAX, description=f"Hits returned by default (1 to {TOP_K_MAX}).")
     candidate_k: int = Field(50, description="Candidates each retriever contributes before fusion.")
     rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
     # Measured on eval/questions.jsonl (odd/even halves agree): BM25 beats whole-chunk dense vectors

@@ -19,8 +19,8 @@ from collections.abc import Callable
 from rag.core.errors import RagError, SettingsError
 from rag.core.questions import validate_question
 from rag.core.redact import install_log_redaction, redact
-from rag.core.settings import get_settings
-from rag.interfaces.inputs import MAX_K, batch_items, check_doc_ids, run_batch, top_k
+from rag.core.settings import TOP_K_MAX, get_settings
+from rag.interfaces.inputs import batch_items, check_doc_ids, run_batch, top_k
 from rag.interfaces.render import render, sources_text
 
 COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {}
@@ -127,7 +127,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 # --- search --------------------------------------------------------------------
 def _search_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("question", nargs="?", help="the question (or use --questions)")
-    p.add_argument("-k", type=top_k, default=None, help=f"number of hits, 1 to {MAX_K} (default: settings.top_k)")
+    p.add_argument("-k", type=top_k, default=None, help=f"number of hits, 1 to {TOP_K_MAX} (default: settings.top_k)")
     p.add_argument("--json", action="store_true", help="one JSON object per question")
     p.add_argument("--questions", help='JSONL file of {"id", "question"} lines ("-" for stdin)')
     p.add_argument("--mode", choices=["dense", "bm25", "hybrid"], help="retrieval mode (default: settings)")

@@ -13,9 +13,7 @@ from collections.abc import Callable, Iterator
 
 from rag.core.errors import BadQuestion, UnknownDocument
 from rag.core.questions import validate_question
-from rag.core.settings import Settings
-
-MAX_K = 50
+from rag.core.settings import TOP_K_MAX, Settings
 
 
 def batch_items(path: str | None, question: str | None) -> Iterator[dict]:
@@ -81,13 +79,13 @@ def run_batch(items: Iterator[dict], respond: Callable[[str], dict], settings: S
 
 
 def top_k(value: str) -> int:
-    """argparse type for -k: a whole number from 1 to MAX_K."""
+    """argparse type for -k: a whole number from 1 to TOP_K_MAX."""
     try:
         k = int(value)
     except ValueError:
         k = 0
-    if not 1 <= k <= MAX_K:
-        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to {MAX_K}, got {value!r}")
+    if not 1 <= k <= TOP_K_MAX:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to {TOP_K_MAX}, got {value!r}")
     return k
 
 
