@@ -23,16 +23,9 @@ from eval.gold import (
     split_quote,
     task_exists,
 )
-from rag.core.settings import Settings
-from rag.ingest.documents import load_corpus
 
 PLAN_2023_MEASURES = EVAL_DIR / "plan2023_measures.jsonl"
 HELDOUT_LABELS = EVAL_DIR / "status_labels_heldout.jsonl"
-
-
-@pytest.fixture(scope="module")
-def corpus():
-    return load_corpus(Settings())
 
 
 @pytest.fixture(scope="module")
