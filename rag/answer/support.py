@@ -1,6 +1,6 @@
 """Plain-code tools for checking an answer against its evidence.
 
-Used by the citation check (rag.answer.pipeline) and the extractive backend (rag.answer.backends):
+Used by the citation check (rag.answer.verify), the question guard and the extractive backend:
 split an answer into sentences with their [n] markers, score how well a
 source sentence supports a claim by (IDF-weighted) content-word recall, and
 spot figures, negations and plans a claim gets wrong.
