@@ -5,7 +5,8 @@
 Times are from the question to: retrieval done, first token, checked answer.
 Prompt tok/s = prompt tokens / (first token - retrieval); generation tok/s =
 tokens after the first / (last token - first token). Model and index loading
-are timed separately, before the first question.
+are timed separately, before the first question. p50/p95 are nearest-rank
+(rag.core.text.percentile), as in bench_retrieval.py and the eval report.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import argparse
 import json
 import os
 import resource
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -27,6 +27,7 @@ from rag.answer.backends import get_backend
 from rag.answer.pipeline import answer
 from rag.core.errors import RagError
 from rag.core.settings import get_settings
+from rag.core.text import percentile
 from rag.interfaces.inputs import read_questions
 from rag.retrieve import Retriever
 
@@ -55,12 +56,6 @@ class Timed:
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
-
-
-def percentile(values: list[float], q: float) -> float:
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,10 +4,12 @@
 
 The build goes into a temporary index_root (forced, so nothing cached is
 reused). Latency is per `Retriever.search` call over the eval questions after
-a warm-up, query embedding included. On a busy machine torch's default of one
-thread per core can make query embedding many times slower than one thread
-(threads wait on each other); `--torch-threads 1` shows the difference. Peak RSS is the process maximum
-(resource.getrusage), i.e. embedder + index + everything above.
+a warm-up, query embedding included; p50/p95 are nearest-rank
+(rag.core.text.percentile), as in bench_answer.py and the eval report. Embedding
+runs on settings.embed_threads torch threads (RAG_EMBED_THREADS, default 1);
+`--torch-threads N` overrides it for this run: on a busy machine more threads can
+make query embedding many times slower (threads wait on each other). Peak RSS is
+the process maximum (resource.getrusage), i.e. embedder + index + everything above.
 """
 
 from __future__ import annotations
@@ -21,13 +23,14 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from eval.runner import MODES, QUESTIONS_FILE, load_questions, percentile
+from eval.data import QUESTIONS_FILE, load_questions
 from rag.core.settings import get_settings
-from rag.ingest.index import ensure_index, get_embedder
-from rag.retrieve import Retriever
+from rag.core.text import percentile
+from rag.ingest.embedders import get_embedder
+from rag.ingest.index import ensure_index
+from rag.retrieve import MODES, Retriever
 
 
 def peak_rss_mb() -> float:
@@ -40,23 +43,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     p.add_argument("--warmup", type=int, default=5, help="untimed queries per mode first")
     p.add_argument("-k", type=int, default=None, help="hits per query (default settings.top_k)")
-    p.add_argument("--torch-threads", type=int, help="torch intra-op threads for embedding (default: torch's choice)")
+    p.add_argument("--torch-threads", type=int, help="torch threads for embedding (default: settings.embed_threads)")
     args = p.parse_args(argv)
-    import torch
-
-    if args.torch_threads:
-        torch.set_num_threads(args.torch_threads)
 
     questions = [q["question"] for q in load_questions(args.questions)]
-    print(
-        f"cpu cores: {os.cpu_count()}, torch threads: {torch.get_num_threads()}, "
-        f"load average: {os.getloadavg()[0]:.1f}, questions: {len(questions)}"
-    )
     with tempfile.TemporaryDirectory(prefix="bench-index-") as tmp:
-        settings = get_settings().model_copy(update={"index_root": Path(tmp)})
+        update: dict[str, object] = {"index_root": Path(tmp)}
+        if args.torch_threads:
+            update["embed_threads"] = args.torch_threads
+        settings = get_settings().model_copy(update=update)
         t0 = time.perf_counter()
-        get_embedder(settings.embedder)
+        # The same arguments as the index build and the retriever: the model loads once, with these threads.
+        get_embedder(settings.embedder, settings.embed_threads)
         print(f"embedder load ({settings.embedder}): {time.perf_counter() - t0:.1f} s")
+        import torch
+
+        print(
+            f"cpu cores: {os.cpu_count()}, torch threads: {torch.get_num_threads()}, "
+            f"load average: {os.getloadavg()[0]:.1f}, questions: {len(questions)}"
+        )
         t0 = time.perf_counter()
         corpus, data, _ = ensure_index(settings, force=True)
         print(

@@ -56,8 +56,8 @@ def gold_of(q: dict, corpus: Corpus) -> Gold:
         raise EvalDataError(f"Question {q['id']} has gold quotes but no gold_paragraphs. Run: python -m eval.gold")
     groups = [set(g) for g in q.get("gold_paragraphs", []) if g]
     canonical = {d: doc.info.canonical_id for d, doc in corpus.documents.items()}
-    docs = {t.rsplit(".", 1)[0] for t in q["gold_tasks"]} | {doc_of(p) for g in groups for p in g}
-    docs = sorted({canonical.get(d, d) for d in docs}) or ["none"]
+    named = {t.rsplit(".", 1)[0] for t in q["gold_tasks"]} | {doc_of(p) for g in groups for p in g}
+    docs = sorted({canonical.get(d, d) for d in named}) or ["none"]
     return Gold([{t} for t in q["gold_tasks"]], groups, docs)
 
 

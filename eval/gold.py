@@ -19,16 +19,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from eval.data import EVAL_DIR, QUESTIONS_FILE, STATUS_LABELS_FILE, TYPES
 from rag.core.settings import Settings
 from rag.core.types import Paragraph
 from rag.ingest.documents import Corpus, load_corpus
 
-EVAL_DIR = Path(__file__).resolve().parent
-QUESTIONS = EVAL_DIR / "questions.jsonl"
 STATUS_HELDOUT = EVAL_DIR / "status_labels_heldout.jsonl"  # labelled without seeing the tagger
-STATUS_LABELS = EVAL_DIR / "status_labels.jsonl"
-
-TYPES = ("eligibility", "governs", "responsible", "lookup", "cross-doc", "out-of-scope")
 STATUSES = ("in_force", "supported", "explore", "other")
 TASK_ID_RE = re.compile(r"^(?P<doc>[a-z0-9-]+)\.t(?P<num>\d{2})$")
 
@@ -226,8 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--check", action="store_true", help="verify only; do not rewrite the files")
     args = ap.parse_args(argv)
     corpus = load_corpus(Settings())
-    questions = load_jsonl(QUESTIONS)
-    label_files = {path: load_jsonl(path) for path in (STATUS_LABELS, STATUS_HELDOUT)}
+    questions = load_jsonl(QUESTIONS_FILE)
+    label_files = {path: load_jsonl(path) for path in (STATUS_LABELS_FILE, STATUS_HELDOUT)}
     if not args.check:
         try:
             questions = [_ordered(annotate_question(corpus, q), Q_ORDER) for q in questions]
@@ -245,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         return 1
     if not args.check:
-        write_jsonl(QUESTIONS, questions)
+        write_jsonl(QUESTIONS_FILE, questions)
         for path, file_labels in label_files.items():
             write_jsonl(path, file_labels)
         print(f"wrote {len(questions)} questions and {len(labels)} status labels with paragraph ids")

@@ -34,7 +34,7 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def report_markdown(run: Run, metrics: dict, parts: dict, failures: list[Failure] | None) -> str:
-    counts = defaultdict(int)
+    counts: dict[str, int] = defaultdict(int)
     for q in run.questions:
         counts[q["type"]] += 1
     out = [

@@ -1,4 +1,4 @@
-"""`rag eval`: retrieval, answer and governance metrics over eval/questions.jsonl, and the CI gate.
+"""The eval run: retrieval, answer and governance metric groups over eval/questions.jsonl, per question.
 
 Every gated metric is the mean of a per-question value. The baseline keeps
 those per-question values, so `--check` re-averages the baseline over exactly

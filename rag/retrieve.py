@@ -99,7 +99,8 @@ class Retriever:
 
     def rankings(self, question: str, weights: dict[str, float]) -> dict[str, list[tuple[int, float]]]:
         n = self.settings.candidate_k
-        q = self.embed([question])[0] if {"dense", "paragraph"} & set(weights) else None
+        dense = {"dense", "paragraph"} & set(weights)
+        q = self.embed([question])[0] if dense else np.empty(0, np.float32)  # unused without a dense ranking
         producers = {
             "dense": lambda: self._dense(q, n),
             "paragraph": lambda: self._paragraph(q, n),
@@ -126,7 +127,7 @@ class Retriever:
             if doc_ids and chunk.doc_id not in doc_ids and chunk.canonical_doc_id not in doc_ids:
                 continue
             groups.setdefault(chunk.unit_id, []).append((score, chunk, per[row]))
-        hits = []
+        hits: list[Hit] = []
         for members in sorted(groups.values(), key=lambda m: -m[0][0])[:k]:
             score, best, scores = members[0]
             official = [m for m in members if m[1].doc_id == m[1].canonical_doc_id]

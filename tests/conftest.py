@@ -18,8 +18,11 @@ from langchain_core.language_models import FakeListChatModel
 from rag.answer import backends
 from rag.answer.support import content_words
 from rag.core.settings import ROOT, Settings
+from rag.core.text import doc_of
 from rag.core.types import Chunk, Document, DocumentInfo, Hit, Paragraph
+from rag.ingest.documents import Corpus, load_corpus
 from rag.ingest.embedders import EMBEDDERS
+from rag.retrieve import Retriever
 
 # Raw texts keep the publishers' untidy whitespace (indents, a line break inside a sentence).
 PLAN_RAW = """Work Plan for Opening Up
@@ -90,34 +93,49 @@ def _paragraphs() -> dict[str, list[Paragraph]]:
 
 @dataclass
 class FakeCorpus:
+    """The parts of rag.ingest.documents.Corpus that the answer, analysis and eval code read."""
+
     documents: dict[str, Document] = field(default_factory=dict)
     chunks: dict[str, Chunk] = field(default_factory=dict)
 
     def paragraph(self, pid: str) -> Paragraph:
         return next(p for d in self.documents.values() for p in d.paragraphs if p.id == pid)
 
+    def has_paragraph(self, pid: str) -> bool:
+        return any(p.id == pid for d in self.documents.values() for p in d.paragraphs)
+
     def chunk(self, cid: str) -> Chunk:
         return self.chunks[cid]
+
+
+def make_paragraph(pid: str, text: str, kind: str = "measure", **fields) -> Paragraph:
+    """A paragraph of document `pid`'s doc id, with placeholder offsets and section."""
+    values = dict(doc_id=doc_of(pid), index=0, start=0, end=len(text), section="S") | fields
+    return Paragraph(id=pid, text=text, kind=kind, **values)
+
+
+def make_document(paragraphs, doc_id: str = "d", text: str = "", **info) -> Document:
+    """A document holding `paragraphs`; `info` overrides DocumentInfo's placeholder facts."""
+    facts = dict(file=f"{doc_id}.txt", sha256="", title=doc_id, issuer=None, level="national", number=None)
+    facts |= dict(date=None, source_note="test", canonical_id=doc_id) | info
+    return Document(info=DocumentInfo(id=doc_id, **facts), text=text, paragraphs=tuple(paragraphs))
+
+
+def corpus_of(paragraphs) -> FakeCorpus:
+    """A FakeCorpus of these paragraphs, one document per doc id."""
+    docs: dict[str, list[Paragraph]] = {}
+    for p in paragraphs:
+        docs.setdefault(p.doc_id, []).append(p)
+    return FakeCorpus({d: make_document(ps, d) for d, ps in docs.items()})
 
 
 def build_corpus() -> FakeCorpus:
     paras = _paragraphs()
     corpus = FakeCorpus()
     for doc_id, raw in (("plan", PLAN_RAW), ("plan-news", NEWS_RAW)):
-        info = DocumentInfo(
-            id=doc_id,
-            file=f"{doc_id}.txt",
-            sha256="",
-            title=doc_id,
-            issuer=None,
-            level="municipal",
-            number=None,
-            date=None,
-            source_note="test",
-            canonical_id="plan",
-            official=doc_id == "plan",
+        corpus.documents[doc_id] = make_document(
+            paras[doc_id], doc_id, raw, level="municipal", canonical_id="plan", official=doc_id == "plan"
         )
-        corpus.documents[doc_id] = Document(info=info, text=raw, paragraphs=tuple(paras[doc_id]))
         for task in ("3", "4"):
             members = [p for p in paras[doc_id] if p.task == task]
             if members:
@@ -227,3 +245,18 @@ EMBEDDERS.setdefault("fake-hash", lambda: fake_embed)
 def fake_settings(tmp_path: Path, corpus_copy: Path) -> Settings:
     """Settings over a private corpus copy and index root, with the hashing embedder."""
     return Settings(corpus_dir=corpus_copy, index_root=tmp_path / "index", embedder="fake-hash")
+
+
+# --- the real corpus and retriever, loaded once per run -----------------------------------------
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Corpus:
+    """The real corpus in corpus/, parsed once for every test that reads it."""
+    return load_corpus(Settings())
+
+
+@pytest.fixture(scope="session")
+def real() -> Retriever:
+    """The real retriever (the real index and MiniLM embedder), loaded once for every test that uses it."""
+    return Retriever.load(Settings())

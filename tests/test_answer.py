@@ -284,9 +284,7 @@ def test_questions_about_overriding_rules_are_not_mistaken_for_instructions(ques
     ],
 )
 def test_instructions_to_the_assistant_are_still_caught(question, settings):
-    text, notice = (None, None)
-    try:
-        text, notice = clean_question(question, settings)
-    except BadQuestion:
-        return
-    assert notice and "ignore" not in text.lower() and "disregard" not in text.lower()
+    with pytest.raises(BadQuestion, match="change its rules"):
+        clean_question(question, settings)  # nothing but the instruction: refused
+    text, notice = clean_question(f"{question} {BOND_Q}", settings)  # before a real question: removed
+    assert text == BOND_Q and notice and "ignored" in notice

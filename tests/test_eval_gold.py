@@ -13,8 +13,9 @@ import pytest
 
 from eval.gold import (
     EVAL_DIR,
-    QUESTIONS,
-    STATUS_LABELS,
+    QUESTIONS_FILE,
+    STATUS_HELDOUT,
+    STATUS_LABELS_FILE,
     GoldError,
     check,
     load_jsonl,
@@ -23,31 +24,23 @@ from eval.gold import (
     split_quote,
     task_exists,
 )
-from rag.core.settings import Settings
-from rag.ingest.documents import load_corpus
 
 PLAN_2023_MEASURES = EVAL_DIR / "plan2023_measures.jsonl"
-HELDOUT_LABELS = EVAL_DIR / "status_labels_heldout.jsonl"
-
-
-@pytest.fixture(scope="module")
-def corpus():
-    return load_corpus(Settings())
 
 
 @pytest.fixture(scope="module")
 def questions():
-    return load_jsonl(QUESTIONS)
+    return load_jsonl(QUESTIONS_FILE)
 
 
 @pytest.fixture(scope="module")
 def labels():
-    return load_jsonl(STATUS_LABELS)
+    return load_jsonl(STATUS_LABELS_FILE)
 
 
 @pytest.fixture(scope="module")
 def heldout():
-    return load_jsonl(HELDOUT_LABELS)
+    return load_jsonl(STATUS_HELDOUT)
 
 
 @pytest.fixture(scope="module")

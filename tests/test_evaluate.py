@@ -19,15 +19,9 @@ from eval.metrics import (
 )
 from rag.core.settings import Settings
 from rag.core.types import Answer, Citation
+from tests.conftest import corpus_of, make_paragraph
 
-
-class _Corpus:
-    """Only what citation checks need: which paragraph ids exist."""
-
-    ids = {"d.p001", "d.p002", "d.p003"}
-
-    def has_paragraph(self, pid: str) -> bool:
-        return pid in self.ids
+CORPUS = corpus_of([make_paragraph(f"d.p00{i}", "") for i in (1, 2, 3)])  # the paragraph ids citations may use
 
 
 def _citation(marker: int, pid: str) -> Citation:
@@ -102,7 +96,7 @@ def test_key_fact_recall_counts_facts_with_any_alias_present():
 
 # --- citations ----------------------------------------------------------------------
 def test_citation_validity_needs_every_marker_to_map_to_an_existing_paragraph():
-    corpus = _Corpus()
+    corpus = CORPUS
     assert citation_validity(_answer("A [1]. B [1, 2].", (1, "d.p001"), (2, "d.p002")), corpus) == 1.0
     assert citation_validity(_answer("A [1]. B [3].", (1, "d.p001")), corpus) == 0.0  # no citation 3
     assert citation_validity(_answer("A [1].", (1, "d.p999")), corpus) == 0.0  # unknown paragraph
@@ -110,7 +104,7 @@ def test_citation_validity_needs_every_marker_to_map_to_an_existing_paragraph():
 
 
 def test_sentence_coverage_counts_sentences_with_a_valid_marker():
-    corpus = _Corpus()
+    corpus = CORPUS
     a = _answer("Foreign banks may apply [1]. The cap is 50 percent. Ask the bureau [7].", (1, "d.p001"))
     assert sentence_coverage(a, corpus) == pytest.approx(1 / 3)
     # a marker after the full stop belongs to the sentence it follows
@@ -135,13 +129,13 @@ def test_no_citations_gives_recall_zero_and_no_precision():
 def test_refusing_an_answerable_question_scores_zero_facts_and_a_false_refusal():
     q = {"refuse": False, "key_facts": [["50 percent"]]}
     gold = Gold(tasks=[{"d.t01"}], paragraphs=[{"d.p001"}], docs=["d"])
-    values = score_answer(_answer("The documents do not say.", refused=True), q, gold, _Corpus(), lambda _: None)
+    values = score_answer(_answer("The documents do not say.", refused=True), q, gold, CORPUS, lambda _: None)
     assert values == {"citation_validity": 1.0, "false_refusal": 1.0, "key_fact_recall": 0.0, "citation_recall": 0.0}
 
 
 def test_out_of_scope_question_is_scored_on_refusal_only():
     q = {"refuse": True, "key_facts": []}
-    values = score_answer(_answer("Yes [1].", (1, "d.p001")), q, Gold([], [], ["none"]), _Corpus(), lambda _: None)
+    values = score_answer(_answer("Yes [1].", (1, "d.p001")), q, Gold([], [], ["none"]), CORPUS, lambda _: None)
     assert values == {"citation_validity": 1.0, "refusal_accuracy": 0.0}
 
 

@@ -9,21 +9,13 @@ from rag.analysis.governs import _relate, governance_for_answer, governs
 from rag.analysis.provisions import LABELS, conflicts
 from rag.analysis.relations import Registry
 from rag.core.errors import BadQuestion
-from rag.core.settings import Settings
 from rag.core.types import Evidence, Provision
-from rag.ingest.documents import load_corpus
 from rag.interfaces.cli import main
-from rag.retrieve import Retriever
 
 
 @pytest.fixture(scope="module")
-def real():
-    return Retriever.load(Settings())
-
-
-@pytest.fixture(scope="module")
-def registry():
-    return Registry(load_corpus(Settings()))
+def registry(corpus):
+    return Registry(corpus)
 
 
 def test_stated_relations_chain_from_the_2020_plan_down_to_the_district(registry):

@@ -6,14 +6,7 @@ import pytest
 
 from rag.core.errors import BadQuestion
 from rag.core.glossary import expand
-from rag.core.settings import Settings
 from rag.interfaces.cli import main
-from rag.retrieve import Retriever
-
-
-@pytest.fixture(scope="module")
-def real():
-    return Retriever.load(Settings())
 
 
 def test_translations_of_one_task_fold_into_one_hit_citing_the_official_text(real):

@@ -6,7 +6,9 @@ import pytest
 
 from eval.metrics import status_accuracy
 from rag.analysis.status import LABELS, Status, is_measure, status_of, tag
-from rag.core.types import Document, DocumentInfo, Paragraph
+from tests.conftest import corpus_of
+from tests.conftest import make_document as _doc
+from tests.conftest import make_paragraph as _para
 
 
 @pytest.mark.parametrize(
@@ -90,26 +92,6 @@ def test_the_cue_is_verbatim_text():
     assert s.label == "in_force" and s.cue in text
 
 
-def _doc(paragraphs, doc_id="d"):
-    info = DocumentInfo(
-        id=doc_id,
-        file="d.txt",
-        sha256="",
-        title="D",
-        issuer=None,
-        level="national",
-        number=None,
-        date=None,
-        source_note="",
-        canonical_id=doc_id,
-    )
-    return Document(info=info, text="", paragraphs=tuple(paragraphs))
-
-
-def _para(pid, text, kind="measure"):
-    return Paragraph(id=pid, doc_id="d", index=0, text=text, start=0, end=len(text), kind=kind, section="S")
-
-
 def test_status_of_is_computed_once_per_paragraph():
     p = _para("d.p001", "Allow foreign schools to enrol local pupils.")
     assert status_of(p) is status_of(p)
@@ -125,10 +107,6 @@ def test_inline_task_paragraphs_are_measures_only_without_separate_measures():
 def test_status_accuracy_counts_the_confusion(tmp_path):
     paras = [_para("d.p001", "Allow X."), _para("d.p002", "Explore Y."), _para("d.p003", "Build Z.")]
 
-    class FakeCorpus:
-        def paragraph(self, pid):
-            return next(p for p in paras if p.id == pid)
-
     labels = tmp_path / "labels.jsonl"
     labels.write_text(
         "\n".join(
@@ -140,7 +118,7 @@ def test_status_accuracy_counts_the_confusion(tmp_path):
             ]
         )
     )
-    result = status_accuracy(labels, FakeCorpus())
+    result = status_accuracy(labels, corpus_of(paras))
     assert result["n"] == 3 and result["accuracy"] == round(2 / 3, 4)
     assert result["confusion"]["supported"]["other"] == 1
     assert set(result["gold_counts"]) == set(LABELS)

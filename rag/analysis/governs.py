@@ -64,15 +64,16 @@ def _relation_governance(
             f"({corpus.documents[official].info.number}) and is {'un' if not registry.official(source) else ''}"
             f"official: cite {official}."
         )
-        other = make_provision(
-            corpus.paragraph(r.paragraph_id), corpus.paragraph(r.paragraph_id).text, 0.0, settings, corpus
-        )
+        assert r.paragraph_id is not None  # every same_document_as in corpus/registry.json names its paragraph
+        stated_by = corpus.paragraph(r.paragraph_id)
         return Governance(
             question,
             "relation",
             governing,
             make_reason(text, r, settings),
-            other_translation=Related(LABELS["translation"], other),
+            other_translation=Related(
+                LABELS["translation"], make_provision(stated_by, stated_by.text, 0.0, settings, corpus)
+            ),
         )
     # Several relations may be stated by one paragraph: cite each paragraph once, best match first.
     pids = list(dict.fromkeys(r.paragraph_id for _, r in chosen if r.paragraph_id))
@@ -84,7 +85,7 @@ def _relation_governance(
     source = paragraph.doc_id
     text = "; ".join(f"{source} {r.type.replace('_', ' ')} {title(corpus, r.target)}" for r in stated)
     reason = make_reason(f"Stated by {source} itself: {text}.", stated[0], settings)
-    chain = []
+    chain: list[Related] = []
     for s, r in candidates:
         if r.paragraph_id in (None, pid) or any(c.provision.paragraph_id == r.paragraph_id for c in chain):
             continue
@@ -94,8 +95,9 @@ def _relation_governance(
             label = LABELS["also"]
         provision = make_provision(other, stating(other, r.quote), float(scores.get(other.id, 0.0)), settings, corpus)
         chain.append(Related(label, provision, make_reason(note, via, settings), note=note))
-    other = translation(registry, paragraph, qvec, retriever, settings)
-    return Governance(question, "relation", governing, reason, chain, other)
+    return Governance(
+        question, "relation", governing, reason, chain, translation(registry, paragraph, qvec, retriever, settings)
+    )
 
 
 # --- measure questions ----------------------------------------------------------------------------
@@ -210,7 +212,7 @@ def _measure_governance(
     retriever,
     settings: Settings,
     qvec: np.ndarray,
-    named: set[str] = frozenset(),
+    named: frozenset[str] | set[str] = frozenset(),
 ) -> Governance:
     corpus = registry.corpus
     anchor = corpus.paragraph(max(scores, key=lambda pid: scores[pid]))

@@ -330,15 +330,8 @@ class ExtractiveBackend:
             for i, (s, e) in enumerate(split_sentences(text)):
                 overlap = len(asked & content_words(text[s:e])) / (len(asked) or 1)
                 if overlap > 0:
-                    scored.append(
-                        (
-                            -(overlap + self.settings.extractive_score_weight * ev.score),
-                            rank,
-                            i,
-                            text[s:e].strip(),
-                            ev.marker,
-                        )
-                    )
+                    score = overlap + self.settings.extractive_score_weight * ev.score
+                    scored.append((-score, rank, i, text[s:e].strip(), ev.marker))
         limit, share = self.settings.extractive_max_sentences, self.settings.extractive_min_relative
         best = [t for t in sorted(scored)[:limit] if scored and t[0] <= share * min(scored)[0]]
         if not best:

@@ -27,7 +27,7 @@ a notice; a question made only of such instructions is refused with BadQuestion.
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Generator, Iterator
 from dataclasses import dataclass
 
 from rag.analysis.governs import governance_for_answer
@@ -84,11 +84,11 @@ def _refusal(
 
 
 def _draft(
-    backend: Backend, question: str, evidence: list[Evidence], timings: dict[str, float], ms
-) -> Iterator[TokenEvent]:
+    backend: Backend, question: str, evidence: list[Evidence], timings: dict[str, float], ms: Callable[[], float]
+) -> Generator[TokenEvent, None, str]:
     """Stream one backend's draft as TokenEvents; returns the whole draft."""
     timings.pop("first_token_ms", None)
-    pieces = []
+    pieces: list[str] = []
     for piece in backend.stream(question, evidence):
         timings.setdefault("first_token_ms", ms())
         pieces.append(piece)
@@ -131,7 +131,7 @@ def stream_answer(
 
     asked = expand(query)  # "VPN (virtual private network)": a small model needs the documents' words
 
-    def fall_back(why: str) -> Iterator[Event]:
+    def fall_back(why: str) -> Generator[Event, None, tuple[Backend, str]]:
         """Tell the reader why, then let the fallback backend draft from the same evidence."""
         fallback = get_backend(settings.fallback_backend, settings)
         yield NoticeEvent(why)

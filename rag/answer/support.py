@@ -1,6 +1,6 @@
 """Plain-code tools for checking an answer against its evidence.
 
-Used by the citation check (rag.answer.pipeline) and the extractive backend (rag.answer.backends):
+Used by the citation check (rag.answer.verify), the question guard and the extractive backend:
 split an answer into sentences with their [n] markers, score how well a
 source sentence supports a claim by (IDF-weighted) content-word recall, and
 spot figures, negations and plans a claim gets wrong.
@@ -34,9 +34,14 @@ _HEDGE_RE = re.compile(
     r"consider\w*|propos\w*|seeks?|support\w*|encourag\w*|promot\w*)\b",
     re.I,
 )
-STOPWORDS = frozenset(
-    ["a", "an", "and", "are", "as", "at", "be", "been", "by", "can", "could", "do", "does", "for", "from", "has", "have", "how", "i", "if", "in", "into", "is", "it", "its", "may", "might", "must", "no", "not", "of", "on", "or", "our", "shall", "should", "so", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "to", "up", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "about", "also", "any", "all", "more", "other", "some", "only", "own", "same", "very", "just", "each", "both", "after", "before", "over", "per", "yes", "document", "documents", "evidence", "say", "says", "said", "mention", "mentions", "according"]
+_STOPWORD_TEXT = (
+    "a an and are as at be been by can could do does for from has have how i if in into is it its may "
+    "might must no not of on or our shall should so such than that the their them then there these they "
+    "this to up was we were what when where which while who whom why will with would you your about also "
+    "any all more other some only own same very just each both after before over per yes document "
+    "documents evidence say says said mention mentions according"
 )
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
 def stem(word: str) -> str:

@@ -124,10 +124,10 @@ def check_citations(raw_answer: str, evidence: list[Evidence], retriever: Retrie
         need_c, need_u = sorted(set(rows.tolist())), sorted(set(cols.tolist()))
         vectors = retriever.embed([claims[i].text for i in need_c] + [units[j].text for j in need_u])
         cos = vectors[: len(need_c)] @ vectors[len(need_c) :].T
-        ci, uj = {c: i for i, c in enumerate(need_c)}, {u: j for j, u in enumerate(need_u)}
-        for r, c in zip(rows, cols):
+        row_of, col_of = {c: i for i, c in enumerate(need_c)}, {u: j for j, u in enumerate(need_u)}
+        for row, col in zip(rows.tolist(), cols.tolist()):
             w = settings.support_word_weight
-            scores[r, c] = w * words[r, c] + (1 - w) * float(cos[ci[r], uj[c]])
+            scores[row, col] = w * words[row, col] + (1 - w) * float(cos[row_of[row], col_of[col]])
 
     by_marker = {ev.marker: ev for ev in evidence}
     kept: list[tuple[Claim, list[int]]] = []

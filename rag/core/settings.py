@@ -206,17 +206,6 @@ class Settings(
     model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore")
 
 
-GROUPS = (
-    CorpusSettings,
-    RetrievalSettings,
-    AnswerSettings,
-    ModelSettings,
-    AnalysisSettings,
-    InterfaceSettings,
-    EvalSettings,
-)
-
-
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The settings from the environment; SettingsError names the first RAG_* variable that is wrong."""

@@ -120,7 +120,7 @@ def _assigned_tasks(doc: Document, embed: Embed) -> list[tuple[list[Paragraph], 
         first = len(tasks)
         tasks += [([h], []) for h in heads]
         if measures:
-            alignment = assign_measures([h.task_title for h in heads], [m.text for m in measures], embed)
+            alignment = assign_measures([h.task_title or "" for h in heads], [m.text for m in measures], embed)
             for m, (j, score) in zip(measures, alignment):
                 tasks[first + j][0].append(m)
                 tasks[first + j][1].append(score)
@@ -137,8 +137,8 @@ def chunk_document(doc: Document, settings: Settings, embed: Embed) -> list[Chun
             head = members[0]
             chunks += _emit(doc, members, budget, head.task, head.task_title, assignment)
         paras = [p for p in paras if not p.group]
-    for (task, _section), run in groupby(paras, key=lambda p: (p.task, p.section if p.task is None else "")):
-        run = list(run)
+    for (task, _section), group in groupby(paras, key=lambda p: (p.task, p.section if p.task is None else "")):
+        run = list(group)
         chunks += _emit(doc, run, budget, task, run[0].task_title if task else None)
     return sorted(chunks, key=lambda c: c.start)
 

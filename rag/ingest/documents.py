@@ -117,7 +117,8 @@ class _Parser:
         self.doc_id, self.raw, self.p = doc_id, raw, profile
         self.paragraphs: list[Paragraph] = []
         self.zone = "excerpt" if profile.excerpt_until else ("letter" if profile.body_start else "body")
-        self.section, self.subsection = ("IP news excerpt" if self.zone == "excerpt" else "Reply letter"), None
+        self.section = "IP news excerpt" if self.zone == "excerpt" else "Reply letter"
+        self.subsection: str | None = None
         self.in_main = False
         self.group: str | None = None
         self.task: str | None = None

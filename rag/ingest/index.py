@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -58,10 +59,11 @@ class IndexData:
     path: Path
     chunks: list[Chunk]
     paragraph_ids: list[str]  # row order of the paragraph matrix
-    chunk_index: object  # faiss.Index over chunk vectors
-    paragraph_index: object  # faiss.Index over paragraph vectors
+    # faiss and bm25s ship no type information; Any keeps their methods callable for mypy.
+    chunk_index: Any  # faiss.Index over chunk vectors
+    paragraph_index: Any  # faiss.Index over paragraph vectors
     paragraph_vectors: np.ndarray
-    bm25: object  # bm25s.BM25 over chunk texts
+    bm25: Any  # bm25s.BM25 over chunk texts
 
 
 def _sha(path: Path) -> str:

@@ -53,7 +53,7 @@ def render(g: Governance) -> str:
         out.append(f"  - {r.relation}: {_line(r.provision)}")
         if r.reason and r.reason.paragraph_id and r.relation != LABELS["translation"]:
             out.append(f'      because [{r.reason.paragraph_id}] "{r.reason.quote[:160]}"')
-        elif r.note and not r.reason.paragraph_id:
+        elif r.note and not (r.reason and r.reason.paragraph_id):
             out.append(f"      {r.note}")
     out.append("Conflicts: " + ("none found" if not g.conflicts else ""))
     out += [f"  - {c.kind}: {c.detail} [{', '.join(c.paragraph_ids)}]" for c in g.conflicts]

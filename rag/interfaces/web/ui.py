@@ -132,7 +132,7 @@ def evidence_markdown(ev: Evidence, corpus: Corpus, url: str, max_chars: int = 4
 
 
 def governing_markdown(governing: Any) -> str | None:
-    """A rag.governs.Governance as Markdown (any other object generically); None when there is nothing to show."""
+    """A rag.core.types.Governance as Markdown (any other object generically); None when there is nothing to show."""
     if governing is None:
         return None
     lead = getattr(governing, "governing", None)
