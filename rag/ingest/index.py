@@ -135,7 +135,7 @@ def _alive(pid: int) -> bool:
 
 def remove_stale_builds(root: Path, log: Callable[[str], None] = lambda _: None) -> list[Path]:
     """Remove build folders under `root` whose process is gone (or, without a pid, older than STALE_BUILD_S)."""
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(root.iterdir())
     except OSError:  # no index root yet, or not readable: nothing of ours to clean

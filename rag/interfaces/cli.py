@@ -225,7 +225,7 @@ def cmd_governs(args: argparse.Namespace) -> int:
 class Parser(argparse.ArgumentParser):
     """argparse with a one-line error (its usage stays behind -h)."""
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see: {self.prog} -h)\n")
 
 
@@ -256,7 +256,10 @@ def _unavailable(name: str, why: str) -> None:
     def fail(args: argparse.Namespace) -> int:
         raise RagError(why)
 
-    COMMANDS.setdefault(name, (lambda p: p.add_argument("rest", nargs=argparse.REMAINDER), fail))
+    def configure(p: argparse.ArgumentParser) -> None:
+        p.add_argument("rest", nargs=argparse.REMAINDER)
+
+    COMMANDS.setdefault(name, (configure, fail))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -273,7 +276,8 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except (OSError, UnicodeError) as err:  # a file or folder the user named, or the environment
-        where = f": {err.filename}" if getattr(err, "filename", None) else ""
+        filename = getattr(err, "filename", None)
+        where = f": {filename}" if filename else ""
         log(redact(f"error: {getattr(err, 'strerror', None) or err}{where}. Check the path and its permissions."))
         return 2
     except Exception as err:
