@@ -74,6 +74,7 @@ class Document:
     info: DocumentInfo
     text: str  # the raw file, byte-for-byte decoded
     paragraphs: tuple[Paragraph, ...]
+    structure: str = "numbered tasks"  # how the parser found the tasks, or why it found none (rag inspect)
 
     @property
     def id(self) -> str:

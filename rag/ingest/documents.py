@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import tempfile
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -20,7 +22,7 @@ from rag.core.errors import CorpusError, UnknownDocument
 from rag.core.settings import Settings
 from rag.core.text import doc_of
 from rag.core.types import Document, DocumentInfo, Paragraph, Reference, Relation
-from rag.ingest.parser import PLAIN, Layout, parse_text
+from rag.ingest.parser import Layout, parse_text
 
 PARSER_VERSION = "2"
 REGISTRY_FILE = "registry.json"
@@ -31,9 +33,8 @@ def layout_of(entry: dict) -> Layout:
     return Layout(chrome=tuple(entry.get("chrome", ())), lead_in=entry.get("lead_in", Layout.lead_in))
 
 
-def parse_document(doc_id: str, raw: str, layout: Layout = PLAIN, ids: list[str] | None = None) -> list[Paragraph]:
-    """Parse with the generic structure detector; `ids` (from the registry) keep an updated text's old ids."""
-    paragraphs, _ = parse_text(doc_id, raw, layout)
+def with_ids(doc_id: str, paragraphs: list[Paragraph], ids: list[str] | None) -> list[Paragraph]:
+    """Positional ids, or the registry's list for an updated text (unchanged paragraphs kept their old ids)."""
     if ids is None:
         return paragraphs
     if len(ids) != len(paragraphs):
@@ -93,35 +94,64 @@ class Corpus:
         return self.documents[paragraph.doc_id].text[paragraph.start : paragraph.end]
 
 
-def load_corpus(settings: Settings) -> Corpus:
-    """Read registry.json and every file it names, verifying sha256 against the registry."""
-    folder = Path(settings.corpus_dir)
+def _verified(path: Path, expected: str) -> bytes:
+    if not path.exists():
+        raise CorpusError(f"Corpus file {path} is missing. Restore it from the seeds (git checkout corpus/).")
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    if sha != expected:
+        raise CorpusError(
+            f"{path} differs from the published text (sha256 {sha[:12]}… != {expected[:12]}…). "
+            "The corpus must stay byte-for-byte as published: restore it, or update the registry on purpose."
+        )
+    return data
+
+
+def read_registry(folder: Path) -> bytes:
     reg_path = folder / REGISTRY_FILE
     if not reg_path.exists():
         raise CorpusError(f"No {REGISTRY_FILE} in {folder}. Point RAG_CORPUS_DIR at the project's corpus/ folder.")
-    registry = json.loads(reg_path.read_text(encoding="utf-8"))
+    return reg_path.read_bytes()
+
+
+def registry_bytes(registry: dict) -> bytes:
+    return (json.dumps(registry, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `path` so that a reader sees the old bytes or the new ones, never a part (temp file + os.replace)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def corpus_from(folder: Path, raw_registry: bytes) -> Corpus:
+    """Parse a registry (as bytes) and every file it names, verifying each sha256 against the registry."""
+    registry = json.loads(raw_registry)
     digest = hashlib.sha256(PARSER_VERSION.encode())
     documents = {}
     for entry in registry["documents"]:
         info = _info(entry)
-        path = folder / info.file
-        if not path.exists():
-            raise CorpusError(f"Corpus file {path} is missing. Restore it from the seeds (git checkout corpus/).")
-        data = path.read_bytes()
-        sha = hashlib.sha256(data).hexdigest()
-        if sha != info.sha256:
-            raise CorpusError(
-                f"{path} differs from the published text (sha256 {sha[:12]}… != {info.sha256[:12]}…). "
-                "The corpus must stay byte-for-byte as published: restore it, or update the registry on purpose."
-            )
-        digest.update(sha.encode())
+        data = _verified(folder / info.file, info.sha256)
+        if entry.get("source"):  # the original a text was extracted from (HTML, PDF)
+            _verified(folder / entry["source"]["file"], entry["source"]["sha256"])
+        digest.update(info.sha256.encode())
         raw = data.decode("utf-8")
+        paragraphs, structure = parse_text(info.id, raw, layout_of(entry))
         documents[info.id] = Document(
             info=info,
             text=raw,
-            paragraphs=tuple(parse_document(info.id, raw, layout_of(entry), entry.get("paragraph_ids"))),
+            paragraphs=tuple(with_ids(info.id, paragraphs, entry.get("paragraph_ids"))),
+            structure=structure,
         )
-    digest.update(reg_path.read_bytes())
+    digest.update(raw_registry)
     references = {
         r["id"]: Reference(
             id=r["id"], title=r["title"], number=r["number"], mentioned_in=tuple(r.get("mentioned_in", ()))
@@ -129,6 +159,12 @@ def load_corpus(settings: Settings) -> Corpus:
         for r in registry.get("references", ())
     }
     return Corpus(documents=documents, references=references, fingerprint=digest.hexdigest())
+
+
+def load_corpus(settings: Settings) -> Corpus:
+    """Read registry.json and every file it names, verifying sha256 against the registry."""
+    folder = Path(settings.corpus_dir)
+    return corpus_from(folder, read_registry(folder))
 
 
 def paragraph_url(paragraph_id: str, settings: Settings) -> str:
