@@ -21,7 +21,7 @@ BLOCK_TAGS = {
     "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section",
     "table", "td", "th", "title", "tr", "ul",
 }  # fmt: skip
-SKIPPED_TAGS = {"script", "style", "noscript", "template", "svg"}
+SKIPPED_TAGS = {"script", "style", "noscript", "template", "svg", "nav"}  # code, and menus (page chrome)
 CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
 
