@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import tomllib
 from importlib import import_module
 from pathlib import Path
@@ -285,3 +286,24 @@ def test_cli_add_lists_metadata_and_relations_and_inspect_warns_without_task_num
     assert "warning: no recognisable task numbering: chunked by section" in capsys.readouterr().out
     assert _cli(monkeypatch, store, ["add", str(path), "--id", "gh-2015-81", "--yes"]) == 2
     assert "already in the corpus" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_done_when_the_added_2015_reply_is_cited_for_its_pilot_period_and_governed_by_the_2020_plan(store, tmp_path):
+    """Real embedder; the seeds' vectors come from the default index root's per-document cache when it has them."""
+    from rag.analysis.governs import governs
+    from rag.answer.pipeline import answer
+    from rag.retrieve import Retriever
+
+    settings = Settings(corpus_dir=store.corpus_dir, index_root=store.index_root)
+    cache = Path(Settings().index_root) / "documents"
+    if cache.exists():
+        shutil.copytree(cache, Path(settings.index_root) / "documents")
+    add(settings, EXCERPT_2015, "gh-2015-81")
+    retriever = Retriever.load(settings)
+    result = answer("How long was the 2015 comprehensive pilot approved for?", retriever, backend="extractive")
+    cited = [retriever.corpus.paragraph(c.paragraph_id) for c in result.citations if c.doc_id == "gh-2015-81"]
+    assert not result.refused and any("three years" in p.text for p in cited)
+    g = governs("Is the 2015 reply (Guo Han [2015] No. 81) still in force?", retriever)
+    assert g.reason.paragraph_id == "gh-2020-123.p184" and g.reason.relation == "keeps_in_force"
+    assert "gh-2015-81" in g.reason.text
