@@ -307,3 +307,17 @@ def test_done_when_the_added_2015_reply_is_cited_for_its_pilot_period_and_govern
     g = governs("Is the 2015 reply (Guo Han [2015] No. 81) still in force?", retriever)
     assert g.reason.paragraph_id == "gh-2020-123.p184" and g.reason.relation == "keeps_in_force"
     assert "gh-2015-81" in g.reason.text
+
+
+def test_a_stated_replacement_becomes_a_relation_that_governs_uses(store, tmp_path):
+    from rag.analysis.relations import Registry
+
+    text = (
+        "Beijing Municipal Measures for the Services Sector\nAll district governments:\n"
+        "These measures take effect on 1 March 2024. The Plan (Guo Han [2019] No. 16) is hereby repealed.\n"
+        "Beijing Municipal People's Government\nFebruary 1, 2024\n"
+    )
+    change = add(store, write(tmp_path, "new.txt", text), "bj-2024-1")
+    assert [(r.type, r.target) for r in change.relations] == [("replaces", "gh-2019-16")]
+    (source, relation), *_ = Registry(load_corpus(store)).governs("bj-2024-1", "gh-2019-16")
+    assert (source, relation.type, relation.paragraph_id) == ("bj-2024-1", "replaces", "bj-2024-1.p002")

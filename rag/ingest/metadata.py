@@ -134,7 +134,8 @@ class Stated:
 
 def stated_metadata(paragraphs: Sequence[Paragraph]) -> Stated:
     head = [p for p in paragraphs if p.kind in ("title", "letter")] or list(paragraphs[:8])
-    number = next((n for p in head for n in numbers_in(p.text)), None)
+    # Its own number is on a title line (before the addressee); numbers in the letter cite other documents.
+    number = next((n for p in head if p.kind == "title" for n in numbers_in(p.text)), None)
     date, issuer = None, None
     for i, p in enumerate(head):
         if ISSUER_RE.match(p.text) and not issuer:
