@@ -25,9 +25,9 @@ import numpy as np
 from rag.core.errors import IndexCorrupt, IndexMissing
 from rag.core.settings import Settings
 from rag.core.types import Chunk, Document
-from rag.ingest.chunking import UNINDEXED_KINDS, Embed, chunk_document
+from rag.ingest.chunking import UNINDEXED_KINDS, chunk_document
 from rag.ingest.documents import Corpus, load_corpus
-from rag.ingest.embedders import get_embedder
+from rag.ingest.embedders import Embed, get_embedder
 
 INDEX_VERSION = "1"
 

@@ -138,8 +138,9 @@ def stated_metadata(paragraphs: Sequence[Paragraph]) -> Stated:
     number = next((n for p in head if p.kind == "title" for n in numbers_in(p.text)), None)
     date, issuer = None, None
     for i, p in enumerate(head):
-        if ISSUER_RE.match(p.text) and not issuer:
-            issuer = ISSUER_RE.match(p.text).group(1).strip()
+        named = ISSUER_RE.match(p.text)
+        if named and not issuer:
+            issuer = named.group(1).strip()
         if DATE_LINE_RE.match(p.text) and not date:
             date = iso_date(p.text)
             before = head[i - 1].text if i else ""
