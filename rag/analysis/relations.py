@@ -1,7 +1,7 @@
 """Stated relations between documents (corpus/registry.json), and the documents a question names.
 
 Only relations stated by the texts decide precedence: prevails_over, keeps_in_force, implements,
-same_document_as, each with the paragraph that states it.
+replaces, same_document_as, each with the paragraph that states it.
 """
 
 from __future__ import annotations
@@ -21,8 +21,10 @@ RELATION_WORDS = {
         re.I,
     ),
     "implements": re.compile(r"implement|carr(?:y|ying|ies) out|give[sn]? effect", re.I),
+    "replaces": re.compile(r"replac|supersed|repeal|abolish|annul|no longer", re.I),
     "same_document_as": re.compile(r"version|translat|official (?:text|english)|english text", re.I),
 }
+PRECEDENCE = ("prevails_over", "replaces")  # a replaced document gives way entirely (added texts may state it)
 EARLIER_RE = re.compile(
     r"\b(?:earlier|previous|prior|older|existing|other|which) (?:replies|reply|plans?|documents?)\b", re.I
 )
@@ -54,14 +56,14 @@ class Registry:
         if a == b or a in seen:
             return []
         seen = seen | {a}
-        direct = self.stated(a, "prevails_over", b)
+        direct = self.stated(a, "prevails_over", b) or self.stated(a, "replaces", b)
         if direct:
             return [(a, direct)]
         implemented = self.stated(b, "implements", a)
         if implemented:
             return [(b, implemented)]
         for source, r in self.relations:
-            if source == a and r.type == "prevails_over":
+            if source == a and r.type in PRECEDENCE:
                 rest = self.governs(r.target, b, seen)
                 if rest:
                     return [(a, r), *rest]
@@ -133,7 +135,7 @@ def relation_candidates(question: str, registry: Registry) -> list[tuple[str, Re
         ends = {registry.canonical(source), registry.canonical(r.target)}
         if len(named) >= 2:
             ok = ends <= named or (len(ends & named) >= 2)
-        elif r.type in ("prevails_over", "keeps_in_force"):
+        elif r.type in ("prevails_over", "keeps_in_force", "replaces"):
             # "Is X still valid?" names the older document; naming only the newer one needs "earlier replies".
             ok = r.target in named or (registry.canonical(source) in named and bool(EARLIER_RE.search(question)))
         else:

@@ -18,7 +18,7 @@ from rag.core.text import task_key
 class Relation:
     """A relation between documents, as stated by one sentence of the corpus."""
 
-    type: str  # same_document_as | implements | keeps_in_force | prevails_over
+    type: str  # same_document_as | implements | keeps_in_force | prevails_over | replaces
     target: str  # a corpus doc id or a known reference id (e.g. "gh-2015-81")
     paragraph_id: str | None  # the paragraph whose sentence states it
     quote: str = ""  # the stating words, verbatim
@@ -74,6 +74,7 @@ class Document:
     info: DocumentInfo
     text: str  # the raw file, byte-for-byte decoded
     paragraphs: tuple[Paragraph, ...]
+    structure: str = "numbered tasks"  # how the parser found the tasks, or why it found none (rag inspect)
 
     @property
     def id(self) -> str:

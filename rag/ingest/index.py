@@ -4,7 +4,9 @@ The index folder is named by a hash of the corpus fingerprint and every setting
 that changes what is stored, so a changed corpus or setting rebuilds by itself
 and an unchanged one is reused. A build writes into a temporary folder and is
 renamed into place only when complete; a manifest of file checksums lets a
-load detect a damaged index.
+load detect a damaged index. Each document's chunks and vectors are also kept
+under documents/, keyed by its parsed paragraphs, so a build after adding or
+updating one document embeds only that document.
 
 The temporary folder (`.<key>.<pid>.<random>`) is made before any embedding, so an
 unwritable index root fails at once with IndexNotWritable; folders left by a killed
@@ -30,10 +32,10 @@ import numpy as np
 
 from rag.core.errors import IndexCorrupt, IndexMissing, IndexNotWritable, SettingsError
 from rag.core.settings import Settings
-from rag.core.types import Chunk
-from rag.ingest.chunking import UNINDEXED_KINDS, chunk_corpus
+from rag.core.types import Chunk, Document
+from rag.ingest.chunking import UNINDEXED_KINDS, chunk_document
 from rag.ingest.documents import Corpus, load_corpus
-from rag.ingest.embedders import EMBEDDERS, get_embedder
+from rag.ingest.embedders import EMBEDDERS, Embed, get_embedder
 
 INDEX_VERSION = "1"
 STALE_BUILD_S = 30 * 60  # a build folder without a pid in its name (an older version's) counts as abandoned after this
@@ -70,10 +72,65 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def document_key(doc: Document, settings: Settings) -> str:
+    """What a document's stored chunks and vectors depend on: its parsed paragraphs and the index settings."""
+    parts = [INDEX_VERSION, settings.embedder, str(settings.chunk_max_tokens), doc.info.canonical_id]
+    parts += [json.dumps(asdict(p), ensure_ascii=False, sort_keys=True) for p in doc.paragraphs]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def document_cache(settings: Settings) -> Path:
+    """Per-document chunks and vectors, so that adding or updating one document embeds only that document."""
+    return Path(settings.index_root) / "documents"
+
+
+def _document_vectors(
+    doc: Document, settings: Settings, embed: Embed
+) -> tuple[list[Chunk], list[str], np.ndarray, np.ndarray]:
+    """(chunks, paragraph ids, chunk vectors, paragraph vectors) of one document, from the cache when stored."""
+    folder = document_cache(settings) / f"{doc.id}-{document_key(doc, settings)}"
+    try:
+        chunks = [
+            Chunk(**{**c, "paragraph_ids": tuple(c["paragraph_ids"])})
+            for c in json.loads((folder / "chunks.json").read_text(encoding="utf-8"))
+        ]
+        ids = json.loads((folder / "paragraphs.json").read_text(encoding="utf-8"))
+        return chunks, ids, np.load(folder / "chunks.npy"), np.load(folder / "paragraphs.npy")
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # not cached yet (or damaged): embed it
+    chunks = chunk_document(doc, settings, embed)
+    paragraphs = [p for p in doc.paragraphs if p.kind not in UNINDEXED_KINDS]
+    chunk_vecs, para_vecs = (
+        embed(texts, settings.embed_batch_size) if texts else np.zeros((0, 0), np.float32)
+        for texts in ([c.text for c in chunks], [p.text for p in paragraphs])
+    )
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        (tmp / "chunks.json").write_text(json.dumps([asdict(c) for c in chunks], ensure_ascii=False), encoding="utf-8")
+        (tmp / "paragraphs.json").write_text(json.dumps([p.id for p in paragraphs]), encoding="utf-8")
+        np.save(tmp / "chunks.npy", chunk_vecs)
+        np.save(tmp / "paragraphs.npy", para_vecs)
+        shutil.rmtree(folder, ignore_errors=True)
+        os.replace(tmp, folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return chunks, [p.id for p in paragraphs], chunk_vecs, para_vecs
+
+
+def drop_cached(settings: Settings, doc_id: str, keep: str | None = None) -> None:
+    """Remove a document's cached chunks and vectors (all versions but `keep`, a document_key)."""
+    for folder in document_cache(settings).glob(f"{doc_id}-*"):
+        if folder.name[len(doc_id) + 1 :] != keep and len(folder.name) == len(doc_id) + 17:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def build_index(
     corpus: Corpus, settings: Settings, target: Path, *, started: Callable[[], None] = lambda: None
 ) -> None:
-    """Embed and write a complete index to `target` atomically; `started()` runs once the folder is writable."""
+    """Write a complete index to `target` atomically; only documents not in the cache are embedded.
+
+    `started()` runs once the build folder exists (so an unwritable root fails before any embedding)."""
     import bm25s
     import faiss
 
@@ -81,10 +138,12 @@ def build_index(
     try:
         started()
         embed = get_embedder(settings.embedder, settings.embed_threads)
-        chunks = chunk_corpus(corpus, settings, embed)
-        paragraphs = [p for d in corpus.documents.values() for p in d.paragraphs if p.kind not in UNINDEXED_KINDS]
-        chunk_vecs = embed([c.text for c in chunks], settings.embed_batch_size)
-        para_vecs = embed([p.text for p in paragraphs], settings.embed_batch_size)
+        parts = [_document_vectors(doc, settings, embed) for doc in corpus.documents.values()]
+        chunks = [c for part in parts for c in part[0]]
+        paragraph_ids = [pid for part in parts for pid in part[1]]
+        dim = next((part[2].shape[1] for part in parts if part[2].size), 1)
+        chunk_vecs = np.concatenate([part[2].reshape(-1, dim) for part in parts]).astype(np.float32)
+        para_vecs = np.concatenate([part[3].reshape(-1, dim) for part in parts]).astype(np.float32)
         for name, vecs in (("chunks.faiss", chunk_vecs), ("paragraphs.faiss", para_vecs)):
             index = faiss.IndexFlatIP(vecs.shape[1])
             index.add(vecs)
@@ -94,7 +153,7 @@ def build_index(
         retriever.index(tokenize_for_bm25([c.text for c in chunks]), show_progress=False)
         retriever.save(str(tmp / "bm25"))
         (tmp / "chunks.json").write_text(json.dumps([asdict(c) for c in chunks], ensure_ascii=False), encoding="utf-8")
-        (tmp / "paragraphs.json").write_text(json.dumps([p.id for p in paragraphs]), encoding="utf-8")
+        (tmp / "paragraphs.json").write_text(json.dumps(paragraph_ids), encoding="utf-8")
         files = sorted(p for p in tmp.rglob("*") if p.is_file())
         manifest = {
             "version": INDEX_VERSION,

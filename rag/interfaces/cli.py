@@ -101,6 +101,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
                     "date": info.date,
                     "canonical_id": info.canonical_id,
                     "paragraphs": len(doc.paragraphs),
+                    "structure": doc.structure,
                     "tasks": list(tasks.values()),
                 },
                 ensure_ascii=False,
@@ -112,6 +113,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         f"{info.id}: {info.title}\n  {info.number or 'number unknown'}, {info.date or 'date unknown'}; "
         f"{len(doc.paragraphs)} paragraphs, {len(tasks)} tasks"
     )
+    if not tasks:
+        print(f"  warning: {doc.structure}")
     group = None
     for t in tasks.values():
         if t["group"] != group:
