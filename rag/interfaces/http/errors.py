@@ -67,7 +67,7 @@ def _validation(_: Request, err: Exception) -> JSONResponse:
 
 def _http(_: Request, err: Exception) -> JSONResponse:
     status = err.status_code if isinstance(err, HTTPException) else 500
-    kind = {404: "not_found_error", 413: "request_too_large"}.get(status, "invalid_request_error")
+    kind = "not_found_error" if status == 404 else "invalid_request_error"
     return error(status, str(getattr(err, "detail", err)), kind)
 
 
@@ -102,18 +102,26 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         message = f"The request body is over {self.limit} bytes (RAG_HTTP_MAX_REQUEST_BYTES); send a shorter question."
-        length = dict(scope["headers"]).get(b"content-length", b"0")
-        if length.isdigit() and int(length) > self.limit:
-            await error(413, message, "request_too_large")(scope, receive, send)
+        headers = dict(scope["headers"])
+        length = headers.get(b"content-length", b"")
+        if length.isdigit():  # the server holds the body to its announced length
+            if int(length) > self.limit:
+                await error(413, message, "request_too_large")(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
             return
-        seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
+        buffered: list[Message] = []  # chunked: read up to the limit before the route sees any of it
+        seen, more = 0, True
+        while more:
             received = await receive()
+            buffered.append(received)
             seen += len(received.get("body", b""))
+            more = received.get("more_body", False) and received["type"] == "http.request"
             if seen > self.limit:
-                raise HTTPException(413, message)  # while the route reads its body: the handler below answers
-            return received
+                await error(413, message, "request_too_large")(scope, receive, send)
+                return
 
-        await self.app(scope, limited, send)
+        async def replay() -> Message:
+            return buffered.pop(0) if buffered else await receive()
+
+        await self.app(scope, replay, send)
