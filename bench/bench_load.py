@@ -10,7 +10,8 @@ Each level sends max(--requests, N) POST /v1/answers from N client threads, each
 question of eval/questions.jsonl. Printed per level: throughput, p50/p95 latency, errors, and crossed
 answers: a response whose `question` is not the one sent, or that cites a paragraph outside the tasks
 retrieval finds for its own question (GET /v1/search, k = evidence_chunks). Also: how many answers came
-from the extractive fallback (the small model's draft failed the citation check, or the model failed).
+from the extractive fallback because the small model's draft failed the citation check, and how many
+because the model failed (error or RAG_LLM_TIMEOUT_S).
 Only 127.0.0.1; every server is started here and stopped at the end; the run stops itself at --budget-s.
 """
 
@@ -46,22 +47,23 @@ def _model_path(name: str) -> Path:
 def _level(base: str, questions: list[str], allowed: dict[str, set[str]], clients: int, n: int, deadline: float):
     """n requests from `clients` threads; returns the row of figures."""
 
-    def one(i: int) -> tuple[float, str | None, bool, bool]:
+    def one(i: int) -> tuple[float, str | None, bool, str]:
         q = questions[i % len(questions)]
         left = deadline - time.monotonic()
         if left <= 0:
-            return 0.0, "budget spent", False, False
+            return 0.0, "budget spent", False, ""
         t0 = time.perf_counter()
         try:
             r = httpx.post(f"{base}/v1/answers", json={"question": q}, timeout=left)
         except httpx.HTTPError as err:
-            return time.perf_counter() - t0, type(err).__name__, False, False
+            return time.perf_counter() - t0, type(err).__name__, False, ""
         took = time.perf_counter() - t0
         if r.status_code != 200:
-            return took, f"HTTP {r.status_code}: {r.text[:120]}", False, False
+            return took, f"HTTP {r.status_code}: {r.text[:120]}", False, ""
         data = r.json()
         crossed = data["question"] != q or not {c["paragraph_id"] for c in data["citations"]} <= allowed[q]
-        return took, None, crossed, data["backend"] == "extractive"
+        failed = "language model failed" in (data.get("notice") or "")
+        return took, None, crossed, "failed" if failed else ("unverified" if data["backend"] == "extractive" else "")
 
     t0 = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
@@ -78,7 +80,8 @@ def _level(base: str, questions: list[str], allowed: dict[str, set[str]], client
         "p95_s": percentile(ok, 95) if ok else float("nan"),
         "errors": len(errors),
         "crossed": sum(r[2] for r in results),
-        "fallback": sum(r[3] for r in results),
+        "fallback": sum(r[3] == "unverified" for r in results),
+        "model_failed": sum(r[3] == "failed" for r in results),
         "first_error": errors[0] if errors else "",
     }
 
@@ -97,7 +100,8 @@ def _run_setup(name: str, base: str, questions, levels, n, deadline) -> list[dic
         print(
             f"{name:8} {row['clients']:>3} clients {row['requests']:>3} req  {row['wall_s']:7.1f} s  "
             f"{row['req_per_s']:5.2f} req/s  p50 {row['p50_s']:6.1f} s  p95 {row['p95_s']:6.1f} s  "
-            f"errors {row['errors']}  crossed {row['crossed']}  fallback {row['fallback']}  {row['first_error']}",
+            f"errors {row['errors']}  crossed {row['crossed']}  fallback {row['fallback']} (model failed "
+            f"{row['model_failed']})  {row['first_error']}",
             flush=True,
         )
     return rows

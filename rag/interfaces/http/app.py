@@ -9,6 +9,7 @@ when RAG_APP_URL is set.
 
 from __future__ import annotations
 
+import json
 import queue
 import re
 import threading
@@ -22,12 +23,12 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 
 from rag.answer.backends import BACKENDS
 from rag.answer.pipeline import AnswerEvent, EvidenceEvent, NoticeEvent, TokenEvent
-from rag.core.errors import BadQuestion, CorpusError
+from rag.core.errors import BadQuestion, CorpusError, RagError
 from rag.core.settings import Settings, get_settings
 from rag.ingest.documents import paragraph_url
 from rag.interfaces.feedback import Feedback, record_feedback
 from rag.interfaces.http import chat
-from rag.interfaces.http.errors import BodyLimit, install
+from rag.interfaces.http.errors import BodyLimit, install, rag_error
 from rag.interfaces.http.schemas import AnswerRequest, ChatRequest, FeedbackRequest, Message
 from rag.interfaces.http.service import Service
 
@@ -128,13 +129,16 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
             return await final(stream)
 
         async def sse() -> AsyncIterator[str]:
-            async for event in stream:
-                if isinstance(event, EvidenceEvent):
-                    yield chat.sse("evidence", _evidence(event))
-                elif isinstance(event, TokenEvent | NoticeEvent):
-                    yield chat.sse("token" if isinstance(event, TokenEvent) else "notice", {"text": event.text})
-                else:
-                    yield chat.sse("answer", event)
+            try:
+                async for event in stream:
+                    if isinstance(event, EvidenceEvent):
+                        yield chat.sse("evidence", _evidence(event))
+                    elif isinstance(event, TokenEvent | NoticeEvent):
+                        yield chat.sse("token" if isinstance(event, TokenEvent) else "notice", {"text": event.text})
+                    else:
+                        yield chat.sse("answer", event)
+            except RagError as err:  # after the 200 went out: the error is the last event
+                yield chat.sse("error", json.loads(rag_error(request, err).body))
 
         return StreamingResponse(sse(), media_type="text/event-stream")
 

@@ -50,7 +50,7 @@ def error(status: int, message: str, kind: str, headers: dict[str, str] | None =
     )
 
 
-def _rag_error(_: Request, err: Exception) -> JSONResponse:
+def rag_error(_: Request, err: Exception) -> JSONResponse:
     for cls, status, kind in STATUS:
         if isinstance(err, cls):
             return error(status, str(err), kind)
@@ -72,7 +72,7 @@ def _http(_: Request, err: Exception) -> JSONResponse:
 
 
 def install(app: FastAPI, api_key: str | None) -> None:
-    app.add_exception_handler(RagError, _rag_error)
+    app.add_exception_handler(RagError, rag_error)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(HTTPException, _http)
 
