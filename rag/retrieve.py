@@ -6,7 +6,7 @@ Translations of the same task and parts of one task fold into a single hit
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -109,7 +109,7 @@ class Retriever:
         return {name: producers[name]() for name in weights}
 
     def search(
-        self, question: str, k: int | None = None, *, mode: str | None = None, doc_ids: set[str] | None = None
+        self, question: str, k: int | None = None, *, mode: str | None = None, doc_ids: Collection[str] | None = None
     ) -> list[Hit]:
         """Top-k hits, translations and parts folded; `doc_ids` keeps only those documents."""
         question = validate_question(question, self.settings)

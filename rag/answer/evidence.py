@@ -17,7 +17,9 @@ from rag.core.types import Chunk, Evidence, Hit, Paragraph
 class Retriever(Protocol):
     corpus: Any  # .paragraph(pid) -> Paragraph, .documents[doc_id].text (the raw file)
 
-    def search(self, question: str, k: int, doc_ids: Collection[str] | None = None) -> list[Hit]: ...
+    def search(
+        self, question: str, k: int | None = None, *, mode: str | None = None, doc_ids: Collection[str] | None = None
+    ) -> list[Hit]: ...
 
     def paragraph_scores(self, question: str, paragraph_ids: list[str]) -> dict[str, float]: ...
 

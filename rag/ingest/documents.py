@@ -167,7 +167,8 @@ def load_corpus(settings: Settings) -> Corpus:
     return corpus_from(folder, read_registry(folder))
 
 
-def paragraph_url(paragraph_id: str, settings: Settings) -> str:
-    """The shareable link that opens a paragraph in the app's document viewer."""
+def paragraph_url(paragraph_id: str, settings: Settings, base: str | None = None) -> str:
+    """The shareable link that opens a paragraph in the document viewer under `base` (default settings.app_url)."""
     doc_id = doc_of(paragraph_id)
-    return f"{settings.app_url.rstrip('/')}/viewer?{urlencode({'doc': doc_id, 'p': paragraph_id})}"
+    root = settings.app_url if base is None else base
+    return f"{root.rstrip('/')}/viewer?{urlencode({'doc': doc_id, 'p': paragraph_id})}"

@@ -1,0 +1,195 @@
+"""Thumbs up/down on answers, kept in SQLite: the store, its export as eval questions, and its stats.
+
+The schema is versioned with `PRAGMA user_version` (MIGRATIONS[n] takes version n to n + 1); every
+write is one transaction, and the database runs in WAL mode so readers never block the writer.
+Both the HTTP service (`POST /v1/feedback`) and the Streamlit app (`record_feedback`) write here.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rag.core.errors import RagError
+from rag.core.settings import Settings, get_settings
+from rag.core.text import task_key
+from rag.core.types import Answer
+
+RATINGS = {"up": 1, "down": -1}
+MIGRATIONS = (
+    """CREATE TABLE feedback (
+        id INTEGER PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        answer_id TEXT,
+        rating INTEGER NOT NULL CHECK (rating IN (-1, 1)),
+        comment TEXT NOT NULL DEFAULT '',
+        question TEXT NOT NULL,
+        history TEXT NOT NULL DEFAULT '[]',
+        answer TEXT NOT NULL DEFAULT '',
+        refused INTEGER NOT NULL DEFAULT 0,
+        citations TEXT NOT NULL DEFAULT '[]',
+        backend TEXT NOT NULL DEFAULT '',
+        model TEXT NOT NULL DEFAULT '',
+        index_fingerprint TEXT NOT NULL DEFAULT '',
+        source TEXT NOT NULL DEFAULT 'api'
+    )""",
+)
+
+
+class FeedbackError(RagError):
+    """The feedback database cannot be opened or written, or a feedback entry is unusable."""
+
+
+@dataclass
+class Feedback:
+    """One rating of one answer, with what is needed to turn it into a regression question."""
+
+    question: str
+    rating: str  # "up" | "down"
+    comment: str = ""
+    history: list[dict[str, str]] = field(default_factory=list)  # earlier turns: {"role", "content"}
+    answer: str = ""
+    refused: bool = False
+    citations: list[dict[str, Any]] = field(default_factory=list)  # Answer.to_json()["citations"]
+    backend: str = ""
+    model: str = ""
+    index_fingerprint: str = ""
+    answer_id: str | None = None
+    source: str = "api"  # api | app
+    created_at: str = ""  # ISO time (UTC), set when recorded
+
+    @classmethod
+    def of_answer(cls, answer: Answer, rating: str, **extra: Any) -> Feedback:
+        data = answer.to_json()
+        return cls(
+            question=answer.question,
+            rating=rating,
+            answer=answer.text,
+            refused=answer.refused,
+            citations=data["citations"],
+            backend=answer.backend,
+            **extra,
+        )
+
+
+@contextmanager
+def _connect(path: Path) -> Iterator[sqlite3.Connection]:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(sqlite3.connect(path, timeout=10)) as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.row_factory = sqlite3.Row
+            _migrate(conn)
+            yield conn
+    except sqlite3.Error as err:
+        raise FeedbackError(
+            f"The feedback database {path} is unusable ({err}). Set RAG_FEEDBACK_DB to a writable file."
+        ) from None
+    except OSError as err:
+        raise FeedbackError(f"Cannot create the feedback database {path}: {err.strerror}.") from None
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(MIGRATIONS):
+        raise FeedbackError(f"The feedback database has schema version {version}; this code knows {len(MIGRATIONS)}.")
+    for n in range(version, len(MIGRATIONS)):
+        with conn:  # one transaction per step: the table and its version number move together
+            conn.execute(MIGRATIONS[n])
+            conn.execute(f"PRAGMA user_version = {n + 1}")
+
+
+def record_feedback(entry: Feedback, settings: Settings | None = None) -> int:
+    """Store one rating in a transaction; returns its row id. The app's thumbs buttons call this."""
+    if entry.rating not in RATINGS:
+        raise FeedbackError(f"Rating must be 'up' or 'down', not {entry.rating!r}.")
+    if not entry.question.strip():
+        raise FeedbackError("Feedback needs the question it rates.")
+    entry.created_at = entry.created_at or datetime.now(UTC).isoformat(timespec="seconds")
+    row = asdict(entry)
+    row["rating"] = RATINGS[entry.rating]
+    for key in ("history", "citations"):
+        row[key] = json.dumps(row[key], ensure_ascii=False)
+    settings = settings or get_settings()
+    with _connect(Path(settings.feedback_db)) as conn, conn:
+        cursor = conn.execute(
+            f"INSERT INTO feedback ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values())
+        )
+        return int(cursor.lastrowid or 0)
+
+
+def load_feedback(settings: Settings | None = None) -> list[Feedback]:
+    """Every stored rating, oldest first."""
+    settings = settings or get_settings()
+    with _connect(Path(settings.feedback_db)) as conn:
+        rows = conn.execute("SELECT * FROM feedback ORDER BY id").fetchall()
+    names = {-1: "down", 1: "up"}
+    out = []
+    for r in rows:
+        data = dict(r)
+        data.pop("id")
+        data.update(
+            rating=names[r["rating"]],
+            refused=bool(r["refused"]),
+            history=json.loads(r["history"]),
+            citations=json.loads(r["citations"]),
+        )
+        out.append(Feedback(**data))
+    return out
+
+
+def as_eval_question(n: int, f: Feedback) -> dict[str, Any]:
+    """A line in eval/questions.jsonl's schema. A thumbs-up answer proposes its cited tasks and paragraphs as gold;
+    a thumbs-down one proposes nothing: a person fills gold_tasks, key_facts and refuse before it joins the set."""
+    liked = f.rating == "up"
+    tasks = [task_key(c["doc_id"], c["task"]) for c in f.citations if c.get("task")] if liked else []
+    return {
+        "id": f"fb{n:04d}",
+        "type": "out-of-scope" if liked and f.refused else "lookup",
+        "question": f.question,
+        "gold_tasks": list(dict.fromkeys(tasks)),
+        "gold_paragraphs": [[c["paragraph_id"]] for c in f.citations] if liked else [],
+        "key_facts": [],
+        "refuse": f.refused if liked else False,
+        "notes": f"From feedback ({f.rating}, {f.created_at}): review type, gold and key_facts before use."
+        + (f" Comment: {f.comment}" if f.comment else ""),
+        "feedback": {
+            "rating": f.rating,
+            "comment": f.comment,
+            "answer": f.answer,
+            "history": f.history,
+            "backend": f.backend,
+            "model": f.model,
+            "index_fingerprint": f.index_fingerprint,
+            "answer_id": f.answer_id,
+            "created_at": f.created_at,
+        },
+    }
+
+
+def stats(entries: list[Feedback], worst: int = 5) -> dict[str, Any]:
+    """Counts by rating and backend, and the questions with the most down votes (net of up votes)."""
+    by_question: dict[str, dict[str, Any]] = {}
+    for f in entries:
+        q = by_question.setdefault(" ".join(f.question.split()).lower(), {"question": f.question, "up": 0, "down": 0})
+        q[f.rating] += 1
+        q["comment"] = f.comment or q.get("comment", "")
+        q["answer"] = f.answer
+    backends: dict[str, dict[str, int]] = {}
+    for f in entries:
+        counts = backends.setdefault(f.backend or "unknown", {"up": 0, "down": 0})
+        counts[f.rating] += 1
+    ranked = sorted(by_question.values(), key=lambda q: (q["up"] - q["down"], -q["down"]))
+    return {
+        "total": len(entries),
+        "up": sum(f.rating == "up" for f in entries),
+        "down": sum(f.rating == "down" for f in entries),
+        "by_backend": backends,
+        "worst": [q for q in ranked if q["down"]][:worst],
+    }

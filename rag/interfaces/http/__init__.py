@@ -1,0 +1,1 @@
+"""The HTTP service: `rag serve` (FastAPI); see app.py."""

@@ -1,0 +1,74 @@
+"""`rag serve` (the HTTP service) and `rag feedback export|stats`, registered with the CLI through the
+`rag.commands` entry point (pyproject.toml)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from rag.core.settings import get_settings
+from rag.interfaces.cli import command, log
+
+
+def _serve_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--root-path", default="", help="path prefix when served behind a proxy, e.g. /rag")
+
+
+@command("serve", _serve_args)
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the assistant over HTTP (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from rag.interfaces.http.app import create_app
+
+    settings = get_settings()
+    key = "on" if settings.api_key else "off (set RAG_API_KEY to require one)"
+    log(f"rag serve: http://{args.host}:{args.port}{args.root_path}/docs — backend {settings.backend}, API key {key}")
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, root_path=args.root_path, log_level="info")
+    return 0
+
+
+def _feedback_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("action", choices=["export", "stats"], help="export: JSONL in the eval set's schema; stats: counts")
+    p.add_argument("--out", type=Path, help="export: write to this file (default: stdout)")
+    p.add_argument("--rating", choices=["up", "down"], help="export: only this rating")
+    p.add_argument("--worst", type=int, default=5, help="stats: how many worst-rated questions to show")
+    p.add_argument("--json", action="store_true", help="stats: machine-readable output")
+
+
+@command("feedback", _feedback_args)
+def cmd_feedback(args: argparse.Namespace) -> int:
+    """Export the thumbs up/down feedback as eval questions, or print its counts and worst-rated answers."""
+    from rag.interfaces.feedback import as_eval_question, load_feedback, stats
+
+    entries = load_feedback(get_settings())
+    if args.action == "stats":
+        s = stats(entries, args.worst)
+        if args.json:
+            print(json.dumps(s, ensure_ascii=False, indent=1))
+            return 0
+        print(f"{s['total']} ratings: {s['up']} up, {s['down']} down")
+        for name, counts in s["by_backend"].items():
+            print(f"  {name}: {counts['up']} up, {counts['down']} down")
+        print("Worst-rated questions:" if s["worst"] else "No down votes.")
+        for q in s["worst"]:
+            comment = f' — "{q["comment"]}"' if q.get("comment") else ""
+            print(f"  -{q['down']} +{q['up']}  {q['question'][:100]}{comment}")
+        return 0
+    chosen = [(n, f) for n, f in enumerate(entries, 1) if not args.rating or f.rating == args.rating]
+    lines = "".join(json.dumps(as_eval_question(n, f), ensure_ascii=False) + "\n" for n, f in chosen)
+    if args.out is None:
+        sys.stdout.write(lines)
+        return 0
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=args.out.parent, delete=False) as tmp:
+        tmp.write(lines)
+    os.replace(tmp.name, args.out)  # atomic: a reader never sees half a file
+    log(f"feedback: {len(chosen)} questions written to {args.out} (review gold and key_facts before adding them)")
+    return 0
