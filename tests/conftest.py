@@ -91,6 +91,7 @@ def _paragraphs() -> dict[str, list[Paragraph]]:
 @dataclass
 class FakeCorpus:
     documents: dict[str, Document] = field(default_factory=dict)
+    references: dict = field(default_factory=dict)  # documents referred to but not held (none here)
     chunks: dict[str, Chunk] = field(default_factory=dict)
 
     def paragraph(self, pid: str) -> Paragraph:

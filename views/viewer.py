@@ -14,6 +14,7 @@ from rag.analysis.governs import governs
 from rag.core.errors import RagError
 from rag.interfaces.web import resources, ui
 from rag.interfaces.web.answer_view import governing_markdown
+from rag.interfaces.web.names import Namer
 
 
 def back_link() -> None:
@@ -31,7 +32,8 @@ def governing_box(paragraph) -> None:
     """Where else this measure appears, and which provision prevails (computed on request: ~2 s)."""
     if st.button("Which document governs this measure?", key="governs"):
         try:
-            box = governing_markdown(governs(paragraph.text, resources.retriever()), resources.namer())
+            with st.spinner("Comparing the documents…"):
+                box = governing_markdown(governs(paragraph.text, resources.retriever()), Namer(resources.corpus()))
         except RagError as err:
             st.error(ui.md(err))
             return
@@ -43,7 +45,7 @@ def main() -> None:
     try:
         with st.spinner("Loading the documents…"):
             docs = resources.corpus()
-        namer = resources.namer()
+        namer = Namer(docs)
     except RagError as err:
         st.error(ui.md(err))
         st.stop()

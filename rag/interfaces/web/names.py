@@ -32,7 +32,7 @@ def document_name(info: DocumentInfo) -> str:
         name = info.number
     else:
         head = _TITLE_HEAD_RE.match(info.title)
-        kind = (head.group(1) if head else "document").lower()
+        kind = (head.group(1) if head else " ".join(info.title.split()[:4])).lower()
         year = (info.date or "")[:4] or next(iter(_YEAR_RE.findall(info.title)), "")
         place = _DISTRICT_RE.match(info.issuer or "") if info.level == "district" else None
         if place:

@@ -18,7 +18,7 @@ import streamlit as st
 from rag.answer.backends import Backend, get_backend
 from rag.core.errors import LLMUnavailable
 from rag.core.settings import get_settings
-from rag.ingest.documents import Corpus
+from rag.ingest.documents import Corpus, load_corpus
 from rag.interfaces.web.names import Namer
 from rag.retrieve import Retriever
 
@@ -75,14 +75,16 @@ def retriever() -> Retriever:
         raise
 
 
+@st.cache_resource(show_spinner=False)
 def corpus() -> Corpus:
-    return retriever().corpus
+    """The documents alone (about 1 s), for the viewer: it need not wait for the index and its model."""
+    return load_corpus(get_settings())
 
 
 @st.cache_resource(show_spinner=False)
 def namer() -> Namer:
-    """Plain names for the loaded corpus."""
-    return Namer(corpus())
+    """Plain names for the retriever's corpus (the chat's)."""
+    return Namer(retriever().corpus)
 
 
 @st.cache_resource(show_spinner=False)
