@@ -35,6 +35,8 @@ EXAMPLES = [
     "Which earlier policy measures remain in force?",
 ]
 
+STOPPED = "Stopped: a new question was asked before this answer was complete."
+
 
 def nearest_passages(evidence: list[Evidence], namer: Namer) -> None:
     """A refusal's nearest passages, each a card with a link into the viewer (same session)."""
@@ -79,7 +81,9 @@ def render_answer(answer: Answer, namer: Namer) -> None:
 
 
 def render_turn(turn: dict, namer: Namer) -> None:
-    if "error" in turn:
+    if "note" in turn:
+        st.caption(ui.md(turn["note"]))
+    elif "error" in turn:
         st.error(ui.md(reader_notice(turn["error"], namer)))
     else:
         render_answer(turn["answer"], namer)
@@ -223,7 +227,8 @@ def chat_page() -> None:
         with st.chat_message("user"):
             st.markdown(ui.md(question))
         with st.chat_message("assistant"):
-            st.session_state.messages.append(ask(question, retriever, backend, settings, doc_ids))
+            st.session_state.messages.append({"role": "assistant", "note": STOPPED})  # kept if this run is stopped
+            st.session_state.messages[-1] = ask(question, retriever, backend, settings, doc_ids)
     show_fallback(fallback_slot, backend)
 
 
