@@ -80,7 +80,7 @@ def task_line(paragraph: Paragraph) -> str | None:
 
 VIEWER_CSS = f"""<style>
 .rag-doc {{ line-height: 1.55; }}
-.rag-doc .rag-p {{ margin: 0 0 0.6rem 0; padding: 0.15rem 0.5rem; border-left: 3px solid transparent; scroll-margin-top: 5rem; }}
+.rag-doc .rag-p {{ margin: 0 0 0.6rem 0; padding: 0.15rem 0.5rem; border-left: 3px solid transparent; scroll-margin-top: 9rem; }}
 .rag-doc .rag-anchor {{ font-size: 0.72rem; color: #888; text-decoration: none; margin-right: 0.4rem; font-family: monospace; }}
 .rag-doc .rag-section {{ font-size: 1.35rem; font-weight: 700; margin: 1.6rem 0 0.6rem 0; }}
 .rag-doc .rag-group {{ font-size: 1.1rem; font-weight: 700; margin-top: 1.2rem; }}
@@ -91,8 +91,9 @@ VIEWER_CSS = f"""<style>
 .rag-doc .{HIGHLIGHT_CLASS} {{ background: #fff3b0; border-left-color: #e0a800; }}
 .rag-contents {{ list-style: none; padding: 0; font-size: 0.8rem; line-height: 1.3; }}
 .rag-contents li {{ margin-bottom: 0.3rem; }}
-.st-key-{VIEWER_HEAD_KEY} {{ position: sticky; top: 3.75rem; z-index: 990; background: #fff; padding: 0.4rem 0;
-  border-bottom: 1px solid #ddd; }}
+[data-testid="stLayoutWrapper"]:has(> .st-key-{VIEWER_HEAD_KEY}), .st-key-{VIEWER_HEAD_KEY} {{
+  position: sticky; top: 0; z-index: 990; background: #fff; }}
+.st-key-{VIEWER_HEAD_KEY} {{ padding: 0.5rem 0 0.3rem 0; border-bottom: 1px solid #ddd; }}
 </style>"""
 
 _KIND_CLASS = {
