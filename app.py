@@ -23,7 +23,7 @@ from rag.core.settings import Settings, get_settings
 from rag.core.text import doc_of
 from rag.core.types import Answer, Evidence
 from rag.interfaces.web import answer_view, resources, ui
-from rag.interfaces.web.names import FALLBACK_NOTE, Namer, reader_notice
+from rag.interfaces.web.names import FALLBACK_NOTE, Namer, paragraph_number, reader_notice
 from rag.retrieve import Retriever
 
 log = logging.getLogger("rag.app")
@@ -44,11 +44,12 @@ def nearest_passages(evidence: list[Evidence], namer: Namer) -> None:
     for ev in list({ev.paragraph.id: ev for ev in evidence}.values())[:3]:
         with st.container(border=True):
             st.markdown(answer_view.evidence_markdown(ev, namer))
-            open_link(ev.paragraph.id, f"Open {answer_view.evidence_label(ev, namer)}")
+            open_link(ev.paragraph.id)
 
 
-def open_link(paragraph_id: str, label: str) -> None:
+def open_link(paragraph_id: str) -> None:
     """A link to a paragraph in the viewer that stays in this session (the conversation is kept)."""
+    label = f"Read ¶{paragraph_number(paragraph_id)} in the document"
     st.page_link(
         PAGES["viewer"],
         label=label,
@@ -77,7 +78,7 @@ def render_answer(answer: Answer, namer: Namer) -> None:
     for source in sources:
         with st.container(border=True):
             st.markdown(answer_view.source_markdown(source, namer.corpus, namer))
-            open_link(source.citation.paragraph_id, f"Open {source.label}")
+            open_link(source.citation.paragraph_id)
 
 
 def render_turn(turn: dict, namer: Namer) -> None:

@@ -115,7 +115,7 @@ def test_source_card_names_the_document_quotes_once_states_status_and_links_in_s
     assert "Task 3\\: Strengthen financial services" in card
     assert "> Support wholly foreign\\-owned enterprises" in card
     assert "Status: **supported \\(a policy to support\\, not yet a right\\)**" in card
-    assert ("Open Plan, Task 3, ¶2", "viewer", "doc=plan&p=plan.p002") in page_links(at)  # same session
+    assert ("Read ¶2 in the document", "viewer", "doc=plan&p=plan.p002") in page_links(at)  # same session
     assert "plan.p0" not in visible(texts(at.chat_message[1].markdown))  # ids only in links
 
 
@@ -162,7 +162,7 @@ def test_refusal_says_so_and_shows_the_nearest_passages_by_name(app):
     at = ask(app("The documents do not say."), QUESTION)
     assert [i.value for i in at.info] == ["The documents do not say\\."]  # the passages are the cards below
     assert "**Nearest passages** (they do not answer the question):" in page_text(at)
-    assert ("Open Plan, Task 3, ¶2", "viewer", "doc=plan&p=plan.p002") in page_links(at)
+    assert ("Read ¶2 in the document", "viewer", "doc=plan&p=plan.p002") in page_links(at)
     assert "**Sources**" not in page_text(at)
     assert "plan.p0" not in visible(texts(at.chat_message[1].markdown) + texts(at.info))
 
@@ -336,7 +336,7 @@ def test_viewer_header_names_the_document_and_the_highlighted_paragraphs_status(
     header = "**Guo Han \\[2020\\] No\\. 123** · Reply of the State Council on the Work … · 2020\\-08\\-28"
     status = "Highlighted: **Guo Han \\[2020\\] No\\. 123\\, Task 3\\, ¶44** · status **supported \\(a policy"
     assert header in body and status in body
-    assert f".st-key-{ui.VIEWER_HEAD_KEY} {{ position: sticky;" in body  # the header stays on screen
+    assert f".st-key-{ui.VIEWER_HEAD_KEY} {{\n  position: sticky;" in body  # the header stays on screen
 
 
 def test_viewer_links_back_to_the_conversation_when_the_session_has_one(viewer):
@@ -344,7 +344,7 @@ def test_viewer_links_back_to_the_conversation_when_the_session_has_one(viewer):
     assert [p.proto.label for p in at.get("page_link")] == ["Ask the documents"]
     at.session_state["messages"] = [{"role": "user", "text": "q"}]
     at.run()
-    assert [p.proto.label for p in at.get("page_link")] == ["← Back to the conversation"]
+    assert [p.proto.label for p in at.get("page_link")] == ["Back to the conversation"]
 
 
 def test_viewer_shows_registry_facts_and_relations_linked_to_their_paragraph(viewer):

@@ -23,7 +23,7 @@ def back_link() -> None:
     if not pages:
         return
     if st.session_state.get("messages"):
-        st.page_link(pages["chat"], label="← Back to the conversation", icon=":material/chat:")
+        st.page_link(pages["chat"], label="Back to the conversation", icon=":material/arrow_back:")
     else:
         st.page_link(pages["chat"], label="Ask the documents", icon=":material/chat:")
 
