@@ -59,6 +59,9 @@ def open_link(paragraph_id: str) -> None:
 
 
 def render_answer(answer: Answer, namer: Namer) -> None:
+    sources = answer_view.number_sources(answer, namer)
+    if line := answer_view.bottom_line(answer, sources, namer):
+        st.markdown(line)  # the answer opens with its bottom line
     if answer.notice:
         st.warning(ui.md(reader_notice(answer.notice, namer)))
     if answer.refused:
@@ -66,9 +69,6 @@ def render_answer(answer: Answer, namer: Namer) -> None:
         if answer.evidence:
             nearest_passages(answer.evidence, namer)
         return
-    sources = answer_view.number_sources(answer, namer)
-    if line := answer_view.bottom_line(answer, sources, namer):
-        st.markdown(line)
     st.markdown(answer_view.answer_markdown(answer.text, sources, namer))
     if governing := answer_view.governing_markdown(answer.governing, namer, sources):
         with st.container(border=True):
