@@ -387,7 +387,9 @@ def test_documents_get_the_names_readers_know_them_by_from_registry_facts():
     }
     namer = Namer(corpus)
     assert namer.label("gh-2020-123", "3", "gh-2020-123.p044") == "Guo Han [2020] No. 123, Task 3, ¶44"
-    assert namer.plain("gh-2020-123 prevails (gh-2020-123.p184) over gh-2015-81; see plan-2023.") == (
+    assert namer.plain(
+        "gh-2020-123 prevails (gh-2020-123.p184) over gh-2015-81 (Guo Han [2015] No. 81); see plan-2023."
+    ) == (
         "Guo Han [2020] No. 123 prevails (Guo Han [2020] No. 123, ¶184) over Guo Han [2015] No. 81; "
         "see 2023 work plan (summary)."
     )

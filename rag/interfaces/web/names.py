@@ -72,6 +72,10 @@ class Namer:
         names = {d: document_name(doc.info) for d, doc in corpus.documents.items()}
         names |= {r: r_info.number or r_info.title for r, r_info in corpus.references.items()}
         self.names = names
+        numbers = {d: doc.info.number for d, doc in corpus.documents.items()}
+        numbers |= {r: r_info.number for r, r_info in corpus.references.items()}
+        # "gh-2015-81 (Guo Han [2015] No. 81)" names the document twice once the id is named
+        self._twice = [(f"{names[d]} ({n})", names[d]) for d, n in numbers.items() if n and n in names[d]]
         ids = "|".join(re.escape(d) for d in sorted(names, key=len, reverse=True))
         self._id_re = re.compile(rf"\b({ids})(?:\.(p|t)(\d+))?(?![\w-])") if ids else None
 
@@ -92,7 +96,10 @@ class Namer:
                 return place_label(self.name(doc), None, m.group(0))
             return place_label(self.name(doc), str(int(n)) if kind == "t" else None)
 
-        return self._id_re.sub(sub, text)
+        text = self._id_re.sub(sub, text)
+        for twice, once in self._twice:
+            text = text.replace(twice, once)
+        return text
 
 
 # Known notices, in the reader's words; anything else is shown with ids named and setting names left out.
