@@ -149,6 +149,7 @@ def _answer(page, n: int):
 
     bubble = page.locator('[data-testid="stChatMessage"]:has([data-testid="stChatMessageAvatarAssistant"])').nth(n)
     expect(bubble.get_by_text("Sources", exact=False)).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    expect(bubble.get_by_test_id("stPageLink").first).to_contain_text(re.compile(r"Read ¶\d+ in the document"))
     return bubble
 
 
