@@ -94,6 +94,10 @@ VIEWER_CSS = f"""<style>
 [data-testid="stLayoutWrapper"]:has(> .st-key-{VIEWER_HEAD_KEY}), .st-key-{VIEWER_HEAD_KEY} {{
   position: sticky; top: 0; z-index: 990; background: #fff; }}
 .st-key-{VIEWER_HEAD_KEY} {{ padding: 0.5rem 0 0.3rem 0; border-bottom: 1px solid #ddd; }}
+@media (max-width: 768px) {{  /* on a phone Streamlit's top bar (the menu button) covers the page's first 3.75rem */
+  [data-testid="stLayoutWrapper"]:has(> .st-key-{VIEWER_HEAD_KEY}), .st-key-{VIEWER_HEAD_KEY} {{ top: 3.75rem; }}
+  .rag-doc .rag-p {{ scroll-margin-top: 14rem; }}
+}}
 </style>"""
 
 _KIND_CLASS = {
