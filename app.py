@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Generator
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
@@ -141,7 +142,7 @@ def ask(question: str, retriever: Retriever, backend: Backend, settings: Setting
         st.error(ui.md(message))
         return {"role": "assistant", "error": message}
     finally:
-        if events is not None:
+        if isinstance(events, Generator):
             events.close()  # stops an abandoned generation (this run was stopped by a new question)
     message = "The answer stopped before it was complete; please try again."
     st.error(ui.md(message))

@@ -9,6 +9,7 @@ links; the visible text names documents the way a reader does (rag.interfaces.we
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.core.text import doc_of
@@ -117,7 +118,7 @@ def refusal_markdown(answer: Answer, namer: Namer) -> str:
     return md(namer.plain(text))
 
 
-def governing_markdown(governing: Governance | None, namer: Namer, sources: list[Source] = ()) -> str | None:
+def governing_markdown(governing: Governance | None, namer: Namer, sources: Sequence[Source] = ()) -> str | None:
     """Which document governs, why, and the related provisions; a cited sentence is referred to by its number."""
     if governing is None:
         return None

@@ -8,6 +8,7 @@ derived from the registry facts (number, title, date, issuer, level), never from
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from rag.core.types import DocumentInfo
 from rag.ingest.documents import Corpus
@@ -103,7 +104,7 @@ class Namer:
 
 
 # Known notices, in the reader's words; anything else is shown with ids named and setting names left out.
-_NOTICES = [
+_NOTICES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (
         re.compile(r"The language model failed \(.*?\); showing the \w+ answer\.", re.S),
         "The language model could not answer this time, so the documents' exact words are shown instead of a summary.",
