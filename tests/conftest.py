@@ -96,6 +96,7 @@ class FakeCorpus:
     """The parts of rag.ingest.documents.Corpus that the answer, analysis and eval code read."""
 
     documents: dict[str, Document] = field(default_factory=dict)
+    references: dict = field(default_factory=dict)  # documents referred to but not held (none here)
     chunks: dict[str, Chunk] = field(default_factory=dict)
 
     def paragraph(self, pid: str) -> Paragraph:

@@ -7,6 +7,7 @@ on the real corpus (no index or model needed).
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pytest
@@ -18,7 +19,8 @@ from rag.core.errors import IndexMissing
 from rag.core.settings import ROOT, Settings, get_settings
 from rag.core.types import Citation, Governance, Provision, Reason, Related
 from rag.ingest.documents import load_corpus, paragraph_url
-from rag.interfaces.web import ui
+from rag.interfaces.web import answer_view, ui
+from rag.interfaces.web.names import Namer, document_name, reader_notice
 from rag.retrieve import Retriever
 
 from .conftest import FakeRetriever
@@ -87,17 +89,57 @@ def page_text(at: AppTest) -> str:
 # --- chat -----------------------------------------------------------------------
 
 
-def test_answer_renders_with_marker_linked_to_its_paragraph_and_a_sources_card(app):
+def visible(markdown: list[str]) -> str:
+    """What a reader sees of Markdown: link targets left out."""
+    return re.sub(r"\]\([^)]*\)", "]", "\n".join(markdown))
+
+
+def page_links(at: AppTest) -> list[tuple[str, str, str]]:
+    """(label, page, query) of each st.page_link on the page."""
+    return [(p.proto.label, p.proto.page, p.proto.query_string) for p in at.get("page_link")]
+
+
+def test_answer_opens_with_a_bottom_line_and_links_its_renumbered_marker_relatively(app):
     at = ask(app(), QUESTION)
-    body = page_text(at)
-    link = f"[\\[1\\]]({APP_URL}/viewer?doc=plan&p=plan.p002)"
-    assert link in body  # the inline marker is the link
-    assert "**Sources** (1)" in body
+    bubble = texts(at.chat_message[1].markdown)
+    assert bubble[0] == "**Supported\\, not yet a right** — Plan\\, Task 3"  # status and document, first
+    assert "[\\[1\\]](viewer?doc=plan&p=plan.p002)" in bubble[1]  # relative: any port, any path prefix
+    assert APP_URL not in page_text(at)
+    assert "**Sources** (1)" in bubble
+
+
+def test_source_card_names_the_document_quotes_once_states_status_and_links_in_session(app):
+    at = ask(app(), QUESTION)
     card = next(m.value for m in at.markdown if m.value.startswith("**\\[1\\]**"))
+    assert card.startswith("**\\[1\\]** **Plan**")
     assert "Task 3\\: Strengthen financial services" in card
-    assert "> Support wholly foreign\\-owned enterprises" in card  # the quoted sentence
-    assert f"({APP_URL}/viewer?doc=plan&p=plan.p002)" in card
-    assert not at.error
+    assert "> Support wholly foreign\\-owned enterprises" in card
+    assert "Status: **supported \\(a policy to support\\, not yet a right\\)**" in card
+    assert ("Read ¶2 in the document", "viewer", "doc=plan&p=plan.p002") in page_links(at)  # same session
+    assert "plan.p0" not in visible(texts(at.chat_message[1].markdown))  # ids only in links
+
+
+def test_sources_are_numbered_one_to_n_in_the_order_the_text_cites_them():
+    from rag.core.types import Answer
+
+    from .conftest import build_corpus
+
+    def cite(marker: int, pid: str) -> Citation:
+        return Citation(marker, pid, "plan", "plan", "3", "s", "q", 0, 1, f"http://x/{pid}", status="supported")
+
+    answer = Answer(
+        "q", "Gold [3]. Funds [1]. Gold again [3] [9].", False, "fake", [cite(1, "plan.p002"), cite(3, "plan.p003")]
+    )
+    namer = Namer(build_corpus())
+    sources = answer_view.number_sources(answer, namer)
+    assert [(s.number, s.citation.marker, s.label) for s in sources] == [
+        (1, 3, "Plan, Task 3, ¶3"),
+        (2, 1, "Plan, Task 3, ¶2"),
+    ]
+    assert answer_view.answer_markdown(answer.text, sources, namer) == (
+        "Gold [\\[1\\]](viewer?doc=plan&p=plan.p003)\\. Funds [\\[2\\]](viewer?doc=plan&p=plan.p002)\\. "
+        "Gold again [\\[1\\]](viewer?doc=plan&p=plan.p003) \\[9\\]\\."
+    )
 
 
 def test_evidence_is_shown_as_soon_as_retrieval_is_done(app, monkeypatch):
@@ -105,26 +147,78 @@ def test_evidence_is_shown_as_soon_as_retrieval_is_done(app, monkeypatch):
     from rag.answer import pipeline as answer
 
     real = answer.stream_answer
-    monkeypatch.setattr(answer, "stream_answer", lambda *a, **k: iter([next(real(*a, **k))]))
+
+    def cut(*args, **kwargs):
+        yield next(real(*args, **kwargs))
+
+    monkeypatch.setattr(answer, "stream_answer", cut)
     at = ask(app(), QUESTION)
     assert [e.label.split(":")[0] for e in at.expander] == ["Evidence found"]
-    assert f"({APP_URL}/viewer?doc=plan&p=plan.p002)" in page_text(at)
+    assert "[Plan\\, Task 3\\, ¶2](viewer?doc=plan&p=plan.p002)" in page_text(at)
     assert "The answer stopped before it was complete" in page_text(at)
 
 
-def test_refusal_says_so_and_shows_the_nearest_passages(app):
+def test_refusal_says_so_and_shows_the_nearest_passages_by_name(app):
     at = ask(app("The documents do not say."), QUESTION)
-    assert any(i.value.startswith("The documents do not say\\.") for i in at.info)
+    assert [i.value for i in at.info] == ["The documents do not say\\."]  # the passages are the cards below
     assert "**Nearest passages** (they do not answer the question):" in page_text(at)
-    assert f"({APP_URL}/viewer?doc=plan&p=plan.p002)" in page_text(at)
+    assert ("Read ¶2 in the document", "viewer", "doc=plan&p=plan.p002") in page_links(at)
     assert "**Sources**" not in page_text(at)
+    assert "plan.p0" not in visible(texts(at.chat_message[1].markdown) + texts(at.info))
 
 
-def test_backend_failure_shows_the_fallback_notice_and_still_answers(app):
+def test_backend_failure_is_told_in_the_readers_words_and_still_answers(app):
     at = ask(app(fail=True), QUESTION)
-    assert any("The language model failed" in w.value for w in at.warning)
-    assert texts(at.sidebar.warning) == [ui.md("The last answer used the fallback backend (extractive).")]
+    notice = "\n".join(w.value for w in at.warning)
+    assert "the documents\\' exact words are shown instead of a summary" in notice
+    assert "backend" not in notice.lower() and "RAG\\_" not in notice
+    assert texts(at.sidebar.info) == [ui.md("Showing the documents' exact words instead of a summary.")]
     assert "**Sources**" in page_text(at)
+
+
+def test_blank_input_is_ignored(app):
+    at = ask(app(), "   \n  ")
+    assert not at.chat_message and not at.error
+
+
+def test_examples_are_in_the_main_area_until_the_conversation_starts(app):
+    at = app()
+    main = [b for b in at.button if b.key.startswith("main-example")]
+    assert len(main) == 4
+    main[0].click().run()
+    assert at.chat_message[0].markdown[0].value == ui.md(main[0].label)
+    assert not [b for b in at.button if b.key.startswith("main-example")]
+
+
+def test_a_stopped_run_closes_the_answer_stream(app, monkeypatch):
+    """A new question stops the running script at its next page update; the generation must stop with it."""
+    from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+
+    from rag.answer import pipeline as answer
+
+    closed = []
+
+    def stream(*args, **kwargs):
+        try:
+            yield answer.EvidenceEvent([])
+            yield answer.TokenEvent("Partly")
+            yield answer.TokenEvent(" written")
+        finally:
+            closed.append(True)
+
+    monkeypatch.setattr(answer, "stream_answer", stream)
+    calls = []
+    real_markdown = st.delta_generator.DeltaGenerator.markdown
+
+    def markdown(self, body, *a, **k):
+        if "▌" in str(body):
+            calls.append(body)
+            raise StopException()
+        return real_markdown(self, body, *a, **k)
+
+    monkeypatch.setattr(st.delta_generator.DeltaGenerator, "markdown", markdown)
+    app().chat_input[0].set_value(QUESTION).run()
+    assert calls and closed == [True]
 
 
 def test_domain_error_is_shown_as_its_message_not_a_traceback(app):
@@ -142,7 +236,7 @@ def test_missing_index_is_shown_with_its_fix(app, monkeypatch):
     st.cache_resource.clear()
     at.run()
     assert texts(at.error) == [ui.md("No index at /nowhere. Build it with: rag index")]
-    assert not at.exception and not at.chat_input
+    assert not at.exception
 
 
 def test_unexpected_error_is_shown_as_a_generic_message(app, monkeypatch):
@@ -186,14 +280,15 @@ def test_index_and_backend_load_once_per_process_not_per_rerun(app, monkeypatch)
 
 def test_example_question_click_sends_it(app):
     at = app()
+    label = at.sidebar.button[0].label
     at.sidebar.button[0].click().run()
-    assert at.chat_message[0].markdown[0].value == ui.md(at.sidebar.button[0].label)
+    assert at.chat_message[0].markdown[0].value == ui.md(label)
 
 
 def test_sidebar_shows_backend_and_index_size_and_filter_reaches_retrieval(app):
     at = app()
     sidebar = "\n".join(texts(at.sidebar.markdown) + texts(at.sidebar.caption))
-    assert "Backend: **fake**" in sidebar and "Model: scripted" in sidebar
+    assert "Model: scripted" in sidebar
     assert "2 documents, 3 chunks indexed" in sidebar
     at.sidebar.multiselect[0].select("plan-news").run()
     ask(at, QUESTION)
@@ -232,7 +327,24 @@ def test_viewer_highlights_the_linked_paragraph_and_scrolls_to_it(viewer):
     assert '<div id="gh-2020-123.p038" class="rag-p rag-task">' in document  # task heading
     assert any('getElementById("gh-2020-123.p044")' in h.value for h in at.get("html"))
     contents = at.sidebar.get("html")[0].value
-    assert '<a href="viewer?doc=gh-2020-123&amp;p=gh-2020-123.p038" target="_self">3. Strengthen the reform' in contents
+    assert '<a href="#gh-2020-123.p038" target="_self">3. Strengthen the reform' in contents  # in-page: same session
+
+
+def test_viewer_header_names_the_document_and_the_highlighted_paragraphs_status(viewer):
+    at = viewer(doc="gh-2020-123", p="gh-2020-123.p044")
+    body = page_text(at)
+    header = "**Guo Han \\[2020\\] No\\. 123** · Reply of the State Council on the Work … · 2020\\-08\\-28"
+    status = "Highlighted: **Guo Han \\[2020\\] No\\. 123\\, Task 3\\, ¶44** · status **supported \\(a policy"
+    assert header in body and status in body
+    assert f".st-key-{ui.VIEWER_HEAD_KEY} {{\n  position: sticky;" in body  # the header stays on screen
+
+
+def test_viewer_links_back_to_the_conversation_when_the_session_has_one(viewer):
+    at = viewer(doc="gh-2020-123", p="gh-2020-123.p044")
+    assert [p.proto.label for p in at.get("page_link")] == ["Ask the documents"]
+    at.session_state["messages"] = [{"role": "user", "text": "q"}]
+    at.run()
+    assert [p.proto.label for p in at.get("page_link")] == ["Back to the conversation"]
 
 
 def test_viewer_shows_registry_facts_and_relations_linked_to_their_paragraph(viewer):
@@ -240,8 +352,9 @@ def test_viewer_shows_registry_facts_and_relations_linked_to_their_paragraph(vie
     body = page_text(at)
     assert "**Issuer:** Dongcheng District People\\'s Government of Beijing Municipality" in body
     assert "**Number:** not stated in the text" in body
-    assert "**Implements** [gh\\-2019\\-16](viewer?doc=gh-2019-16) \\(Guo Han \\[2019\\] No\\. 16\\)" in body
-    assert "stated in [dongcheng\\-2019\\.p006](viewer?doc=dongcheng-2019&p=dongcheng-2019.p006)" in body
+    assert "**Implements** [Guo Han \\[2019\\] No\\. 16](viewer?doc=gh-2019-16)" in body
+    where = "Dongcheng implementation proposal \\(2019\\)\\, ¶6"
+    assert f"stated in [{where}](viewer?doc=dongcheng-2019&p=dongcheng-2019.p006)" in body
 
 
 def test_viewer_rejects_unknown_ids_without_echoing_markup(viewer):
@@ -249,7 +362,9 @@ def test_viewer_rejects_unknown_ids_without_echoing_markup(viewer):
     assert "\\<img src\\=x onerror\\=alert\\(1\\)\\>" in at.error[0].value
     assert not any("<script>" in h.value for h in at.get("html"))
     at = viewer(doc="gh-2019-16", p="gh-2020-123.p044")
-    assert at.warning[0].value == "Paragraph gh\\-2020\\-123\\.p044 is not in gh-2019-16; showing the whole document."
+    assert at.warning[0].value == (
+        "Paragraph gh\\-2020\\-123\\.p044 is not in Guo Han \\[2019\\] No\\. 16; showing the whole document."
+    )
 
 
 # --- rag.interfaces.web.ui helpers --------------------------------------------------------------
@@ -261,9 +376,34 @@ def test_md_escapes_every_markdown_and_html_construct():
     )
 
 
-def test_linked_answer_links_known_markers_only():
-    c = Citation(1, "d.p001", "d", "d", None, "s", "q", 0, 1, "http://a/viewer?doc=d&p=d.p001")
-    assert ui.linked_answer("Yes [1][7].", [c]) == "Yes [\\[1\\]](http://a/viewer?doc=d&p=d.p001)\\[7\\]\\."
+def test_documents_get_the_names_readers_know_them_by_from_registry_facts():
+    corpus = load_corpus(Settings())
+    assert {d: document_name(doc.info) for d, doc in corpus.documents.items()} == {
+        "gh-2020-123": "Guo Han [2020] No. 123",
+        "gh-2020-123-ipnews": "Guo Han [2020] No. 123 (unofficial translation)",
+        "gh-2019-16": "Guo Han [2019] No. 16",
+        "dongcheng-2019": "Dongcheng implementation proposal (2019)",
+        "plan-2023": "2023 work plan (summary)",
+    }
+    namer = Namer(corpus)
+    assert namer.label("gh-2020-123", "3", "gh-2020-123.p044") == "Guo Han [2020] No. 123, Task 3, ¶44"
+    assert namer.plain(
+        "gh-2020-123 prevails (gh-2020-123.p184) over gh-2015-81 (Guo Han [2015] No. 81); see plan-2023."
+    ) == (
+        "Guo Han [2020] No. 123 prevails (Guo Han [2020] No. 123, ¶184) over Guo Han [2015] No. 81; "
+        "see 2023 work plan (summary)."
+    )
+
+
+def test_notices_are_said_in_the_readers_words_without_setting_names():
+    assert reader_notice("The question is 968 tokens long; the limit is 200 (or raise RAG_QUESTION_MAX_TOKENS).") == (
+        "Please shorten your question to about 150 words."
+    )
+    failed = "The language model failed (The local backend ran past 120 s (RAG_LLM_TIMEOUT_S).); showing the extractive answer."
+    assert reader_notice(failed) == (
+        "The language model could not answer this time, so the documents' exact words are shown instead of a summary."
+    )
+    assert reader_notice("Unknown thing. Set RAG_FOO=1 or pass --backend x. Try again.") == "Unknown thing. Try again."
 
 
 def test_paragraph_html_escapes_corpus_text():
@@ -300,15 +440,25 @@ def governance(settings: Settings) -> Governance:
     )
 
 
-def test_governing_markdown_renders_provision_reason_and_chain_and_tolerates_other_shapes():
-    out = ui.governing_markdown(governance(Settings(app_url=APP_URL)))
-    assert out.startswith(
-        "gh\\-2020\\-123\\, task 3 · status **in force**: “Banks \\<b\\>may\\<\\/b\\> trade gold\\.” "
+def test_governing_box_names_documents_and_refers_to_a_cited_sentence_by_its_number():
+    namer = Namer(load_corpus(Settings()))
+    g = governance(Settings(app_url=APP_URL))
+    cited = Citation(2, "gh-2020-123.p049", "gh-2020-123", "gh-2020-123", "3", "s", "Banks may.", 0, 1, "u")
+    source = answer_view.Source(
+        1, cited, "Guo Han [2020] No. 123, Task 3, ¶49", "viewer?doc=gh-2020-123&p=gh-2020-123.p049"
     )
-    assert f"[\\(stated in gh\\-2020\\-123\\.p184\\)]({APP_URL}/viewer?doc=gh-2020-123&p=gh-2020-123.p184)" in out
-    assert "- _other translation_: gh\\-2020\\-123\\-ipnews\\, task 3: “" in out  # "other" status is not shown
-    assert ui.governing_markdown(None) is None
-    assert ui.governing_markdown({"doc_id": "a*b"}) == "- **Doc id:** a\\*b"
+    out = answer_view.governing_markdown(g, namer, [source])
+    assert out.startswith(
+        "[Guo Han \\[2020\\] No\\. 123\\, Task 3\\, ¶49](viewer?doc=gh-2020-123&p=gh-2020-123.p049)"
+        " · status **in force** — source \\[1\\]"
+    )
+    assert out.count("trade gold") == 1  # the governing sentence is on source card 1; only the related one here
+    assert "**Why:** Guo Han \\[2020\\] No\\. 123 prevails\\." in out
+    assert "[\\(stated in Guo Han \\[2020\\] No\\. 123\\, ¶184\\)](viewer?doc=gh-2020-123&p=gh-2020-123.p184)" in out
+    assert "gh\\-2020" not in re.sub(r"\]\([^)]*\)", "]", out)  # ids only in link targets
+    alone = answer_view.governing_markdown(g, namer)
+    assert "“Banks \\<b\\>may\\<\\/b\\> trade gold\\.”" in alone  # not cited: quoted once, here
+    assert answer_view.governing_markdown(None, namer) is None
 
 
 def test_governing_document_box_appears_when_the_answer_has_one(app, monkeypatch):
@@ -326,7 +476,8 @@ def test_governing_document_box_appears_when_the_answer_has_one(app, monkeypatch
     at = ask(app(), QUESTION)
     body = page_text(at)
     assert "**Governing document**" in body
-    assert f"({APP_URL}/viewer?doc=gh-2020-123&p=gh-2020-123.p049)" in body
+    assert "(viewer?doc=gh-2020-123&p=gh-2020-123.p049)" in body
+    assert texts(at.chat_message[1].markdown)[0].startswith("**In force** — ")  # the governing provision decides
 
 
 def test_viewer_tells_which_document_governs_a_measure_on_request(viewer):

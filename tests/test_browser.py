@@ -1,8 +1,10 @@
 """End to end in headless Chromium: ask in the chat, follow a citation, land on the highlighted paragraph.
 
-Starts `streamlit run app.py` with the extractive backend (real retrieval, no
-LLM) on a free port. Needs Debian's chromium (`apt-get install -y chromium`);
-never `playwright install`. Screenshots go to results/screenshots/.
+Starts `streamlit run app.py` with the fast real `smollm2` model (real retrieval,
+a real llama.cpp generation) on a free port that is not Streamlit's default, and
+without RAG_APP_URL: citation links must work wherever the app is served.
+Needs Debian's chromium (`apt-get install -y chromium`); never `playwright install`.
+Screenshots (desktop and phone) go to results/screenshots/.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from rag.core.settings import ROOT
-from rag.interfaces.web.ui import HIGHLIGHT_CLASS
+from rag.interfaces.web.ui import HIGHLIGHT_CLASS, VIEWER_HEAD_KEY
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -36,12 +38,22 @@ CHROMIUM_ARGS = [
 SHOTS = ROOT / "results" / "screenshots"
 QUESTION = "Can a wholly foreign-owned company become a private fund manager in Beijing?"
 ANSWER_TIMEOUT_MS = 180_000  # first question loads the embedding model on a shared 2-core machine
+SECOND = "What does the 2023 work plan say about telecommunications?"
+DEFAULT_PORT = 8501
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 1400}
+# A document or paragraph id as the corpus spells them: gh-2020-123, plan-2023.p009, dongcheng-2019.t04.
+INTERNAL_ID_RE = re.compile(r"\b(?:gh|plan|dongcheng)-\d{4}(?:-\d+)?(?:-[a-z]+)?(?:\.[pt]\d+)?\b")
 
 
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port other than Streamlit's default (links must not depend on it)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port != DEFAULT_PORT:
+            return port
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout_s: float = 90) -> None:
@@ -60,15 +72,14 @@ def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout_s: float 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """The app on a free port, extractive backend; always killed at the end."""
+    """The app on a free non-default port with the smollm2 model and no RAG_APP_URL; always killed at the end."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing; install it with: apt-get update && apt-get install -y chromium")
     port = _free_port()
     base = f"http://localhost:{port}"
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    env = os.environ | {
-        "RAG_BACKEND": "extractive",
-        "RAG_APP_URL": base,
+    env = {k: v for k, v in os.environ.items() if k != "RAG_APP_URL"} | {
+        "RAG_BACKEND": "smollm2",
         "HF_HUB_OFFLINE": "1",
         "TOKENIZERS_PARALLELISM": "false",
     }
@@ -104,15 +115,42 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture
-def page(server):
+def browser(server):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            yield browser.new_page(viewport={"width": 1280, "height": 1400})
+            yield launched
         finally:
-            browser.close()
+            launched.close()
+
+
+@pytest.fixture
+def page(browser):
+    return browser.new_page(viewport=DESKTOP)
+
+
+@pytest.fixture
+def phone(browser):
+    return browser.new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+
+
+def _ask(page, question: str) -> None:
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.wait_for(timeout=ANSWER_TIMEOUT_MS)
+    box.fill(question)
+    box.press("Enter")
+
+
+def _answer(page, n: int):
+    """The n-th assistant bubble (0-based), once its sources are shown."""
+    from playwright.sync_api import expect
+
+    bubble = page.locator('[data-testid="stChatMessage"]:has([data-testid="stChatMessageAvatarAssistant"])').nth(n)
+    expect(bubble.get_by_text("Sources", exact=False)).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    expect(bubble.get_by_test_id("stPageLink").first).to_contain_text(re.compile(r"Read ¶\d+ in the document"))
+    return bubble
 
 
 def test_shared_paragraph_link_opens_the_viewer_directly_with_the_app_navigation(server, page):
@@ -123,42 +161,69 @@ def test_shared_paragraph_link_opens_the_viewer_directly_with_the_app_navigation
     target = page.locator('[id="dongcheng-2019.p006"]')
     expect(target).to_have_class(re.compile(rf"\b{HIGHLIGHT_CLASS}\b"), timeout=60_000)
     expect(target).to_be_in_viewport(timeout=10_000)
+    _in_view_header(page)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SHOTS / "desktop_viewer.png")
     nav = page.get_by_test_id("stSidebarNavLink")
     expect(nav).to_have_text([re.compile("Ask the documents$"), re.compile("Read the documents$")])  # after the icon
 
 
-def test_question_gets_cited_answer_whose_link_opens_the_highlighted_paragraph(server, page):
+def _in_view_header(viewer):
+    """The viewer's header: on screen, naming the document and the highlighted paragraph's status."""
+    from playwright.sync_api import expect
+
+    head = viewer.locator(f".st-key-{VIEWER_HEAD_KEY}")
+    expect(head).to_be_in_viewport(timeout=10_000)
+    expect(head).to_contain_text(re.compile(r"Highlighted: .+¶\d+ · status "))
+    return head
+
+
+def test_phone_answer_reads_plainly_and_its_citation_opens_the_viewer_and_leads_back(server, phone):
+    """Phone-sized: examples on the page, no ids in the answer, a citation to the viewer and back, same session."""
+    from playwright.sync_api import expect
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = phone
+    page.goto(server)
+    expect(page.get_by_test_id("stChatInputTextArea")).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("button", name=QUESTION)).to_be_visible()  # examples in the main area, not the menu
+    page.screenshot(path=SHOTS / "phone_start.png")
+    _ask(page, QUESTION)
+    bubble = _answer(page, 0)
+    shown = bubble.inner_text()
+    assert not INTERNAL_ID_RE.search(shown), INTERNAL_ID_RE.search(shown).group(0)
+    bottom_line = re.compile(r"^(In force|Supported, not yet a right|To be explored, a plan only|Status not stated) — ")
+    assert bottom_line.match(shown.split("\n\n", 1)[1]), shown[:300]  # after the avatar: the bottom line first
+    page.screenshot(path=SHOTS / "phone_answer.png", full_page=True)
+
+    link = bubble.locator('[data-testid="stMarkdownContainer"] a[href^="viewer?doc="]').first
+    expect(link).to_have_text(re.compile(r"^\[\d+\]$"))  # the inline marker, a relative link: any port or prefix
+    paragraph_id = parse_qs(urlparse(link.get_attribute("href")).query)["p"][0]
+    link.click()
+    page.wait_for_url(re.compile(r"/viewer\?"), timeout=30_000)  # same tab, same session
+    target = page.locator(f'[id="{paragraph_id}"]')
+    expect(target).to_have_class(re.compile(rf"\b{HIGHLIGHT_CLASS}\b"), timeout=60_000)
+    expect(target).to_be_in_viewport(timeout=10_000)
+    _in_view_header(page)
+    page.screenshot(path=SHOTS / "phone_viewer.png")
+
+    page.get_by_role("link", name=re.compile("Back to the conversation")).click()
+    expect(page.get_by_test_id("stChatMessage").first).to_contain_text(QUESTION, timeout=30_000)
+    _answer(page, 0)
+
+
+def test_second_question_while_the_first_is_written_stops_it_and_gets_the_model(server, page):
+    """The abandoned generation is stopped: the second answer is not a 'model busy' fallback."""
     from playwright.sync_api import expect
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.goto(server)
-    box = page.get_by_test_id("stChatInputTextArea")
-    box.wait_for(timeout=ANSWER_TIMEOUT_MS)
-    box.fill(QUESTION)
-    box.press("Enter")
-
-    answer = page.get_by_test_id("stChatMessage").nth(1)
-    expect(answer.get_by_text("Sources", exact=False)).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
-    link = answer.locator('a[href*="/viewer?doc="]').first
-    expect(link).to_be_visible()
-    expect(link).to_have_text(re.compile(r"^\[\d+\]$"))  # the inline marker itself is the link
-    page.screenshot(path=SHOTS / "chat_answer.png", full_page=True)
-
-    href = link.get_attribute("href")
-    paragraph_id = parse_qs(urlparse(href).query)["p"][0]
-    if link.get_attribute("target") == "_blank":
-        with page.context.expect_page() as opened:
-            link.click()
-        viewer = opened.value
-        viewer.set_viewport_size({"width": 1280, "height": 1400})
-    else:
-        link.click()
-        viewer = page
-    viewer.wait_for_url(re.compile(r"/viewer\?"), timeout=30_000)
-
-    target = viewer.locator(f'[id="{paragraph_id}"]')
-    expect(target).to_be_visible(timeout=60_000)
-    expect(target).to_have_class(re.compile(rf"\b{HIGHLIGHT_CLASS}\b"))
-    expect(target).to_be_in_viewport(timeout=10_000)  # scrolled to, not just present
-    assert viewer.locator(f".{HIGHLIGHT_CLASS}").count() == 1
-    viewer.screenshot(path=SHOTS / "viewer_paragraph.png")
+    _ask(page, QUESTION)
+    expect(page.get_by_text("▌", exact=False)).to_be_visible(timeout=ANSWER_TIMEOUT_MS)  # the model is writing
+    _ask(page, SECOND)
+    expect(page.get_by_text("Stopped: a new question was asked", exact=False)).to_be_visible(timeout=30_000)
+    bubble = _answer(page, 1)
+    expect(page.get_by_test_id("stChatMessage").nth(2)).to_contain_text(SECOND)
+    assert "could not answer this time" not in page.locator("section").first.inner_text()  # no busy/failed model
+    assert "could not answer this time" not in bubble.inner_text()
+    page.screenshot(path=SHOTS / "desktop_answer.png", full_page=True)

@@ -122,3 +122,16 @@ def test_status_accuracy_counts_the_confusion(tmp_path):
     assert result["n"] == 3 and result["accuracy"] == round(2 / 3, 4)
     assert result["confusion"]["supported"]["other"] == 1
     assert set(result["gold_counts"]) == set(LABELS)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Foreign equity restrictions are to be lifted on app stores in Beijing.",
+        "Caps on foreign ownership of travel agencies will be lifted at an appropriate time.",
+        "Foreign law firms are allowed to open offices, with further opening considered in due course.",
+    ],
+)
+def test_a_grant_that_is_intended_or_put_off_is_a_plan_not_in_force(text):
+    s = tag(text)
+    assert s.label == "explore" and s.cue.split(" …")[0] in text

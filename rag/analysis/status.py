@@ -8,6 +8,11 @@ support governs the apply), "Explore a mechanism ..., allowing ..." is explore
 clause of the measure's first sentence (after a lead-in title); when its governing
 verb carries no cue the measure is `other`, even if a later clause says "support"
 or "explore": the status belongs to the measure as stated first, not to an aside.
+
+A grant stated as intended, not done, is a plan (explore): "restrictions are to be lifted" (is/are to be),
+or a grant put off to a time not yet come ("... at an appropriate time", "in due course", "when conditions
+permit") anywhere in the measure's first sentence. "Will be lifted/delegated/issued" stays in_force: in
+these documents it is how a decision is announced (eval/README.md's labelling rules read it so).
 """
 
 from __future__ import annotations
@@ -101,6 +106,12 @@ RELATIVE_RE = re.compile(r"\b(?:that|which|who|whose|where)\b", re.I)
 DETERMINERS = {"the", "a", "an", "this", "these", "such", "more", "further", "relevant", "new", "possible"}
 TASK_NUMBER_RE = re.compile(r"^\d{1,2}\s*[.．]\s*")
 ISSUED = "in_force"  # "will be issued visas ...": a grant to the subject
+INTENDED_RE = re.compile(r"^(?:is|are)\s+to\s+be\b", re.I)  # "restrictions are to be lifted": not yet done
+LATER_RE = re.compile(
+    r"\b(?:at an appropriate time|in due course|when (?:the )?(?:conditions|time) (?:are|is) (?:ripe|right)|"
+    r"when conditions permit)\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -218,8 +229,16 @@ def _sentences(paragraph_text: str, kind: str) -> list[str]:
 
 def tag(text: str, kind: str = "measure") -> Status:
     """Status of a measure's text, decided by the governing verb of its main clause."""
-    found = _main_clause_status(_sentences(text, kind)[0])
-    return Status(found.label, found.cue.strip(" ,;")) if found else OTHER
+    sentence = _sentences(text, kind)[0]
+    found = _main_clause_status(sentence)
+    if found is None:
+        return OTHER
+    cue = found.cue.strip(" ,;")
+    if found.label == "in_force" and INTENDED_RE.match(cue):
+        return Status("explore", cue)
+    if found.label == "in_force" and (later := LATER_RE.search(sentence)):
+        return Status("explore", f"{cue} … {later.group(0)}")
+    return Status(found.label, cue)
 
 
 _cache: dict[tuple[str, str], Status] = {}

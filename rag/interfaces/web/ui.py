@@ -1,5 +1,7 @@
 """Presentation helpers shared by the chat (app.py) and the document viewer (views/viewer.py).
 
+The chat's answers are laid out by rag.interfaces.web.answer_view, names by rag.interfaces.web.names.
+
 Everything here turns corpus and answer objects into Markdown or HTML strings;
 no Streamlit calls, so it is testable without a browser. Corpus text, model
 text and user text are untrusted: Markdown output escapes every ASCII
@@ -12,21 +14,20 @@ from __future__ import annotations
 import html
 import json
 import re
-from dataclasses import fields, is_dataclass
-from typing import Any
 from urllib.parse import urlencode
 
 from rag.analysis.status import status_of
 from rag.core.text import doc_of
-from rag.core.types import Citation, Document, DocumentInfo, Evidence, Paragraph
-from rag.ingest.documents import Corpus
+from rag.core.types import Document, DocumentInfo, Paragraph
+from rag.interfaces.web.names import Namer, paragraph_number
 
 VIEWER_PATH = "viewer"
+PAGES_KEY = "rag-pages"  # st.session_state key of app.py's pages (the viewer links back to the chat)
+VIEWER_HEAD_KEY = "viewer-head"  # the viewer's header container: it stays at the top while the document scrolls
 HIGHLIGHT_CLASS = "rag-highlight"
 MARKER_RE = re.compile(r"\[(\d+)\]")
 _MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
 MEASURE_KINDS = ("measure", "task")  # paragraphs that carry a status of their own
-PARAGRAPH_ID_RE = re.compile(r"^[a-z0-9-]+\.p\d{3,}$")
 
 RELATION_LABELS = {
     "same_document_as": "Same document as",
@@ -68,30 +69,6 @@ def md_link(label_md: str, url: str) -> str:
     return f"[{label_md}]({url})"
 
 
-# --- chat: answers and sources ------------------------------------------------
-
-
-def linked_answer(text: str, citations: list[Citation]) -> str:
-    """The answer as Markdown, each [n] marker a link to its cited paragraph (unknown markers stay text)."""
-    urls = {c.marker: c.url for c in citations}
-    out, pos = [], 0
-    for m in MARKER_RE.finditer(text):
-        out.append(md(text[pos : m.start()]))
-        n = int(m.group(1))
-        out.append(md_link(f"\\[{n}\\]", urls[n]) if n in urls else md(m.group(0)))
-        pos = m.end()
-    out.append(md(text[pos:]))
-    return "".join(out)
-
-
-def document_line(info: DocumentInfo) -> str:
-    """'Title · number · date' as Markdown; unknown facts are left out."""
-    facts = [f"**{md(info.title)}**"] + [md(x) for x in (info.number, info.date) if x]
-    if not info.official:
-        facts.append(f"_{md('unofficial translation of ' + info.canonical_id)}_")
-    return " · ".join(facts)
-
-
 def task_line(paragraph: Paragraph) -> str | None:
     if paragraph.task:
         title = f": {paragraph.task_title}" if paragraph.task_title else ""
@@ -99,98 +76,11 @@ def task_line(paragraph: Paragraph) -> str | None:
     return md(paragraph.section) if paragraph.section else None
 
 
-def citation_markdown(c: Citation, corpus: Corpus) -> str:
-    """One source card: document, task, the quoted sentence, status and the link to the paragraph."""
-    paragraph = corpus.paragraph(c.paragraph_id)
-    lines = [f"**\\[{c.marker}\\]** {document_line(corpus.documents[c.doc_id].info)}"]
-    if task := task_line(paragraph):
-        lines.append(task)
-    lines.append(f"> {md(c.quote)}")
-    tail = [f"Status: **{md(status_text(c.status))}**"] if status_text(c.status) else []
-    tail.append(md_link(md(f"Open paragraph {c.paragraph_id}"), c.url))
-    lines.append(" · ".join(tail))
-    return "\n\n".join(lines)
-
-
-def evidence_line(ev: Evidence, url: str) -> str:
-    """One retrieved passage on one line: marker, document, task and the link (shown while the model writes)."""
-    p = ev.paragraph
-    where = task_line(p)
-    return f"**\\[{ev.marker}\\]** {md(p.doc_id)}" + (f" · {where}" if where else "") + " — " + md_link(md(p.id), url)
-
-
-def evidence_markdown(ev: Evidence, corpus: Corpus, url: str, max_chars: int = 400) -> str:
-    """One retrieved passage as a card with its text (the nearest passages of a refusal)."""
-    p = ev.paragraph
-    text = p.text if len(p.text) <= max_chars else p.text[:max_chars].rsplit(" ", 1)[0] + " …"
-    lines = [f"**\\[{ev.marker}\\]** {document_line(corpus.documents[p.doc_id].info)}"]
-    if task := task_line(p):
-        lines.append(task)
-    lines.append(f"> {md(text)}")
-    lines.append(md_link(md(f"Open paragraph {p.id}"), url))
-    return "\n\n".join(lines)
-
-
-def governing_markdown(governing: Any) -> str | None:
-    """A rag.core.types.Governance as Markdown (any other object generically); None when there is nothing to show."""
-    if governing is None:
-        return None
-    lead = getattr(governing, "governing", None)
-    if lead is None or not hasattr(lead, "paragraph_id"):
-        return _generic_markdown(governing)
-    lines = [_provision_markdown(lead)]
-    reason = getattr(governing, "reason", None)
-    if reason is not None and reason.text:
-        why = f"**Why:** {md(reason.text)}"
-        if reason.paragraph_id and reason.url:
-            why += " " + md_link(md(f"(stated in {reason.paragraph_id})"), reason.url)
-        lines.append(why)
-    related = list(getattr(governing, "chain", None) or [])
-    if other := getattr(governing, "other_translation", None):
-        related.append(other)
-    lines += [f"- _{md(r.relation)}_: {_provision_markdown(r.provision)}" for r in related]
-    lines += [f"- **Conflict ({md(c.kind)}):** {md(c.detail)}" for c in getattr(governing, "conflicts", None) or []]
-    return "\n\n".join(lines)
-
-
-def _provision_markdown(p: Any) -> str:
-    where = md(p.doc_id) + (md(f", task {p.task}") if p.task else "")
-    status = f" · status **{md(status_text(p.status))}**" if status_text(p.status) else ""
-    return f"{where}{status}: “{md(p.sentence)}” " + md_link(md(p.paragraph_id), p.url)
-
-
-def _generic_markdown(value: Any) -> str | None:
-    if is_dataclass(value):
-        items = [(f.name, getattr(value, f.name)) for f in fields(value)]
-    elif isinstance(value, dict):
-        items = list(value.items())
-    else:
-        return md(value)
-    lines = [
-        f"- **{md(k.replace('_', ' ').capitalize())}:** {_value_md(v)}" for k, v in items if v not in (None, "", (), [])
-    ]
-    return "\n".join(lines) or None
-
-
-def _value_md(value: Any) -> str:
-    if isinstance(value, (list, tuple)):
-        return "; ".join(_value_md(v) for v in value)
-    if is_dataclass(value):
-        return ", ".join(
-            f"{md(f.name)}: {_value_md(getattr(value, f.name))}"
-            for f in fields(value)
-            if getattr(value, f.name) not in (None, "", (), [])
-        )
-    if isinstance(value, str) and PARAGRAPH_ID_RE.match(value):
-        return md_link(md(value), viewer_href(doc_of(value), value))
-    return md(value)
-
-
 # --- viewer: one document as structured HTML ----------------------------------
 
 VIEWER_CSS = f"""<style>
 .rag-doc {{ line-height: 1.55; }}
-.rag-doc .rag-p {{ margin: 0 0 0.6rem 0; padding: 0.15rem 0.5rem; border-left: 3px solid transparent; scroll-margin-top: 5rem; }}
+.rag-doc .rag-p {{ margin: 0 0 0.6rem 0; padding: 0.15rem 0.5rem; border-left: 3px solid transparent; scroll-margin-top: 9rem; }}
 .rag-doc .rag-anchor {{ font-size: 0.72rem; color: #888; text-decoration: none; margin-right: 0.4rem; font-family: monospace; }}
 .rag-doc .rag-section {{ font-size: 1.35rem; font-weight: 700; margin: 1.6rem 0 0.6rem 0; }}
 .rag-doc .rag-group {{ font-size: 1.1rem; font-weight: 700; margin-top: 1.2rem; }}
@@ -201,6 +91,13 @@ VIEWER_CSS = f"""<style>
 .rag-doc .{HIGHLIGHT_CLASS} {{ background: #fff3b0; border-left-color: #e0a800; }}
 .rag-contents {{ list-style: none; padding: 0; font-size: 0.8rem; line-height: 1.3; }}
 .rag-contents li {{ margin-bottom: 0.3rem; }}
+[data-testid="stLayoutWrapper"]:has(> .st-key-{VIEWER_HEAD_KEY}), .st-key-{VIEWER_HEAD_KEY} {{
+  position: sticky; top: 0; z-index: 990; background: #fff; }}
+.st-key-{VIEWER_HEAD_KEY} {{ padding: 0.5rem 0 0.3rem 0; border-bottom: 1px solid #ddd; }}
+@media (max-width: 768px) {{  /* on a phone Streamlit's top bar (the menu button) covers the page's first 3.75rem */
+  [data-testid="stLayoutWrapper"]:has(> .st-key-{VIEWER_HEAD_KEY}), .st-key-{VIEWER_HEAD_KEY} {{ top: 3.75rem; }}
+  .rag-doc .rag-p {{ scroll-margin-top: 14rem; }}
+}}
 </style>"""
 
 _KIND_CLASS = {
@@ -219,16 +116,19 @@ def paragraph_html(p: Paragraph, highlighted: bool = False) -> str:
     )
     label = status_text(status_of(p).label) if p.kind in MEASURE_KINDS else None
     status = f'<span class="rag-status">{h(label)}</span>' if label else ""
-    anchor = f'<a class="rag-anchor" href="{h(viewer_href(p.doc_id, p.id))}" title="Link to this paragraph">{h(p.id.rsplit(".", 1)[1])}</a>'
+    anchor = f'<a class="rag-anchor" href="{h(viewer_href(p.doc_id, p.id))}" title="Link to this paragraph">¶{paragraph_number(p.id)}</a>'
     current = ' aria-current="location"' if highlighted else ""
     return f'<div id="{h(p.id)}" class="{classes}"{current}>{anchor}{h(p.text)}{status}</div>'
 
 
 def contents_html(doc: Document) -> str:
-    """Links to the document's sections, groups and tasks (same tab), for the viewer's sidebar."""
+    """Links to the document's sections, groups and tasks, for the viewer's sidebar.
+
+    In-page anchors: the reader stays in the same page and session (the conversation is kept).
+    """
     indent = {"heading": 0, "group": 1, "task": 2}
     items = [
-        f'<li style="margin-left:{indent[p.kind]}rem"><a href="{h(viewer_href(p.doc_id, p.id))}" target="_self">'
+        f'<li style="margin-left:{indent[p.kind]}rem"><a href="#{h(p.id)}" target="_self">'
         f"{h(p.text if len(p.text) <= 70 else p.text[:70].rsplit(' ', 1)[0] + ' …')}</a></li>"
         for p in doc.paragraphs
         if p.kind in indent
@@ -259,7 +159,21 @@ def scroll_script(paragraph_id: str) -> str:
     )
 
 
-def registry_markdown(info: DocumentInfo) -> str:
+def viewer_header(info: DocumentInfo, namer: Namer, max_words: int = 8) -> str:
+    """The viewer's header line: 'name · short title · date' as Markdown."""
+    words = info.title.split()
+    short = " ".join(words[:max_words]) + (" …" if len(words) > max_words else "")
+    return " · ".join([f"**{md(namer.name(info.id))}**", md(short)] + ([md(info.date)] if info.date else []))
+
+
+def paragraph_header(p: Paragraph, namer: Namer) -> str:
+    """Where the highlighted paragraph is and its status as written, for the viewer's header."""
+    where = md(namer.label(p.doc_id, p.task, p.id))
+    label = status_text(status_of(p).label) if p.kind in MEASURE_KINDS else None
+    return f"Highlighted: **{where}** · " + (f"status **{md(label)}**" if label else "status not stated")
+
+
+def registry_markdown(info: DocumentInfo, namer: Namer) -> str:
     """The registry facts of a document as a Markdown list."""
     facts = [
         ("Issuer", info.issuer or "not stated in the text"),
@@ -270,21 +184,20 @@ def registry_markdown(info: DocumentInfo) -> str:
             "Translation",
             "official (reference) translation"
             if info.official
-            else f"unofficial translation; cite {info.canonical_id} instead",
+            else f"unofficial translation; cite {namer.name(info.canonical_id)} instead",
         ),
-        ("Source", info.source_note),
+        ("Source", namer.plain(info.source_note)),
     ]
     return "\n".join(f"- **{k}:** {md(v)}" for k, v in facts if v)
 
 
-def relation_markdown(info: DocumentInfo, corpus: Corpus) -> list[str]:
+def relation_markdown(info: DocumentInfo, namer: Namer) -> list[str]:
     """One Markdown line per relation: type, target (linked when in the corpus) and the stating paragraph."""
-    lines = []
+    corpus, lines = namer.corpus, []
     for r in info.relations:
         label = RELATION_LABELS.get(r.type, r.type.replace("_", " ").capitalize())
         if r.target in corpus.documents:
-            number = corpus.documents[r.target].info.number
-            target = md_link(md(r.target), viewer_href(r.target)) + (f" {md(f'({number})')}" if number else "")
+            target = md_link(md(namer.name(r.target)), viewer_href(r.target))
         elif r.target in corpus.references:
             ref = corpus.references[r.target]
             target = md(f"{ref.title} ({ref.number})") + " " + md("(not in the corpus)")
@@ -292,8 +205,25 @@ def relation_markdown(info: DocumentInfo, corpus: Corpus) -> list[str]:
             target = md(r.target)
         line = f"- **{md(label)}** {target}"
         if r.paragraph_id:
-            line += " — stated in " + md_link(md(r.paragraph_id), viewer_href(doc_of(r.paragraph_id), r.paragraph_id))
+            where = namer.label(doc_of(r.paragraph_id), None, r.paragraph_id)
+            line += " — stated in " + md_link(md(where), viewer_href(doc_of(r.paragraph_id), r.paragraph_id))
         if r.quote:
             line += f": “{md(r.quote)}”"
         lines.append(line)
     return lines
+
+
+# In-session citation links: a Markdown link opens a new tab (a new session, without the conversation).
+# This script sends a click on a viewer link in the chat to the page link (st.page_link) of the same
+# paragraph on the page, which switches pages inside the session, so the conversation is kept.
+CITATION_LINK_SCRIPT = """<script>(function(){
+if (window.__ragCitationLinks) return; window.__ragCitationLinks = true;
+const key = (href) => { const u = new URL(href, document.baseURI);
+  return u.pathname.endsWith('/VIEWER_PATH') ? u.searchParams.get('doc') + '|' + u.searchParams.get('p') : null; };
+document.addEventListener('click', function(e){
+  const a = e.target.closest && e.target.closest('a[href]');
+  if (!a || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || a.dataset.testid === 'stPageLink-NavLink') return;
+  const k = key(a.href); if (!k) return;
+  const twin = Array.from(document.querySelectorAll('a[data-testid="stPageLink-NavLink"]')).find(l => key(l.href) === k);
+  if (twin) { e.preventDefault(); e.stopPropagation(); twin.click(); }
+}, true);})();</script>""".replace("VIEWER_PATH", VIEWER_PATH)
