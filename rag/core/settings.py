@@ -74,7 +74,9 @@ class AnswerSettings(BaseSettings):
     evidence_paragraphs: int = Field(6, description="Most numbered evidence paragraphs given to the model.")
     context_token_budget: int = Field(900, description="Token budget (cl100k) for the evidence block of the prompt.")
     question_max_tokens: int = Field(200, description="Questions longer than this are refused with a message.")
-    max_answer_tokens: int = Field(220, description="Most tokens the model may generate.")
+    max_answer_tokens: int = Field(
+        60, description="Most tokens the model may generate: its one-sentence lead (30 words) and the marker."
+    )
     temperature: float = Field(0.0, description="Sampling temperature; 0 keeps answers reproducible.")
     min_evidence_score: float = Field(
         0.30, description="Best paragraph cosine under this means the corpus does not cover the question (refuse)."
@@ -107,6 +109,17 @@ class AnswerSettings(BaseSettings):
         description="Extractive backend: a sentence is quoted only if it scores at least this share of the best one, "
         "so one shared word does not qualify.",
     )
+    lead_max_sentences: int = Field(
+        2,
+        description="The lead is the first of the model's first this-many sentences that passes the citation check "
+        "(a bare 'Yes.' has nothing to check and is skipped).",
+    )
+    # --- answerability (rag.answer.answerability), for every backend; calibrated by `python -m eval.answerability`
+    answerable_figure_paragraphs: int = Field(
+        3,
+        description="A question asking for a figure or date is refused when none of the best this-many evidence "
+        "paragraphs states one.",
+    )
 
 
 class ModelSettings(BaseSettings):
@@ -122,6 +135,7 @@ class ModelSettings(BaseSettings):
     )
     n_ctx: int = Field(2048, description="llama.cpp context window.")
     n_threads: int = Field(2, description="llama.cpp threads.")
+    n_batch: int = Field(512, description="llama.cpp prompt batch size (tokens evaluated per step).")
     openai_base_url: str = Field("http://127.0.0.1:8000/v1", description="Endpoint for the 'openai' backend.")
     openai_model: str = Field("local", description="Model name sent to the endpoint.")
     openai_api_key: str = Field("not-needed", description="API key for the endpoint.")
