@@ -41,14 +41,16 @@ _PLACE_RE = re.compile(rf"\b(?:{_PLACE_NAMES})\b", re.I)
 _PERCENT = r"\d\s*%|\bpercent|\bper\s+cent|\bhalf\b|\bwholly\b"
 _MONEY = r"\byuan\b|\brmb\b|\bus\$|\$\s*\d|\bdollars?\b|\bmillion\b|\bbillion\b"
 _DURATION = r"\d+\s*(?:working\s+)?(?:days?|months?|years?)\b|\b(?:one|two|three|four|five|six|ten)[\s-]+(?:days?|months?|years?)\b"
-# What kind of figure a question asks for, and what the evidence must state to answer it.
+_WHAT_THE = r"\bwhat(?:'s|\s+is|\s+are|\s+was)?\s+(?:the\s+|a\s+|its\s+)?(?:[\w'’-]+\s+){0,4}?"
+# What kind of figure a question asks for (asked as "what is the ... rate", "how much", ...), and what the
+# evidence must state to answer it.
 FIGURE_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
     (re.compile(asked, re.I), re.compile(stated, re.I))
     for asked, stated in (
-        (r"\b(?:rate|percentage|ratio|shareholding|stake|share\s+of)\b", _PERCENT),
-        (r"\bhow\s+much\b|\b(?:cost|fee|price|subsidy|registered\s+capital|wage|salary|salaries)\b", _MONEY),
-        (r"\b(?:cap|limit|maximum|minimum|threshold|max)\b", rf"{_PERCENT}|{_MONEY}|\d"),
-        (r"\bhow\s+(?:many\s+(?:working\s+)?(?:days|months|years)|long)\b", _DURATION),
+        (_WHAT_THE + r"(?:rate|percentage|ratio|shareholding|stake|share)\b", _PERCENT),
+        (r"\bhow\s+much\b(?!\s+of\b)|" + _WHAT_THE + r"(?:cost|fee|price|subsidy|capital|wage|salary)\b", _MONEY),
+        (_WHAT_THE + r"(?:cap|limit|maximum|minimum|threshold|max)\b", rf"{_PERCENT}|{_MONEY}|\d"),
+        (r"\bhow\s+(?:many\s+(?:working\s+)?(?:days|months|years)|long\s+(?:does|do|will|is|are|can))\b", _DURATION),
     )
 )
 _TASK_NUMBER_RE = re.compile(r"^\s*[(（]?\d{1,3}[)）.、]\s*")
