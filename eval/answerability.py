@@ -3,9 +3,9 @@
     PYTHONPATH=$PWD .venv/bin/python -m eval.answerability [--questions eval/questions.jsonl]
 
 For each question: retrieve, select the evidence and compute the decision's features (no model runs).
-The evidence-score threshold (settings.min_evidence_score) is fitted on the odd-numbered questions, by
-the best balanced accuracy (mean of refusal recall and answer recall), and reported on the even-numbered
-ones, and the other way round; then the settings' current values are
+The thresholds (settings.min_evidence_score, settings.answerable_figure_recall) are fitted on the
+odd-numbered questions, by
+the best balanced accuracy (mean of refusal recall and answer recall), and reported on the even-numbered ones, and the other way round; then the settings' current values are
 reported on all questions. Refusal precision = refused out-of-scope / refused; recall = refused
 out-of-scope / out-of-scope.
 """
@@ -21,6 +21,7 @@ from rag.answer.guard import clean_question
 from rag.core.settings import Settings, get_settings
 
 SCORE_GRID = [round(0.20 + 0.02 * i, 2) for i in range(11)]  # 0.20 .. 0.40
+RECALL_GRID = [0.0, 0.2, 0.3, 0.4, 0.5]  # settings.answerable_figure_recall
 
 
 def features(questions: list[dict], retriever, settings: Settings) -> list[tuple[dict, list]]:
@@ -54,13 +55,15 @@ def evaluate(data, corpus, settings: Settings) -> list[tuple[dict, Decision]]:
     return [(q, decide(q["question"], ev, corpus, settings)) for q, ev in data]
 
 
-def fit(data, corpus, settings: Settings) -> float:
-    best: tuple[tuple, float] | None = None
+def fit(data, corpus, settings: Settings) -> dict[str, float]:
+    best: tuple[tuple, dict[str, float]] | None = None
     for s in SCORE_GRID:
-        c = confusion(evaluate(data, corpus, settings.model_copy(update={"min_evidence_score": s})))
-        key = (round(balanced(c), 4), -c["false_refusal"], -s)  # ties: fewer false refusals, then laxer
-        if best is None or key > best[0]:
-            best = (key, s)
+        for r in RECALL_GRID:
+            update = {"min_evidence_score": s, "answerable_figure_recall": r}
+            c = confusion(evaluate(data, corpus, settings.model_copy(update=update)))
+            key = (round(balanced(c), 4), -c["false_refusal"], -s, -r)  # ties: fewer false refusals, then laxer
+            if best is None or key > best[0]:
+                best = (key, update)
     assert best is not None
     return best[1]
 
@@ -85,13 +88,16 @@ def main(argv: list[str] | None = None) -> int:
     odd = [(q, ev) for q, ev in data if int("".join(ch for ch in q["id"] if ch.isdigit()) or 0) % 2]
     even = [(q, ev) for q, ev in data if (q, ev) not in odd]
     for name, train, test in (("odd->even", odd, even), ("even->odd", even, odd)):
-        s = fit(train, retriever.corpus, settings)
-        trial = settings.model_copy(update={"min_evidence_score": s})
-        print(f"{name}: fitted min_evidence_score={s}")
+        fitted = fit(train, retriever.corpus, settings)
+        trial = settings.model_copy(update=fitted)
+        print(f"{name}: fitted {fitted}")
         print("  " + _line("train", confusion(evaluate(train, retriever.corpus, trial))))
         print("  " + _line("held out", confusion(evaluate(test, retriever.corpus, trial))))
     rows = evaluate(data, retriever.corpus, settings)
-    print(f"settings (min_evidence_score={settings.min_evidence_score}):")
+    print(
+        f"settings (min_evidence_score={settings.min_evidence_score}, "
+        f"answerable_figure_recall={settings.answerable_figure_recall}):"
+    )
     print("  " + _line("all", confusion(rows)))
     for q, d in rows:
         wrong = q["refuse"] == d.answerable

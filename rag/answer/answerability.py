@@ -22,8 +22,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from rag.answer.support import corpus_weights
 from rag.core.glossary import spell_out
 from rag.core.settings import Settings
+from rag.core.text import split_sentences
 from rag.core.types import Evidence
 
 # The documents' own places: named by the documents' titles rather than in each paragraph.
@@ -76,10 +78,22 @@ def places(text: str) -> set[str]:
     return {m.lower().replace("'", "") for m in _PLACE_RE.findall(text)}
 
 
-def missing_figure(question: str, evidence: list[Evidence]) -> bool:
-    """Does the question ask for a kind of figure (a rate, an amount, a cap, a duration) none of the evidence states?"""
-    stated = " ".join(_TASK_NUMBER_RE.sub("", ev.paragraph.text) for ev in evidence)
-    return any(asked.search(question) and not found.search(stated) for asked, found in FIGURE_KINDS)
+def missing_figure(question: str, evidence: list[Evidence], corpus: Any, min_recall: float) -> bool:
+    """Does the question ask for a kind of figure (a rate, an amount, a cap, a duration) that no evidence sentence
+    states about the question's subject (sharing at least `min_recall` of its IDF-weighted content words)?"""
+    asked_kinds = [found for asked, found in FIGURE_KINDS if asked.search(question)]
+    if not asked_kinds:
+        return False
+    weights = corpus_weights(corpus)
+    for ev in evidence:
+        text = _TASK_NUMBER_RE.sub("", ev.paragraph.text)
+        for s, e in split_sentences(text):
+            sentence = text[s:e]
+            if all(found.search(sentence) for found in asked_kinds) and (
+                weights.recall(spell_out(question), f"{sentence} {ev.chunk.task_title or ''}") >= min_recall
+            ):
+                return False
+    return True
 
 
 def decide(question: str, evidence: list[Evidence], corpus: Any, settings: Settings) -> Decision:
@@ -90,6 +104,8 @@ def decide(question: str, evidence: list[Evidence], corpus: Any, settings: Setti
     missing = places(spell_out(question)) - places(_evidence_text(evidence, corpus)) - HOME_PLACES
     if missing:
         return Decision(False, f"the passages do not concern {', '.join(sorted(missing))}", best)
-    if missing_figure(question, evidence[: settings.answerable_figure_paragraphs]):
+    if missing_figure(
+        question, evidence[: settings.answerable_figure_paragraphs], corpus, settings.answerable_figure_recall
+    ):
         return Decision(False, "the passages state no figure of the kind asked for", best)
     return Decision(True, "", best)

@@ -115,6 +115,11 @@ class AnswerSettings(BaseSettings):
         "(a bare 'Yes.' has nothing to check and is skipped).",
     )
     # --- answerability (rag.answer.answerability), for every backend; calibrated by `python -m eval.answerability`
+    answerable_figure_recall: float = Field(
+        0.3,
+        description="A figure answers a question only in a sentence that shares at least this IDF-weighted share of "
+        "the question's content words (a visa fee is not answered by a US$200m asset threshold).",
+    )
     answerable_figure_paragraphs: int = Field(
         3,
         description="A question asking for a figure or date is refused when none of the best this-many evidence "
