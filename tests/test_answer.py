@@ -332,3 +332,18 @@ def test_instructions_to_the_assistant_are_still_caught(question, settings):
     except BadQuestion:
         return
     assert notice and "ignore" not in text.lower() and "disregard" not in text.lower()
+
+
+def test_evidence_comes_from_every_part_of_a_split_task_but_not_from_other_translations(
+    retriever, settings, monkeypatch
+):
+    from rag.core.types import Hit
+
+    monkeypatch.setattr(retriever, "chunk", retriever.corpus.chunk, raising=False)
+    settings.evidence_score_margin = 1.0
+    hit = Hit(
+        chunk=retriever.corpus.chunks["plan.t03"], score=1.0, rank=1, alias_chunk_ids=("plan.t04", "plan-news.t04")
+    )
+    evidence = select_evidence(VPN_Q, [hit], retriever, settings)
+    assert "plan.p005" in {ev.paragraph.id for ev in evidence}  # the other part's measure
+    assert all(ev.paragraph.doc_id == "plan" for ev in evidence)
