@@ -347,3 +347,11 @@ def test_evidence_comes_from_every_part_of_a_split_task_but_not_from_other_trans
     evidence = select_evidence(VPN_Q, [hit], retriever, settings)
     assert "plan.p005" in {ev.paragraph.id for ev in evidence}  # the other part's measure
     assert all(ev.paragraph.doc_id == "plan" for ev in evidence)
+
+
+def test_a_bracketed_year_in_a_quoted_document_number_is_not_read_as_a_citation_marker(retriever, settings):
+    from rag.answer.quotes import Quote
+
+    ev = ask(retriever, settings, FUND_Q, backend="extractive").evidence[0]
+    cited = Quote(ev, 0, "The reply (Guo Han [2015] No. 81) remains valid.").cited()
+    assert re.findall(r"\[(\d+)\]", cited) == [str(ev.marker)]

@@ -37,7 +37,7 @@ from rag.answer.evidence import Retriever, select_evidence
 from rag.answer.guard import clean_question
 from rag.answer.quotes import format_quotes, select_quotes
 from rag.answer.support import split_answer
-from rag.answer.verify import REFUSAL_RE, check_citations
+from rag.answer.verify import REFUSAL_RE, check_citations, quote_citations
 from rag.core.errors import LLMUnavailable
 from rag.core.glossary import expand
 from rag.core.settings import Settings, get_settings
@@ -172,7 +172,8 @@ def stream_answer(
         timings.setdefault("first_token_ms", ms())
         yield TokenEvent(f"{' ' if n else ''}{sentence}")
     text = " ".join(sentences)
-    final = check_citations(text, evidence, retriever, settings)  # the citations (quotes, offsets, status)
+    # The lead cites only quoted paragraphs, so the quotes' citations cover every marker in the text.
+    citations = quote_citations([(q.ev, q.index, q.text) for q in quotes], retriever, settings)
     governing = governance_for_answer(question, evidence, retriever, settings)  # None unless evidence spans documents
     timings["total_ms"] = ms()
     yield AnswerEvent(
@@ -181,7 +182,7 @@ def stream_answer(
             text=text,
             refused=False,
             backend=used,
-            citations=final.citations,
+            citations=citations,
             evidence=evidence,
             timings=timings,
             notice=notice,

@@ -6,6 +6,7 @@ exclusions, the route, the status verb) reach the reader in the source's own wor
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from rag.answer.support import content_words
@@ -13,6 +14,8 @@ from rag.core.glossary import spell_out
 from rag.core.settings import Settings
 from rag.core.text import split_sentences
 from rag.core.types import Evidence
+
+_BRACKETED_NUMBER_RE = re.compile(r"\[(\d+)\]")
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,10 @@ class Quote:
 
     def cited(self) -> str:
         """The sentence with its marker before the final full stop: 'Foreign banks are allowed ... [2].'"""
-        return f"{self.text.rstrip().rstrip('.!?;:,').rstrip()} [{self.marker}]."
+        # A bracketed year in a document number ("Guo Han [2015] No. 81") would read as a citation marker: the
+        # official texts' own brackets stand in for it.
+        body = _BRACKETED_NUMBER_RE.sub(r"〔\1〕", self.text.rstrip().rstrip(".!?;:,").rstrip())
+        return f"{body} [{self.marker}]."
 
 
 def select_quotes(question: str, evidence: list[Evidence], settings: Settings) -> list[Quote]:

@@ -151,6 +151,17 @@ def check_citations(raw_answer: str, evidence: list[Evidence], retriever: Retrie
     return Checked(text, [_citation(m, support[m], retriever, settings) for m in sorted(support)], restated)
 
 
+def quote_citations(
+    quoted: list[tuple[Evidence, int, str]], retriever: Retriever, settings: Settings
+) -> list[Citation]:
+    """Citations of verbatim evidence sentences (evidence, sentence number, text): one per marker, support 1."""
+    support: dict[int, _Support] = {}
+    for ev, index, text in quoted:
+        unit = _Unit(ev, index, text, tag(text, ev.paragraph.kind).label in PLANNED)
+        support.setdefault(ev.marker, _Support([], 1.0)).units.append(unit)
+    return [_citation(m, support[m], retriever, settings) for m in sorted(support)]
+
+
 def _citation(marker: int, sup: _Support, retriever: Retriever, settings: Settings) -> Citation:
     ev = sup.units[0].ev
     p, raw = ev.paragraph, retriever.corpus.documents[ev.paragraph.doc_id].text
