@@ -1,12 +1,14 @@
-"""Latency, tokens and memory of the answering path, per question and as p50/p95.
+"""Answer latency: p50/p95, first checked sentence on screen, idle and beside a competing CPU-bound process.
 
-    .venv/bin/python bench/bench_answer.py eval/questions.jsonl [--backend local] [--limit 10] [--json out.json]
+    .venv/bin/python bench/bench_answer.py [--backend local] [--questions 12] [--threads 1,2] [--batch 512]
+        [--no-load] [--json out.json]
 
-Times are from the question to: retrieval done, first token, checked answer.
-Prompt tok/s = prompt tokens / (first token - retrieval); generation tok/s =
-tokens after the first / (last token - first token). Model and index loading
-are timed separately, before the first question. p50/p95 are nearest-rank
-(rag.core.text.percentile), as in bench_retrieval.py and the eval report.
+The questions are a fixed stratified set of eval/questions.jsonl (the first of each type, round-robin).
+For each thread count (and batch size) the set is answered idle, then again while one `while True: pass`
+process competes for a core; the ratio of the two p50s is the robustness figure (target <= 1.5).
+Times are from the question to: evidence shown (retrieve_ms), first checked sentence on screen
+(first_token_ms), the checked answer (total_ms). Model and index loading are timed separately.
+A figure measured while other jobs load the machine says so: the 1-minute load average is printed.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -23,116 +25,90 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from eval.data import QUESTIONS_FILE, llm_subset, load_questions
 from rag.answer.backends import get_backend
 from rag.answer.pipeline import answer
 from rag.core.errors import RagError
-from rag.core.settings import get_settings
+from rag.core.settings import Settings, get_settings
 from rag.core.text import percentile
-from rag.interfaces.inputs import read_questions
 from rag.retrieve import Retriever
 
-
-class Timed:
-    """A backend wrapper that notes when its first and last pieces arrive."""
-
-    def __init__(self, backend):
-        self.backend, self.name, self.model = backend, backend.name, backend.model
-        self.first = self.last = 0.0
-
-    @property
-    def usage(self) -> dict[str, int]:
-        return self.backend.usage
-
-    def warm(self) -> None:
-        self.backend.warm()
-
-    def stream(self, question, evidence):
-        self.first = self.last = 0.0
-        for piece in self.backend.stream(question, evidence):
-            self.last = time.perf_counter()
-            self.first = self.first or self.last
-            yield piece
+BUSY = [sys.executable, "-c", "while True: pass"]
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+def run_set(questions: list[dict], retriever: Retriever, settings: Settings, backend_name: str) -> dict:
+    backend = get_backend(backend_name, settings)
+    t = time.perf_counter()
+    backend.warm()
+    load_s = time.perf_counter() - t
+    rows = []
+    for q in questions:
+        try:
+            a = answer(q["question"], retriever, backend=backend, settings=settings)
+        except RagError as err:
+            print(f"  {q['id']}: error {err}", flush=True)
+            continue
+        row = {"id": q["id"], **{k: round(v) for k, v in a.timings.items()}, "refused": a.refused, "by": a.backend}
+        row["lead_tokens"] = backend.usage.get("output_tokens") if a.backend == backend.name else None
+        rows.append(row)
+        print(
+            f"  {q['id']:<6} evidence {row['retrieve_ms']:>6} ms  first sentence {row.get('first_token_ms', 0):>7} ms"
+            f"  total {row['total_ms']:>7} ms  {'refused' if a.refused else a.backend}",
+            flush=True,
+        )
+    out: dict = {"model_load_s": round(load_s, 1), "rows": rows, "load_avg_1m": os.getloadavg()[0]}
+    for key in ("retrieve_ms", "first_token_ms", "total_ms"):
+        values = [r[key] / 1000 for r in rows if r.get(key) is not None]
+        if values:
+            out[key.replace("_ms", "_s")] = {
+                "p50": round(percentile(values, 50), 2),
+                "p95": round(percentile(values, 95), 2),
+            }
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("questions", help='JSONL file of {"id": ..., "question": ...} lines ("-" for stdin)')
     parser.add_argument("--backend", default="local", help="answer backend by registry name (default: local)")
-    parser.add_argument("--limit", type=int, default=0, help="only the first N questions")
-    parser.add_argument("--json", dest="json_out", help="also write rows and summary to this file")
+    parser.add_argument("--questions", type=int, default=12, help="size of the fixed stratified question set")
+    parser.add_argument("--threads", default=None, help="llama.cpp thread counts to compare, e.g. 1,2")
+    parser.add_argument("--batch", type=int, default=None, help="llama.cpp n_batch (default: settings.n_batch)")
+    parser.add_argument("--no-load", action="store_true", help="idle runs only (no competing process)")
+    parser.add_argument("--json", dest="json_out", help="also write the results to this file")
     args = parser.parse_args(argv)
-    settings = get_settings()
-
+    base = get_settings()
+    questions = llm_subset(load_questions(QUESTIONS_FILE), args.questions)
     t = time.perf_counter()
-    retriever = Retriever.load(settings)
-    load_index_s = time.perf_counter() - t
-    backend = Timed(get_backend(args.backend, settings))
-    t = time.perf_counter()
-    backend.warm()
-    load_model_s = time.perf_counter() - t
-    print(f"backend {backend.name} ({backend.model}); index load {load_index_s:.1f} s, model load {load_model_s:.1f} s")
-    print(
-        f"{'id':<8}{'retr ms':>9}{'1st tok ms':>12}{'total ms':>10}{'prompt tok':>11}{'ans tok':>8}"
-        f"{'prompt t/s':>11}{'gen t/s':>8}{'RSS MB':>8}  result"
-    )
-
-    questions = list(read_questions(args.questions))
-    rows = []
-    for item in questions[: args.limit or None]:
-        try:
-            a = answer(item.get("question"), retriever, backend=backend, settings=settings)  # None: an unusable line
-        except RagError as err:
-            print(f"{item['id']:<8}error: {err}")
-            rows.append({"id": item["id"], "error": str(err)})
-            continue
-        t = a.timings
-        row = {
-            "id": item["id"],
-            **{k: round(v, 1) for k, v in t.items()},
-            "backend": a.backend,
-            "refused": a.refused,
-            "rss_mb": round(peak_rss_mb()),
+    retriever = Retriever.load(base)
+    print(f"index load {time.perf_counter() - t:.1f} s; {len(questions)} questions; load average {os.getloadavg()}")
+    results = {}
+    for threads in [int(n) for n in args.threads.split(",")] if args.threads else [base.n_threads]:
+        settings = base.model_copy(update={"n_threads": threads, "n_batch": args.batch or base.n_batch})
+        name = f"threads={threads} batch={settings.n_batch}"
+        print(f"{name}, idle:")
+        idle = run_set(questions, retriever, settings, args.backend)
+        results[name] = {"idle": idle}
+        if not args.no_load:
+            print(f"{name}, one competing CPU-bound process:")
+            busy = subprocess.Popen(BUSY)
+            try:
+                loaded = run_set(questions, retriever, settings, args.backend)
+            finally:
+                busy.kill()
+                busy.wait()
+            results[name]["loaded"] = loaded
+            if "total_s" in idle and "total_s" in loaded:
+                results[name]["load_ratio_p50"] = round(loaded["total_s"]["p50"] / idle["total_s"]["p50"], 2)
+    summary = {
+        name: {
+            phase: {k: v for k, v in r.items() if k not in ("rows",)} if isinstance(r, dict) else r
+            for phase, r in res.items()
         }
-        if a.backend == backend.name and backend.usage:  # a model ran: its token counts apply
-            n_in, n_out = backend.usage.get("input_tokens", 0), backend.usage.get("output_tokens", 0)
-            reading, writing = (t["first_token_ms"] - t["retrieve_ms"]) / 1000, backend.last - backend.first
-            row.update(
-                prompt_tokens=n_in,
-                answer_tokens=n_out,
-                prompt_tps=round(n_in / reading, 1) if reading > 0 else None,
-                # the first token's time belongs to reading the prompt
-                gen_tps=round((n_out - 1) / writing, 1) if writing > 0 else None,
-            )
-        rows.append(row)
-        result = "refused" if a.refused else f"{len(a.citations)} citations"
-        if a.backend != backend.name:
-            result += f" (answered by {a.backend})"
-        print(
-            f"{row['id']:<8}{row['retrieve_ms']:>9.0f}{row.get('first_token_ms', float('nan')):>12.0f}"
-            f"{row['total_ms']:>10.0f}{row.get('prompt_tokens', '-'):>11}{row.get('answer_tokens', '-'):>8}"
-            f"{row.get('prompt_tps') or '-':>11}{row.get('gen_tps') or '-':>8}{row['rss_mb']:>8}  {result}",
-            flush=True,
-        )
-
-    summary: dict[str, object] = {
-        "backend": backend.name,
-        "model": backend.model,
-        "questions": len(rows),
-        "index_load_s": round(load_index_s, 1),
-        "model_load_s": round(load_model_s, 1),
-        "peak_rss_mb": round(peak_rss_mb()),
+        for name, res in results.items()
     }
-    for key in ("retrieve_ms", "first_token_ms", "total_ms", "prompt_tps", "gen_tps", "prompt_tokens", "answer_tokens"):
-        values = [r[key] for r in rows if r.get(key) is not None]
-        if values:
-            summary[key] = {"p50": round(percentile(values, 50), 1), "p95": round(percentile(values, 95), 1)}
-    print(json.dumps(summary, indent=2))
+    print(json.dumps(summary, indent=1))
     if args.json_out:
-        Path(args.json_out).write_text(json.dumps({"summary": summary, "rows": rows}, indent=2))
+        Path(args.json_out).write_text(json.dumps(results, indent=1), encoding="utf-8")
     return 0
 
 

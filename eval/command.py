@@ -31,6 +31,11 @@ def _eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mode", choices=list(MODES), help="retrieval mode (default: settings.retrieval_mode)")
     p.add_argument("--compare-modes", action="store_true", help="retrieval metrics for dense, bm25 and hybrid")
     p.add_argument("--limit", type=int, help="first N questions (after --type)")
+    p.add_argument(
+        "--subset",
+        type=int,
+        help="model backends answer N questions stratified by type (default: all; with --check settings.eval_llm_subset)",
+    )
     p.add_argument("--type", choices=TYPES, help="only questions of this type")
     p.add_argument("--check", action="store_true", help="fail on a threshold breach or a drop vs eval/baseline.json")
     p.add_argument("--write-baseline", action="store_true", help="write eval/baseline.json from this run")
@@ -52,7 +57,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     modes = list(MODES) if args.compare_modes else [args.mode or settings.retrieval_mode]
     retriever = load_retriever()
     gold = {q["id"]: gold_of(q, retriever.corpus) for q in questions}
-    run = Run(settings, retriever, questions, gold, modes, backends, progress=not args.no_progress)
+    subset = args.subset if args.subset is not None else (settings.eval_llm_subset if args.check else 0)
+    run = Run(settings, retriever, questions, gold, modes, backends, progress=not args.no_progress, llm_subset=subset)
     started = time.perf_counter()
     for name, group in METRIC_GROUPS.items():
         try:

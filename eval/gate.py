@@ -96,7 +96,7 @@ def baseline_json(run: Run, metrics: dict[str, float]) -> str:
         "written": datetime.now(UTC).isoformat(timespec="seconds"),
         "retrieval_mode": run.settings.retrieval_mode,
         "backends": run.backends,
-        "eval_llm_subset": run.settings.eval_llm_subset,
+        "eval_llm_subset": run.llm_subset,
         "metrics": {k: round(v, 4) for k, v in metrics.items()},
     }
     lines = [

@@ -8,10 +8,10 @@ like) and names the questions whose outcome changed.
 Metric keys read `<group>.<mode or backend>.<level>.<name>`, e.g.
 `retrieval.hybrid.task.recall@5` or `answer.local.key_fact_recall`.
 
+`rag eval` answers every question with every backend (the reported figure).
 CI runs `rag eval --check`: the default retrieval mode, `extractive` on every
 question, the default LLM backend on settings.eval_llm_subset questions
-(stratified by type; measured 7-26 s per question on 2 busy cores), and the
-governance group. Thresholds live in settings (eval_min_*, eval_max_*); a
+(stratified by type, at least 8 per type), and the governance group. Thresholds live in settings (eval_min_*, eval_max_*); a
 metric group that crashes or a backend that cannot load fails the run rather
 than being left out silently.
 """
@@ -43,7 +43,7 @@ from rag.core.settings import Settings
 from rag.core.text import percentile
 from rag.core.types import Answer
 
-NO_MODEL_BACKENDS = {"extractive"}  # answer every question; the others answer settings.eval_llm_subset
+NO_MODEL_BACKENDS = {"extractive"}  # answer every question; the others answer Run.llm_subset
 
 
 # --- the run and its metric groups ---------------------------------------------------
@@ -56,6 +56,7 @@ class Run:
     modes: list[str]
     backends: list[str]
     progress: bool = True
+    llm_subset: int = 0  # questions each model backend answers, stratified by type; 0 = all
     values: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(dict))  # qid -> key -> value
     details: dict[str, dict] = field(default_factory=lambda: defaultdict(dict))
     figures: dict[str, float] = field(default_factory=dict)  # reported, not gated (latency, counts)
@@ -116,13 +117,11 @@ def answer_metrics(run: Run) -> None:
         raise SkipGroup("no answer backend requested")
     corpus = run.retriever.corpus
     for backend in run.backends:
-        subset = (
-            run.questions if backend in NO_MODEL_BACKENDS else llm_subset(run.questions, run.settings.eval_llm_subset)
-        )
+        subset = run.questions if backend in NO_MODEL_BACKENDS else llm_subset(run.questions, run.llm_subset)
         if len(subset) < len(run.questions):
             run.notes.append(
                 f"`{backend}` answered {len(subset)} of {len(run.questions)} questions "
-                f"(settings.eval_llm_subset={run.settings.eval_llm_subset}, stratified by type)."
+                f"(a stratified subset of {run.llm_subset}: `--subset`, or settings.eval_llm_subset with `--check`)."
             )
         try:
             get_backend(backend, run.settings).warm()  # model loading stays out of the latencies

@@ -1,4 +1,4 @@
-"""The answering path over the fake corpus: evidence, citation checks, refusals, fallback, bad questions."""
+"""The answering path over the fake corpus: evidence, answerability, the checked lead and quotes, bad questions."""
 
 from __future__ import annotations
 
@@ -24,41 +24,70 @@ def ask(retriever, settings, question, **kw):
     return answer(question, retriever, settings=settings, **kw)
 
 
-def test_markers_pointing_at_no_evidence_are_dropped(retriever, settings, scripted_backend):
-    a = ask(retriever, settings, FUND_Q, backend=scripted_backend(f"{FUND_CLAIM} [1][9]."))
-    assert a.text == f"{FUND_CLAIM} [1]."
-    assert [c.marker for c in a.citations] == [1]
-    assert a.citations[0].paragraph_id == "plan.p002" and not a.refused
+def check(retriever, settings, question, reply):
+    """The citation check alone, on the evidence the pipeline would select."""
+    evidence = select_evidence(question, retriever.search(question, k=4), retriever, settings)
+    return check_citations(reply, evidence, retriever, settings)
 
 
-def test_unsupported_sentences_are_dropped(retriever, settings, scripted_backend):
+FUND_QUOTE = "Support wholly foreign-owned enterprises to apply to become private fund managers"
+
+
+def test_an_answer_is_the_checked_lead_then_the_evidence_quoted_verbatim(retriever, settings, scripted_backend):
+    a = ask(retriever, settings, FUND_Q, backend=scripted_backend(f"{FUND_CLAIM} [1]."))
+    assert a.text.startswith(f"{FUND_CLAIM} [1]. {FUND_QUOTE}")
+    assert [c.paragraph_id for c in a.citations] == ["plan.p002"] and not a.refused
+
+
+def test_markers_pointing_at_no_evidence_are_dropped(retriever, settings):
+    checked = check(retriever, settings, FUND_Q, f"{FUND_CLAIM} [1][9].")
+    assert checked.text == f"{FUND_CLAIM} [1]."
+    assert [c.marker for c in checked.citations] == [1]
+
+
+def test_unsupported_sentences_are_dropped(retriever, settings):
     reply = f"{FUND_CLAIM} [1]. Casinos and lotteries are fully opened to overseas operators [2]."
-    a = ask(retriever, settings, FUND_Q, backend=scripted_backend(reply))
-    assert a.text == f"{FUND_CLAIM} [1]."
+    assert check(retriever, settings, FUND_Q, reply).text == f"{FUND_CLAIM} [1]."
 
 
-def test_a_figure_the_evidence_does_not_state_is_never_supported(retriever, settings, scripted_backend):
+def test_a_figure_the_evidence_does_not_state_never_reaches_the_reader(retriever, settings, scripted_backend):
     reply = "Foreign investors may hold up to 70% of virtual private network services [1]."
-    a = ask(retriever, settings, VPN_Q, backend=scripted_backend(reply))
-    assert "70%" not in a.text and a.backend == "extractive"
-    assert all("70%" not in c.quote for c in a.citations)
+    events = list(stream_answer(VPN_Q, retriever, backend=scripted_backend(reply), settings=settings))
+    a = events[-1].answer
+    assert "70%" not in a.text and all("70%" not in c.quote for c in a.citations)
+    assert not any("70%" in e.text for e in events if isinstance(e, TokenEvent))
+    assert "not exceeding 50%" in a.text and "summary could not be matched" in a.notice
 
 
-def test_a_marker_on_the_wrong_paragraph_is_repointed_to_the_supporting_one(retriever, settings, scripted_backend):
-    a = ask(retriever, settings, FUND_Q, backend=scripted_backend(f"{FUND_CLAIM} [3]."))
-    (citation,) = a.citations
+def test_a_marker_on_the_wrong_paragraph_is_repointed_to_the_supporting_one(retriever, settings):
+    checked = check(retriever, settings, FUND_Q, f"{FUND_CLAIM} [3].")
+    (citation,) = checked.citations
     assert citation.paragraph_id == "plan.p002"
-    assert a.text.endswith(f"[{citation.marker}].")
+    assert checked.text.endswith(f"[{citation.marker}].")
 
 
-def test_quotes_are_verbatim_raw_text_at_their_offsets(retriever, settings, scripted_backend):
-    reply = "Domestic Internet virtual private network services open to foreign investors with foreign shareholding not exceeding 50% [1]."
-    a = ask(retriever, settings, VPN_Q, backend=scripted_backend(reply))
-    (c,) = a.citations
+@pytest.mark.parametrize(
+    "reply",
+    [
+        f"{FUND_CLAIM}, as evidenced by [1] and [2].",
+        f"{FUND_CLAIM}, as stated in [1], [2].",
+        f"{FUND_CLAIM} according to [1].",
+        f"{FUND_CLAIM} (see [1]).",
+    ],
+)
+def test_no_answer_has_an_empty_or_dangling_citation(retriever, settings, reply):
+    text = check(retriever, settings, FUND_Q, reply).text
+    assert text == f"{FUND_CLAIM} [1]." or text.startswith(f"{FUND_CLAIM} [1]")
+    assert not re.search(r"\b(?:by|in|to|and|see)\s*(?:\[|[.,;()])", text), text
+
+
+def test_quotes_are_verbatim_raw_text_at_their_offsets(retriever, settings):
+    a = ask(retriever, settings, VPN_Q, backend="extractive")
+    c = a.citations[0]
     raw = retriever.corpus.documents[c.doc_id].text
     assert raw[c.start : c.end] == c.quote
     assert "\n" in c.quote  # the raw file breaks this sentence across lines; the quote keeps that
-    assert c.quote.startswith("Open domestic Internet") and c.quote.endswith("joint ventures.")
+    assert c.quote.startswith("Open domestic Internet")
     assert c.url == "http://app.test/viewer?doc=plan&p=plan.p005"
 
 
@@ -78,49 +107,67 @@ def test_low_evidence_refuses_without_calling_the_model(retriever, settings, mon
     assert a.refused and a.citations == [] and a.text.startswith(REFUSAL) and a.backend == "none"
 
 
-def test_the_models_refusal_phrase_gives_a_refusal_listing_nearest_passages(retriever, settings, scripted_backend):
+@pytest.mark.parametrize("backend", ["extractive", "fake"])
+def test_a_question_about_another_city_is_refused_by_every_backend(retriever, settings, scripted_backend, backend):
+    scripted_backend("Foreign shareholding may not exceed 50% [1].")
+    a = ask(retriever, settings, "What foreign shareholding is allowed for VPN services in Shanghai?", backend=backend)
+    assert a.refused and a.citations == [] and "shanghai" in a.notice
+    assert "Nearest passages: plan, Task 4" in a.text
+
+
+def test_a_figure_of_a_kind_the_evidence_does_not_state_is_refused(retriever, settings):
+    a = ask(retriever, settings, "How much does a private fund manager licence cost?", backend="extractive")
+    assert a.refused and "no figure" in a.notice
+
+
+def test_the_models_refusal_phrase_does_not_refuse_what_the_evidence_answers(retriever, settings, scripted_backend):
     a = ask(retriever, settings, FUND_Q, backend=scripted_backend(REFUSAL))
-    assert a.refused and a.citations == [] and a.evidence
-    assert "Nearest passages: plan, Task 3" in a.text
+    assert not a.refused and a.text.startswith(FUND_QUOTE) and a.notice is None
 
 
-def test_an_unverifiable_draft_is_replaced_by_quoted_sources_with_a_notice(retriever, settings, scripted_backend):
+def test_an_unverifiable_lead_is_dropped_with_a_notice_and_the_quotes_stay(retriever, settings, scripted_backend):
     events = list(
         stream_answer(FUND_Q, retriever, backend=scripted_backend("The capital of France is Paris."), settings=settings)
     )
     assert any(isinstance(e, NoticeEvent) for e in events)
     a = events[-1].answer
     assert "Paris" not in a.text and "could not be matched" in a.notice
-    assert a.backend == "extractive" and a.citations
+    assert a.text.startswith(FUND_QUOTE) and a.citations
 
 
-def test_nothing_verifiable_from_any_backend_is_a_refusal(retriever, settings, scripted_backend):
-    settings.fallback_backend = name = scripted_backend("The capital of France is Paris.")
-    a = ask(retriever, settings, FUND_Q, backend=name)
-    assert a.refused and "could not be matched" in a.notice
-
-
-def test_a_failing_backend_falls_back_to_extractive_with_a_notice(retriever, settings, scripted_backend):
+def test_a_failing_backend_leaves_the_quotes_with_a_notice(retriever, settings, scripted_backend):
     events = list(stream_answer(FUND_Q, retriever, backend=scripted_backend(fail=True), settings=settings))
     assert any(isinstance(e, NoticeEvent) for e in events)
     final = events[-1].answer
     assert final.backend == "extractive" and not final.refused
-    assert "language model failed" in final.notice and "extractive" in final.notice
+    assert "language model failed" in final.notice
     assert final.citations[0].paragraph_id == "plan.p002"
 
 
-def test_events_come_in_order_evidence_tokens_answer(retriever, settings, scripted_backend):
-    events = list(stream_answer(FUND_Q, retriever, backend=scripted_backend(f"{FUND_CLAIM} [1]."), settings=settings))
+def test_only_checked_sentences_are_streamed_and_they_make_the_answer(retriever, settings, scripted_backend):
+    reply = f"{FUND_CLAIM} [1]. Foreign investors may hold 100% of casinos [2]."
+    events = list(stream_answer(FUND_Q, retriever, backend=scripted_backend(reply), settings=settings))
     assert isinstance(events[0], EvidenceEvent) and isinstance(events[-1], AnswerEvent)
-    tokens = "".join(e.text for e in events if isinstance(e, TokenEvent))
-    assert tokens == f"{FUND_CLAIM} [1]."
-    assert set(events[-1].answer.timings) == {"retrieve_ms", "first_token_ms", "total_ms"}
+    tokens = [e.text for e in events if isinstance(e, TokenEvent)]
+    assert "".join(tokens) == events[-1].answer.text and tokens[0] == f"{FUND_CLAIM} [1]."
+    assert not any("casino" in t for t in tokens)
+    assert {"retrieve_ms", "first_token_ms", "lead_ms", "total_ms"} <= set(events[-1].answer.timings)
 
 
 def test_extractive_answers_are_deterministic_and_cited(retriever, settings):
     first, second = (ask(retriever, settings, VPN_Q, backend="extractive") for _ in range(2))
     assert first.text == second.text and first.citations == second.citations
     assert "not exceeding 50%" in first.text and first.citations[0].paragraph_id == "plan.p005"
+
+
+def test_a_citation_shows_the_status_rag_governs_gives_the_cited_sentence(retriever, settings):
+    from rag.analysis.provisions import sentence_status
+
+    a = ask(retriever, settings, "Can foreign banks in Beijing trade treasury bond futures?", backend="extractive")
+    for c in a.citations:
+        p = retriever.corpus.paragraph(c.paragraph_id)
+        status = sentence_status(p, " ".join(c.quote.split()))
+        assert c.status == (status.label if status else None)
 
 
 def test_the_official_translation_is_preferred_over_another(retriever, settings):
@@ -182,48 +229,49 @@ def test_ordinary_questions_are_not_mistaken_for_instructions(settings):
 BOND_Q = "Can foreign banks in Beijing trade treasury bond futures?"
 
 
-def test_a_study_stated_as_a_granted_right_is_replaced_by_the_documents_words(retriever, settings, scripted_backend):
+def test_a_study_stated_as_a_granted_right_is_replaced_by_the_documents_words(retriever, settings):
     reply = "Foreign banks in Beijing are allowed to carry out treasury bond futures trading [1]."
-    a = ask(retriever, settings, BOND_Q, backend=scripted_backend(reply))
-    assert a.text == (
+    checked = check(retriever, settings, BOND_Q, reply)
+    assert checked.text == (
         'The document says: "We will study how to allow foreign banks in Beijing to carry out '
         'treasury bond futures trading" [1].'
     )
-    assert "own words" in a.notice and a.citations[0].status == "explore"
+    assert checked.restated == 1 and checked.citations[0].status == "explore"
 
 
-def test_a_supported_measure_stated_as_granted_is_replaced_by_the_documents_words(
-    retriever, settings, scripted_backend
-):
-    a = ask(retriever, settings, FUND_Q, backend=scripted_backend("Yes, a WFOE can become a private fund manager [1]."))
-    assert a.text.startswith('The document says: "Support wholly foreign-owned enterprises to apply')
+def test_a_plan_stated_as_a_right_never_leads_an_answer(retriever, settings, scripted_backend):
+    reply = "Foreign banks in Beijing are allowed to carry out treasury bond futures trading [1]."
+    a = ask(retriever, settings, BOND_Q, backend=scripted_backend(reply))
+    assert a.text.startswith("We will study how to allow foreign banks") and "are allowed" not in a.text
 
 
-def test_a_study_stated_as_a_study_is_kept(retriever, settings, scripted_backend):
+def test_a_supported_measure_stated_as_granted_is_replaced_by_the_documents_words(retriever, settings):
+    checked = check(retriever, settings, FUND_Q, "Yes, a WFOE can become a private fund manager [1].")
+    assert checked.text.startswith('The document says: "Support wholly foreign-owned enterprises to apply')
+
+
+def test_a_study_stated_as_a_study_leads_the_answer(retriever, settings, scripted_backend):
     reply = "The plan will study how to allow foreign banks in Beijing to carry out treasury bond futures trading [1]."
     a = ask(retriever, settings, BOND_Q, backend=scripted_backend(reply))
-    assert not a.refused and a.citations[0].paragraph_id == "plan.p003"
+    assert a.text.startswith("The plan will study") and a.citations[0].paragraph_id == "plan.p003"
 
 
-def test_a_negated_claim_is_not_supported_by_a_positive_source(retriever, settings, scripted_backend):
+def test_a_negated_claim_is_not_supported_by_a_positive_source(retriever, settings):
     reply = "The plan does not support wholly foreign-owned enterprises applying to become private fund managers [1]."
-    a = ask(retriever, settings, FUND_Q, backend=scripted_backend(reply))
-    assert "does not support" not in a.text and a.backend == "extractive"
+    assert not check(retriever, settings, FUND_Q, reply).text
 
 
-def test_one_hundred_percent_matches_wholly_owned(retriever, settings, scripted_backend):
+def test_one_hundred_percent_matches_wholly_owned(retriever, settings):
     reply = "The plan supports 100% foreign-owned enterprises applying to become private fund managers [1]."
-    assert not ask(retriever, settings, FUND_Q, backend=scripted_backend(reply)).refused
+    assert check(retriever, settings, FUND_Q, reply).text
 
 
-def test_a_refusal_after_a_supported_answer_is_dropped_not_obeyed(retriever, settings, scripted_backend):
-    a = ask(retriever, settings, FUND_Q, backend=scripted_backend(f"{FUND_CLAIM} [1]. {REFUSAL}"))
-    assert not a.refused and a.text == f"{FUND_CLAIM} [1]."
+def test_a_refusal_after_a_supported_answer_is_dropped_not_obeyed(retriever, settings):
+    assert check(retriever, settings, FUND_Q, f"{FUND_CLAIM} [1]. {REFUSAL}").text == f"{FUND_CLAIM} [1]."
 
 
-def test_repeated_sentences_are_kept_once(retriever, settings, scripted_backend):
-    a = ask(retriever, settings, FUND_Q, backend=scripted_backend(f"{FUND_CLAIM} [1]. {FUND_CLAIM} [1]."))
-    assert a.text == f"{FUND_CLAIM} [1]."
+def test_repeated_sentences_are_kept_once(retriever, settings):
+    assert check(retriever, settings, FUND_Q, f"{FUND_CLAIM} [1]. {FUND_CLAIM} [1].").text == f"{FUND_CLAIM} [1]."
 
 
 def test_evidence_scoring_far_below_the_best_is_left_out(retriever, settings):
@@ -235,17 +283,11 @@ def test_evidence_scoring_far_below_the_best_is_left_out(retriever, settings):
     assert all(ev.score >= close[0].score - 0.1 for ev in close)
 
 
-def test_the_phrase_the_model_is_given_for_refusing_gives_a_refusal(retriever, settings, scripted_backend):
-    from rag.answer.prompts import MODEL_REFUSAL
-
-    a = ask(retriever, settings, FUND_Q, backend=scripted_backend(MODEL_REFUSAL))
-    assert a.refused and a.text.startswith(REFUSAL)
-
-
-def test_shorthand_in_an_answer_matches_the_documents_spelled_out_words(retriever, settings, scripted_backend):
-    reply = "A VPN joint venture may have foreign shareholding not exceeding 50% [1]."
-    a = ask(retriever, settings, VPN_Q, backend=scripted_backend(reply))
-    assert not a.refused and a.citations[0].paragraph_id == "plan.p005"
+def test_shorthand_in_an_answer_matches_the_documents_spelled_out_words(retriever, settings):
+    checked = check(
+        retriever, settings, VPN_Q, "A VPN joint venture may have foreign shareholding not exceeding 50% [1]."
+    )
+    assert checked.text and checked.citations[0].paragraph_id == "plan.p005"
 
 
 def test_a_who_question_brings_the_tasks_list_of_departments_along(retriever, settings):
@@ -288,3 +330,26 @@ def test_instructions_to_the_assistant_are_still_caught(question, settings):
         clean_question(question, settings)  # nothing but the instruction: refused
     text, notice = clean_question(f"{question} {BOND_Q}", settings)  # before a real question: removed
     assert text == BOND_Q and notice and "ignored" in notice
+
+
+def test_evidence_comes_from_every_part_of_a_split_task_but_not_from_other_translations(
+    retriever, settings, monkeypatch
+):
+    from rag.core.types import Hit
+
+    monkeypatch.setattr(retriever, "chunk", retriever.corpus.chunk, raising=False)
+    settings.evidence_score_margin = 1.0
+    hit = Hit(
+        chunk=retriever.corpus.chunks["plan.t03"], score=1.0, rank=1, alias_chunk_ids=("plan.t04", "plan-news.t04")
+    )
+    evidence = select_evidence(VPN_Q, [hit], retriever, settings)
+    assert "plan.p005" in {ev.paragraph.id for ev in evidence}  # the other part's measure
+    assert all(ev.paragraph.doc_id == "plan" for ev in evidence)
+
+
+def test_a_bracketed_year_in_a_quoted_document_number_is_not_read_as_a_citation_marker(retriever, settings):
+    from rag.answer.quotes import Quote
+
+    ev = ask(retriever, settings, FUND_Q, backend="extractive").evidence[0]
+    cited = Quote(ev, 0, "The reply (Guo Han [2015] No. 81) remains valid.").cited()
+    assert re.findall(r"\[(\d+)\]", cited) == [str(ev.marker)]

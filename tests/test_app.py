@@ -159,8 +159,8 @@ def test_evidence_is_shown_as_soon_as_retrieval_is_done(app, monkeypatch):
 
 
 def test_refusal_says_so_and_shows_the_nearest_passages_by_name(app):
-    at = ask(app("The documents do not say."), QUESTION)
-    assert [i.value for i in at.info] == ["The documents do not say\\."]  # the passages are the cards below
+    at = ask(app(), "Can a wholly foreign-owned company in Shanghai become a private fund manager?")
+    assert any(i.value.startswith("The documents do not say\\.") for i in at.info)  # the passages are the cards below
     assert "**Nearest passages** (they do not answer the question):" in page_text(at)
     assert ("Read ¶2 in the document", "viewer", "doc=plan&p=plan.p002") in page_links(at)
     assert "**Sources**" not in page_text(at)

@@ -7,7 +7,7 @@ import re
 import numpy as np
 
 from rag.analysis.relations import Registry
-from rag.analysis.status import is_measure, tag
+from rag.analysis.status import Status, is_measure, tag
 from rag.core.settings import Settings, get_settings
 from rag.core.text import split_sentences
 from rag.core.types import Conflict, Paragraph, Provision, Reason, Related, Relation
@@ -63,8 +63,13 @@ def best_sentence(paragraph: Paragraph, vector: np.ndarray, retriever) -> tuple[
     return units[i], float(sims[i])
 
 
+def sentence_status(paragraph: Paragraph, sentence: str) -> Status | None:
+    """The status of one measure sentence (None outside measures): what `rag governs` and a citation both show."""
+    return tag(sentence) if paragraph.kind in ("measure", "task") else None
+
+
 def make_provision(paragraph: Paragraph, sentence: str, score: float, settings: Settings, corpus: Corpus) -> Provision:
-    status = tag(sentence) if paragraph.kind in ("measure", "task") else None
+    status = sentence_status(paragraph, sentence)
     return Provision(
         paragraph_id=paragraph.id,
         doc_id=paragraph.doc_id,

@@ -1,10 +1,11 @@
-"""Answer backends, by registry name.
+"""Answer backends, by registry name: what writes the one-sentence lead of an answer.
 
 `BACKENDS` maps a name to a factory `Settings -> Backend`; `@register` fills
 it and `get_backend` looks names up. LLM backends share one LCEL chain,
-`answer_prompt() | chat_model | StrOutputParser()`, and differ only in the chat
+`lead_prompt() | chat_model | StrOutputParser()`, and differ only in the chat
 model: a local GGUF through llama.cpp (`local`, `smollm2`) or an
-OpenAI-compatible endpoint (`openai`). `extractive` needs no model at all.
+OpenAI-compatible endpoint (`openai`). `extractive` needs no model and writes
+no lead: its answers are the quoted evidence sentences alone.
 Any failure of a backend surfaces as LLMUnavailable with what to do about it.
 """
 
@@ -22,12 +23,9 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult, LLMResult
 
 from rag.answer import model_files, prompts
-from rag.answer.support import content_words
 from rag.core.errors import LLMUnavailable, RagError, UnknownBackend
 from rag.core.redact import redact
 from rag.core.settings import Settings, get_settings
-from rag.core.text import split_sentences
-from rag.core.types import Evidence
 
 
 class Backend(Protocol):
@@ -35,8 +33,8 @@ class Backend(Protocol):
     model: str  # human-readable model name for the UI
     usage: dict[str, int]  # token counts of the last call: input_tokens, output_tokens (when known)
 
-    def stream(self, question: str, evidence: list[Evidence]) -> Iterator[str]:
-        """Yield the answer text in pieces; raise LLMUnavailable on any failure."""
+    def stream(self, question: str, evidence: str, language: str = "English") -> Iterator[str]:
+        """Yield the lead sentence in pieces from the numbered `evidence` lines; raise LLMUnavailable on failure."""
         ...
 
     def warm(self) -> None:
@@ -66,13 +64,13 @@ def get_backend(name: str, settings: Settings | None = None) -> Backend:
 
 # --- llama.cpp as a LangChain chat model -------------------------------------
 
-_LLAMAS: dict[tuple[str, int, int], tuple[Any, threading.Lock]] = {}
+_LLAMAS: dict[tuple[str, int, int, int], tuple[Any, threading.Lock]] = {}
 _LOAD_LOCK = threading.Lock()
 
 
-def load_llama(path: str, n_ctx: int, n_threads: int) -> tuple[Any, threading.Lock]:
+def load_llama(path: str, n_ctx: int, n_threads: int, n_batch: int = 512) -> tuple[Any, threading.Lock]:
     """The process-wide Llama for this file and its lock (a Llama serves one generation at a time)."""
-    key = (path, n_ctx, n_threads)
+    key = (path, n_ctx, n_threads, n_batch)
     with _LOAD_LOCK:
         if key not in _LLAMAS:
             try:
@@ -81,7 +79,7 @@ def load_llama(path: str, n_ctx: int, n_threads: int) -> tuple[Any, threading.Lo
                 raise LLMUnavailable(
                     f"llama-cpp-python is not installed ({err}). Install it with: scripts/install_llm.sh"
                 ) from err
-            llama = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, seed=0, verbose=False)
+            llama = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, n_batch=n_batch, seed=0, verbose=False)
             _LLAMAS[key] = (llama, threading.Lock())
         return _LLAMAS[key]
 
@@ -95,6 +93,7 @@ class LlamaChatModel(BaseChatModel):
     model_path: str
     n_ctx: int = 2048
     n_threads: int = 2
+    n_batch: int = 512
     temperature: float = 0.0
     max_tokens: int = 256
     busy_timeout_s: float = 120.0  # wait at most this long for another generation to finish
@@ -108,7 +107,7 @@ class LlamaChatModel(BaseChatModel):
         return {"model_path": self.model_path, "n_ctx": self.n_ctx, "temperature": self.temperature}
 
     def load(self) -> tuple[Any, threading.Lock]:
-        return load_llama(self.model_path, self.n_ctx, self.n_threads)
+        return load_llama(self.model_path, self.n_ctx, self.n_threads, self.n_batch)
 
     def _call_args(self, messages: list[BaseMessage], stop: list[str] | None) -> dict[str, Any]:
         return {
@@ -119,9 +118,13 @@ class LlamaChatModel(BaseChatModel):
             "seed": 0,
         }
 
-    def _acquire(self, lock: threading.Lock) -> None:
+    def _acquire(self, llama: Any, lock: threading.Lock) -> None:
+        """Take the model, and forget the previous call's context: llama.cpp would otherwise reuse the KV cache of
+        the longest shared prompt prefix, and a prefix evaluated in another batch split gives slightly different
+        logits, so the same question could get another answer after other questions."""
         if not lock.acquire(timeout=self.busy_timeout_s):
             raise LLMUnavailable(f"The local model stayed busy for {self.busy_timeout_s:.0f} s with another question.")
+        llama.reset()
 
     def _generate(
         self,
@@ -131,7 +134,7 @@ class LlamaChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         llama, lock = self.load()
-        self._acquire(lock)
+        self._acquire(llama, lock)
         try:
             out = llama.create_chat_completion(**self._call_args(messages, stop), stream=False)
         finally:
@@ -155,7 +158,7 @@ class LlamaChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         llama, lock = self.load()
-        self._acquire(lock)
+        self._acquire(llama, lock)
         try:
             n_out, finish = 0, None
             parts = llama.create_chat_completion(**self._call_args(messages, stop), stream=True)
@@ -208,7 +211,7 @@ class ChainBackend:
     def _chain(self):
         if self._chat_model is None:
             self._chat_model = self._make_chat_model()
-        return prompts.answer_prompt() | self._chat_model | StrOutputParser()
+        return prompts.lead_prompt() | self._chat_model | StrOutputParser()
 
     def _unavailable(self, err: Exception) -> LLMUnavailable:
         if isinstance(err, LLMUnavailable):
@@ -225,12 +228,12 @@ class ChainBackend:
         except Exception as err:
             raise self._unavailable(err) from err
 
-    def stream(self, question: str, evidence: list[Evidence]) -> Iterator[str]:
+    def stream(self, question: str, evidence: str, language: str = "English") -> Iterator[str]:
         self.usage = {}
         deadline = time.monotonic() + self._timeout_s
         try:
             pieces = self._chain().stream(
-                {"evidence": prompts.format_evidence(evidence), "question": question},
+                {"evidence": evidence, "question": question, "language": language},
                 config={"callbacks": [_UsageRecorder(self.usage)]},
             )
             try:
@@ -253,6 +256,7 @@ def _llama_chat_model(path: Callable[[], object], settings: Settings) -> Callabl
             model_path=str(path()),
             n_ctx=settings.n_ctx,
             n_threads=settings.n_threads,
+            n_batch=settings.n_batch,
             temperature=settings.temperature,
             max_tokens=settings.max_answer_tokens,
             busy_timeout_s=settings.llm_timeout_s,
@@ -310,7 +314,7 @@ def openai_backend(settings: Settings) -> Backend:
 
 
 class ExtractiveBackend:
-    """No model: quotes the evidence sentences that share most words with the question."""
+    """No model: the answer is the quoted evidence sentences (rag.answer.quotes) without a lead."""
 
     name = "extractive"
     model = "none (extractive: quotes the evidence)"
@@ -322,23 +326,8 @@ class ExtractiveBackend:
     def warm(self) -> None:
         pass
 
-    def stream(self, question: str, evidence: list[Evidence]) -> Iterator[str]:
-        asked = content_words(question)
-        scored = []
-        for rank, ev in enumerate(evidence):
-            text = ev.paragraph.text
-            for i, (s, e) in enumerate(split_sentences(text)):
-                overlap = len(asked & content_words(text[s:e])) / (len(asked) or 1)
-                if overlap > 0:
-                    score = overlap + self.settings.extractive_score_weight * ev.score
-                    scored.append((-score, rank, i, text[s:e].strip(), ev.marker))
-        limit, share = self.settings.extractive_max_sentences, self.settings.extractive_min_relative
-        best = [t for t in sorted(scored)[:limit] if scored and t[0] <= share * min(scored)[0]]
-        if not best:
-            yield prompts.REFUSAL
-            return
-        for n, (_, _, _, sentence, marker) in enumerate(sorted(best, key=lambda t: (t[1], t[2]))):
-            yield f"{' ' if n else ''}{sentence} [{marker}]"
+    def stream(self, question: str, evidence: str, language: str = "English") -> Iterator[str]:
+        return iter(())
 
 
 @register("extractive")

@@ -25,6 +25,8 @@ class Retriever(Protocol):
 
     def embed(self, texts: list[str]) -> np.ndarray: ...
 
+    def chunk(self, chunk_id: str) -> Chunk: ...
+
 
 SKIPPED_KINDS = frozenset({"title", "heading", "group"})  # carry no claims; the task title goes in each label
 _WHO_RE = re.compile(
@@ -59,16 +61,20 @@ def select_evidence(question: str, hits: list[Hit], retriever: Retriever, settin
     wants_departments = bool(_WHO_RE.search(question))
     candidates: dict[str, tuple[Paragraph, Chunk, int]] = {}
     for rank, hit in enumerate(prefer_official(hits)):
-        paragraphs = [retriever.corpus.paragraph(pid) for pid in hit.chunk.paragraph_ids]
-        has_measures = any(p.kind == "measure" for p in paragraphs)
-        for p in paragraphs:
+        # A long task is split into parts; the hit leads with one, and the others of the same text come along.
+        parts = [hit.chunk] + [
+            c for c in (retriever.chunk(cid) for cid in hit.alias_chunk_ids) if c.doc_id == hit.chunk.doc_id
+        ]
+        paragraphs = [(retriever.corpus.paragraph(pid), c) for c in parts for pid in c.paragraph_ids]
+        has_measures = any(p.kind == "measure" for p, _ in paragraphs)
+        for p, chunk in paragraphs:
             if (
                 p.kind in SKIPPED_KINDS
                 or (p.kind == "task" and has_measures)  # then it is only the task's heading
                 or (p.kind == "departments" and not wants_departments)
             ):
                 continue
-            candidates.setdefault(p.id, (p, hit.chunk, rank))
+            candidates.setdefault(p.id, (p, chunk, rank))
     if not candidates:
         return []
     scores = retriever.paragraph_scores(question, list(candidates))

@@ -1,22 +1,21 @@
-"""Answer a question from the documents, streamed, with every citation checked in code.
+"""Answer a question from the documents, streamed; nothing reaches the reader unchecked.
 
 `stream_answer` yields events in this order:
 
   EvidenceEvent   once, as soon as retrieval is done (the numbered evidence, or
                   the nearest passages when the corpus does not cover the question)
-  TokenEvent      zero or more pieces of the model's raw text, as generated
-  NoticeEvent     only if the backend failed, or its draft could not be verified
-                  against the evidence: discard the tokens shown so far, the
-                  fallback backend's (extractive) tokens follow
-  AnswerEvent     once, last: the checked Answer. Its text can differ from the
-                  streamed tokens (unsupported sentences and stray markers are
-                  removed, overstated ones restated), so a UI should replace the
-                  streamed text with it.
+  TokenEvent      zero or more CHECKED sentences, in the order of the final text:
+                  first the model's one-sentence lead once it has passed the
+                  citation check, then each quoted evidence sentence (verbatim,
+                  with its marker). No draft text that could be withdrawn.
+  NoticeEvent     when the model failed or its lead was dropped (informational;
+                  nothing shown needs replacing)
+  AnswerEvent     once, last: the Answer, whose text is the streamed sentences.
 
-Refusals (Answer.refused, citations=[], the nearest passages in `evidence` and
-named in the text) happen when the best evidence scores under
-settings.min_evidence_score (the model is not called), when the model's answer
-opens with the refusal phrase, or when none of its sentences survives the check.
+Answerability is decided in code before any model runs, the same way for every
+backend (rag.answer.answerability): weak evidence, a place the evidence does not
+concern, or a figure asked of evidence that states none gives a refusal
+(Answer.refused, citations=[], the nearest passages named in the text).
 
 Questions that try to change the assistant's rules ("ignore previous
 instructions", "you are now ...", "system prompt") are not obeyed: the
@@ -27,20 +26,24 @@ a notice; a question made only of such instructions is refused with BadQuestion.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Generator, Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 from rag.analysis.governs import governance_for_answer
 from rag.answer import prompts
+from rag.answer.answerability import decide
 from rag.answer.backends import Backend, get_backend
 from rag.answer.evidence import Retriever, select_evidence
 from rag.answer.guard import clean_question
+from rag.answer.quotes import format_quotes, select_quotes
 from rag.answer.support import split_answer
-from rag.answer.verify import REFUSAL_RE, Checked, check_citations
+from rag.answer.verify import REFUSAL_RE, check_citations, quote_citations
 from rag.core.errors import LLMUnavailable
 from rag.core.glossary import expand
 from rag.core.settings import Settings, get_settings
 from rag.core.types import Answer, Evidence
+
+MESSAGES = prompts.MESSAGES
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ class EvidenceEvent:
 
 @dataclass(frozen=True)
 class TokenEvent:
-    text: str
+    text: str  # one checked sentence (with a leading space after the first)
 
 
 @dataclass(frozen=True)
@@ -76,24 +79,34 @@ def _refusal(
     question: str, evidence: list[Evidence], backend: str, timings: dict[str, float], notice: str | None
 ) -> Answer:
     nearest = list(dict.fromkeys(prompts.evidence_label(ev).rstrip(".") for ev in evidence))[:3]
-    text = prompts.REFUSAL
-    text += f" Nearest passages: {'; '.join(nearest)}." if nearest else " No passage came close."
+    text = MESSAGES["refusal"] + " "
+    text += MESSAGES["nearest"].format(passages="; ".join(nearest)) if nearest else MESSAGES["no_passage"]
     return Answer(
         question=question, text=text, refused=True, backend=backend, evidence=evidence, timings=timings, notice=notice
     )
 
 
-def _draft(
-    backend: Backend, question: str, evidence: list[Evidence], timings: dict[str, float], ms: Callable[[], float]
-) -> Generator[TokenEvent, None, str]:
-    """Stream one backend's draft as TokenEvents; returns the whole draft."""
-    timings.pop("first_token_ms", None)
-    pieces: list[str] = []
-    for piece in backend.stream(question, evidence):
+def _lead(backend: Backend, question: str, evidence_text: str, language: str, timings: dict[str, float], ms) -> str:
+    """The model's whole draft lead (not shown: it is checked first)."""
+    pieces = []
+    for piece in backend.stream(question, evidence_text, language):
         timings.setdefault("first_token_ms", ms())
         pieces.append(piece)
-        yield TokenEvent(piece)
+    timings["lead_ms"] = ms()
     return "".join(pieces)
+
+
+def _checked_lead(raw: str, evidence: list[Evidence], retriever: Retriever, settings: Settings) -> str:
+    """The draft's first sentence that passes the citation check, or "" (a refusal, or a plan stated as a
+    right: the quotes that follow already carry the document's own words)."""
+    for claim in split_answer(raw)[: settings.lead_max_sentences]:
+        if REFUSAL_RE.search(claim.text):
+            return ""
+        marked = f"{claim.text} {''.join(f'[{m}]' for m in claim.markers)}"
+        checked = check_citations(marked, evidence, retriever, settings)
+        if checked.text:
+            return "" if checked.restated else checked.text
+    return ""
 
 
 def stream_answer(
@@ -103,12 +116,14 @@ def stream_answer(
     backend: str | Backend | None = None,
     settings: Settings | None = None,
     doc_ids: Collection[str] | None = None,
+    language: str | None = None,
 ) -> Iterator[Event]:
-    """Retrieve, generate and check an answer, yielding events (see the module docstring).
+    """Retrieve, decide, quote, write a checked lead; yield events (see the module docstring).
 
-    `backend` is a registry name or a Backend (default settings.backend). When it
-    fails, settings.fallback_backend answers and Answer.notice says so. Timings
-    (ms from the call): retrieve_ms, first_token_ms, total_ms.
+    `backend` is a registry name or a Backend (default settings.backend) and writes the lead; when it
+    fails the answer is the quotes alone and Answer.notice says so. `language` names the language of the
+    lead (default English). Timings (ms from the call): retrieve_ms, first_token_ms (first checked
+    sentence on screen), lead_ms (when a model ran), total_ms.
     """
     settings = settings or get_settings()
     t0 = time.perf_counter()
@@ -124,63 +139,50 @@ def stream_answer(
     evidence = select_evidence(query, hits, retriever, settings)
     timings = {"retrieve_ms": ms()}
     yield EvidenceEvent(evidence)
-    if not evidence or evidence[0].score < settings.min_evidence_score:
+    decision = decide(query, evidence, retriever.corpus, settings)
+    quotes = select_quotes(query, evidence, settings) if decision.answerable else []
+    if not quotes:
+        why = MESSAGES["why_refused"].format(reason=decision.reason) if decision.reason else None
         timings["total_ms"] = ms()
-        yield AnswerEvent(_refusal(question, evidence, "none", timings, notice))
+        yield AnswerEvent(_refusal(question, evidence, "none", timings, _join(notice, why)))
         return
 
-    asked = expand(query)  # "VPN (virtual private network)": a small model needs the documents' words
+    used, lead = primary.name, ""
+    if primary.name != "extractive":
+        try:
+            asked = expand(query)  # "VPN (virtual private network)": a small model needs the documents' words
+            raw = _lead(
+                primary, asked, format_quotes(quotes, prompts.evidence_label), language or "English", timings, ms
+            )
+            quoted = list({q.marker: q.ev for q in quotes}.values())  # the lead may cite only what is quoted
+            lead = _checked_lead(raw, quoted, retriever, settings)
+            if not lead and raw.strip() and not REFUSAL_RE.search(raw):
+                notice = _join(notice, MESSAGES["lead_dropped"])
+                yield NoticeEvent(MESSAGES["lead_dropped"])
+        except LLMUnavailable as err:
+            if settings.fallback_backend == primary.name:
+                raise
+            failed = MESSAGES["model_failed"].format(error=err)
+            notice, used = _join(notice, failed), settings.fallback_backend
+            yield NoticeEvent(failed)
 
-    def fall_back(why: str) -> Generator[Event, None, tuple[Backend, str]]:
-        """Tell the reader why, then let the fallback backend draft from the same evidence."""
-        fallback = get_backend(settings.fallback_backend, settings)
-        yield NoticeEvent(why)
-        draft = yield from _draft(fallback, asked, evidence, timings, ms)
-        return fallback, draft
-
-    used = primary
-    try:
-        raw = yield from _draft(primary, asked, evidence, timings, ms)
-    except LLMUnavailable as err:
-        if settings.fallback_backend == primary.name:
-            raise
-        failed = f"The language model failed ({err}); showing the {settings.fallback_backend} answer."
-        notice = _join(failed, notice)
-        used, raw = yield from fall_back(failed)
-
-    first = split_answer(raw)[:1]
-    declined = bool(first and REFUSAL_RE.search(first[0].text))  # led with the refusal phrase; later ones are dropped
-    checked = Checked("", [], 0) if declined else check_citations(raw, evidence, retriever, settings)
-    unverifiable = bool(not checked.text and raw.strip() and not declined)
-    if unverifiable and used.name != settings.fallback_backend:
-        # The model answered, but nothing it said could be verified: quote the sources rather than refuse.
-        unverified = (
-            "The model's draft could not be matched to the sources, so the best-supporting passages are quoted instead."
-        )
-        notice = _join(notice, unverified)
-        used, raw = yield from fall_back(unverified)
-        checked = check_citations(raw, evidence, retriever, settings)
-        unverifiable = False  # already said in the notice
-    timings["total_ms"] = ms()
-    if checked.restated:
-        notice = _join(
-            notice,
-            "Where the answer stated a supported or explored measure as granted, the document's own words are shown.",
-        )
-    if not checked.text:
-        if unverifiable:
-            notice = _join(notice, "The model's answer could not be matched to the evidence, so it is not shown.")
-        yield AnswerEvent(_refusal(question, evidence, used.name, timings, notice))
-        return
+    sentences = ([lead] if lead else []) + [q.cited() for q in quotes]
+    timings.pop("first_token_ms", None)
+    for n, sentence in enumerate(sentences):
+        timings.setdefault("first_token_ms", ms())
+        yield TokenEvent(f"{' ' if n else ''}{sentence}")
+    text = " ".join(sentences)
+    # The lead cites only quoted paragraphs, so the quotes' citations cover every marker in the text.
+    citations = quote_citations([(q.ev, q.index, q.text) for q in quotes], retriever, settings)
     governing = governance_for_answer(question, evidence, retriever, settings)  # None unless evidence spans documents
     timings["total_ms"] = ms()
     yield AnswerEvent(
         Answer(
             question=question,
-            text=checked.text,
+            text=text,
             refused=False,
-            backend=used.name,
-            citations=checked.citations,
+            backend=used,
+            citations=citations,
             evidence=evidence,
             timings=timings,
             notice=notice,
@@ -196,10 +198,13 @@ def answer(
     backend: str | Backend | None = None,
     settings: Settings | None = None,
     doc_ids: Collection[str] | None = None,
+    language: str | None = None,
 ) -> Answer:
     """`stream_answer`, consumed: the final checked Answer."""
     final = None
-    for event in stream_answer(question, retriever, backend=backend, settings=settings, doc_ids=doc_ids):
+    for event in stream_answer(
+        question, retriever, backend=backend, settings=settings, doc_ids=doc_ids, language=language
+    ):
         if isinstance(event, AnswerEvent):
             final = event.answer
     assert final is not None  # stream_answer always ends with an AnswerEvent

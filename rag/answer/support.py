@@ -12,12 +12,22 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 from rag.core.text import ABBREVIATION_RE, MARKER_RE
 from rag.core.text import markers as text_markers
 
 _WORD_RE = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
+# A run of markers joined by "and" or commas ("[1] and [2]") goes as one, so no "and" is left dangling.
+_MARKER_RUN_RE = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)*\](?:\s*(?:,|;|and|&)?\s*\[\d+(?:\s*[,;]\s*\d+)*\])*")
+# A lead-in left pointing at nothing once its markers are gone: "as evidenced by", "according to", "see".
+_DANGLING_RE = re.compile(
+    r"[\s,;]*\b(?:as\s+(?:evidenced|stated|shown|mentioned|noted|indicated|described|seen|set\s+out)\s+(?:by|in)"
+    r"|according\s+to|(?:see|per|in|by|from|and)(?:\s+(?:evidence|source|passage|paragraph)s?)?)\s*(?=[.,;:!?)]|$)",
+    re.I,
+)
+_EMPTY_BRACKETS_RE = re.compile(r"\s*\(\s*\)")
 _PLACEHOLDER_RE = re.compile(r"\[(?:n|N|x|number|citation|source)\]")  # a format example copied by the model
 _END_RE = re.compile(r"[.!?]+[\"”’)]*(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*(?=\s|$)")
 _BARE_END_RE = re.compile(r"[.!?]+[\"”’)]*(?=\s|$)")
@@ -102,7 +112,8 @@ def _claim(sentence: str) -> Claim:
     for _, n in text_markers(sentence):
         if n not in markers:
             markers.append(n)
-    text = re.sub(r"\s+([.,;:!?])", r"\1", _PLACEHOLDER_RE.sub("", MARKER_RE.sub("", sentence)))
+    text = _PLACEHOLDER_RE.sub("", MARKER_RE.sub("", _MARKER_RUN_RE.sub("", sentence)))
+    text = re.sub(r"\s+([.,;:!?])", r"\1", _EMPTY_BRACKETS_RE.sub("", _DANGLING_RE.sub("", text)))
     return Claim(text=" ".join(text.split()), markers=tuple(markers))
 
 
@@ -120,11 +131,26 @@ class WordWeights:
     def weight(self, word: str) -> float:
         return self._idf.get(word, self._unseen)
 
+    def seen(self, word: str) -> bool:
+        """Does any of the texts contain `word`?"""
+        return word in self._idf
+
     def recall(self, claim: str, source: str) -> float:
         """Weighted share of the claim's content words that `source` contains: rare words count most."""
         words = content_words(claim)
         total = sum(self.weight(w) for w in words)
         return sum(self.weight(w) for w in words & content_words(source)) / total if total else 0.0
+
+
+_CORPUS_WEIGHTS: dict[tuple, WordWeights] = {}
+
+
+def corpus_weights(corpus: Any) -> WordWeights:
+    """WordWeights over every paragraph of `corpus` (cached per corpus content)."""
+    key = tuple((d.id, len(d.text)) for d in corpus.documents.values())
+    if key not in _CORPUS_WEIGHTS:
+        _CORPUS_WEIGHTS[key] = WordWeights([p.text for d in corpus.documents.values() for p in d.paragraphs])
+    return _CORPUS_WEIGHTS[key]
 
 
 def negated(text: str) -> bool:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from rag.analysis.status import status_of, tag
+from rag.analysis.provisions import sentence_status
+from rag.analysis.status import tag
 from rag.answer.evidence import Retriever
-from rag.answer.support import Claim, WordWeights, content_words, hedged, negated, new_numbers, split_answer
+from rag.answer.support import Claim, content_words, corpus_weights, hedged, negated, new_numbers, split_answer
 from rag.core.glossary import spell_out
 from rag.core.settings import Settings
 from rag.core.text import split_sentences
@@ -65,16 +65,6 @@ def _marked(claim: Claim, markers: list[int]) -> str:
     return f"{body} {''.join(f'[{m}]' for m in markers)}{end}"
 
 
-_WEIGHTS: dict[tuple, WordWeights] = {}
-
-
-def _word_weights(corpus: Any) -> WordWeights:
-    key = tuple((d.id, len(d.text)) for d in corpus.documents.values())
-    if key not in _WEIGHTS:
-        _WEIGHTS[key] = WordWeights([p.text for d in corpus.documents.values() for p in d.paragraphs])
-    return _WEIGHTS[key]
-
-
 @dataclass
 class Checked:
     text: str  # supported sentences with valid markers; "" when nothing survives
@@ -103,7 +93,7 @@ def check_citations(raw_answer: str, evidence: list[Evidence], retriever: Retrie
     units = _units(evidence)
     if not claims or not units:
         return Checked("", [], 0)
-    weights = _word_weights(retriever.corpus)
+    weights = corpus_weights(retriever.corpus)
 
     def word_support(claim: str, u: _Unit) -> float:
         if (
@@ -161,6 +151,17 @@ def check_citations(raw_answer: str, evidence: list[Evidence], retriever: Retrie
     return Checked(text, [_citation(m, support[m], retriever, settings) for m in sorted(support)], restated)
 
 
+def quote_citations(
+    quoted: list[tuple[Evidence, int, str]], retriever: Retriever, settings: Settings
+) -> list[Citation]:
+    """Citations of verbatim evidence sentences (evidence, sentence number, text): one per marker, support 1."""
+    support: dict[int, _Support] = {}
+    for ev, index, text in quoted:
+        unit = _Unit(ev, index, text, tag(text, ev.paragraph.kind).label in PLANNED)
+        support.setdefault(ev.marker, _Support([], 1.0)).units.append(unit)
+    return [_citation(m, support[m], retriever, settings) for m in sorted(support)]
+
+
 def _citation(marker: int, sup: _Support, retriever: Retriever, settings: Settings) -> Citation:
     ev = sup.units[0].ev
     p, raw = ev.paragraph, retriever.corpus.documents[ev.paragraph.doc_id].text
@@ -182,5 +183,5 @@ def _citation(marker: int, sup: _Support, retriever: Retriever, settings: Settin
         end=end,
         url=paragraph_url(p.id, settings),
         support=round(sup.score, 4),
-        status=status_of(p).label,
+        status=status.label if (status := sentence_status(p, first.text)) else None,  # as `rag governs` shows it
     )

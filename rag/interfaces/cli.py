@@ -183,26 +183,24 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.json or args.questions:
         respond = lambda q: answer(q, retriever, backend=args.backend, doc_ids=doc_ids).to_json()
         return run_batch(batch_items(args.questions, args.question), respond, settings)
-    log("Draft (streaming; citations are checked after it ends):")
+    print("Answer (each sentence shown once its citation is checked):")
     for event in stream_answer(args.question, retriever, backend=args.backend, doc_ids=doc_ids):
         if isinstance(event, TokenEvent):
-            print(event.text, end="", flush=True, file=sys.stderr)
+            print(event.text, end="", flush=True)
         elif isinstance(event, NoticeEvent):
-            log(f"\n[{redact(event.text)}]")
+            log(f"[{redact(event.text)}]")
         elif isinstance(event, AnswerEvent):
             final = event.answer
-            log("\n")
-            print("Answer (citations checked):")
+            print(final.text if final.refused else "")
             if final.notice:
                 print(f"Note: {final.notice}")
-            print(final.text)
             print()
             print(sources_text(final, retriever.corpus))
             if final.governing is not None:
                 print("\nWhich document governs:\n" + render(final.governing))
             t = final.timings
             log(
-                f"({final.backend}; retrieval {t.get('retrieve_ms', 0):.0f} ms, first token "
+                f"({final.backend}; retrieval {t.get('retrieve_ms', 0):.0f} ms, first sentence "
                 f"{t.get('first_token_ms', 0):.0f} ms, total {t.get('total_ms', 0):.0f} ms)"
             )
     return 0

@@ -1,0 +1,114 @@
+"""Calibrate and measure the answerability decision (rag.answer.answerability) on a held-out split.
+
+    PYTHONPATH=$PWD .venv/bin/python -m eval.answerability [--questions eval/questions.jsonl]
+
+For each question: retrieve, select the evidence and compute the decision's features (no model runs).
+The thresholds (settings.min_evidence_score, settings.answerable_figure_recall) are fitted on the
+odd-numbered questions, by
+the best balanced accuracy (mean of refusal recall and answer recall), and reported on the even-numbered ones, and the other way round; then the settings' current values are
+reported on all questions. Refusal precision = refused out-of-scope / refused; recall = refused
+out-of-scope / out-of-scope.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from eval.data import QUESTIONS_FILE, load_questions
+from rag.answer.answerability import Decision, decide
+from rag.answer.evidence import select_evidence
+from rag.answer.guard import clean_question
+from rag.core.settings import Settings, get_settings
+
+SCORE_GRID = [round(0.20 + 0.02 * i, 2) for i in range(11)]  # 0.20 .. 0.40
+RECALL_GRID = [0.0, 0.2, 0.3, 0.4, 0.5]  # settings.answerable_figure_recall
+
+
+def features(questions: list[dict], retriever, settings: Settings) -> list[tuple[dict, list]]:
+    out = []
+    for q in questions:
+        query, _ = clean_question(q["question"], settings)
+        hits = retriever.search(query, k=settings.evidence_chunks)
+        out.append((q, select_evidence(query, hits, retriever, settings)))
+    return out
+
+
+def confusion(rows: list[tuple[dict, Decision]]) -> dict[str, float]:
+    refused_oos = sum(1 for q, d in rows if q["refuse"] and not d.answerable)
+    refused = sum(1 for _, d in rows if not d.answerable)
+    oos = sum(1 for q, _ in rows if q["refuse"])
+    answerable = len(rows) - oos
+    false = sum(1 for q, d in rows if not q["refuse"] and not d.answerable)
+    return {
+        "refusal_precision": refused_oos / refused if refused else 1.0,
+        "refusal_recall": refused_oos / oos if oos else 1.0,
+        "false_refusal": false / answerable if answerable else 0.0,
+        "n": len(rows),
+    }
+
+
+def balanced(c: dict[str, float]) -> float:
+    return (c["refusal_recall"] + 1 - c["false_refusal"]) / 2
+
+
+def evaluate(data, corpus, settings: Settings) -> list[tuple[dict, Decision]]:
+    return [(q, decide(q["question"], ev, corpus, settings)) for q, ev in data]
+
+
+def fit(data, corpus, settings: Settings) -> dict[str, float]:
+    best: tuple[tuple, dict[str, float]] | None = None
+    for s in SCORE_GRID:
+        for r in RECALL_GRID:
+            update = {"min_evidence_score": s, "answerable_figure_recall": r}
+            c = confusion(evaluate(data, corpus, settings.model_copy(update=update)))
+            key = (round(balanced(c), 4), -c["false_refusal"], -s, -r)  # ties: fewer false refusals, then laxer
+            if best is None or key > best[0]:
+                best = (key, update)
+    assert best is not None
+    return best[1]
+
+
+def _line(name: str, c: dict[str, float]) -> str:
+    return (
+        f"{name}: n={c['n']:.0f} refusal precision {c['refusal_precision']:.3f} recall {c['refusal_recall']:.3f} "
+        f"false refusals {c['false_refusal']:.3f}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    from rag.interfaces.cli import load_retriever
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", default=str(QUESTIONS_FILE))
+    parser.add_argument("--show", action="store_true", help="print each question's decision")
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    retriever = load_retriever()
+    data = features(load_questions(args.questions), retriever, settings)
+    odd = [(q, ev) for q, ev in data if int("".join(ch for ch in q["id"] if ch.isdigit()) or 0) % 2]
+    even = [(q, ev) for q, ev in data if (q, ev) not in odd]
+    for name, train, test in (("odd->even", odd, even), ("even->odd", even, odd)):
+        fitted = fit(train, retriever.corpus, settings)
+        trial = settings.model_copy(update=fitted)
+        print(f"{name}: fitted {fitted}")
+        print("  " + _line("train", confusion(evaluate(train, retriever.corpus, trial))))
+        print("  " + _line("held out", confusion(evaluate(test, retriever.corpus, trial))))
+    rows = evaluate(data, retriever.corpus, settings)
+    print(
+        f"settings (min_evidence_score={settings.min_evidence_score}, "
+        f"answerable_figure_recall={settings.answerable_figure_recall}):"
+    )
+    print("  " + _line("all", confusion(rows)))
+    for q, d in rows:
+        wrong = q["refuse"] == d.answerable
+        if args.show or wrong:
+            flag = "WRONG " if wrong else ""
+            print(
+                f"  {flag}{q['id']} refuse={q['refuse']} answerable={d.answerable} best={d.best_score:.3f} "
+                f"{d.reason} | {q['question'][:70]}"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
