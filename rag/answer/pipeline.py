@@ -25,6 +25,7 @@ a notice; a question made only of such instructions is refused with BadQuestion.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
@@ -44,6 +45,9 @@ from rag.core.settings import Settings, get_settings
 from rag.core.types import Answer, Evidence
 
 MESSAGES = prompts.MESSAGES
+
+
+log = logging.getLogger("rag.answer")
 
 
 @dataclass(frozen=True)
@@ -162,7 +166,8 @@ def stream_answer(
         except LLMUnavailable as err:
             if settings.fallback_backend == primary.name:
                 raise
-            failed = MESSAGES["model_failed"].format(error=err)
+            log.warning("answer backend %s failed, quoting instead: %s", primary.name, err)
+            failed = MESSAGES["model_failed"]
             notice, used = _join(notice, failed), settings.fallback_backend
             yield NoticeEvent(failed)
 

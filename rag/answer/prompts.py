@@ -17,9 +17,10 @@ MESSAGES: dict[str, str] = {
     "nearest": "Nearest passages: {passages}.",
     "no_passage": "No passage came close.",
     "why_refused": "Not answered because {reason}.",
-    "model_failed": "The language model failed ({error}); the evidence is quoted without a summary.",
-    "lead_dropped": "The model's one-sentence summary could not be matched to the evidence, so only the "
-    "document's words are shown.",
+    # Reader's words: no backend or setting names (the technical reason goes to the log).
+    "model_failed": "The language model could not answer this time, so the documents' exact words are shown "
+    "instead of a summary.",
+    "lead_dropped": "The summary could not be checked against the documents, so only their exact words are shown.",
 }
 REFUSAL = MESSAGES["refusal"]  # how a refused answer begins
 

@@ -8,7 +8,6 @@ derived from the registry facts (number, title, date, issuer, level), never from
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from rag.core.types import DocumentInfo
 from rag.ingest.documents import Corpus
@@ -103,34 +102,13 @@ class Namer:
         return text
 
 
-# Known notices, in the reader's words; anything else is shown with ids named and setting names left out.
-_NOTICES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
-    (
-        re.compile(r"The language model failed \(.*?\); showing the \w+ answer\.", re.S),
-        "The language model could not answer this time, so the documents' exact words are shown instead of a summary.",
-    ),
-    (
-        re.compile(r"The model's draft could not be matched to the sources[^.]*\."),
-        "The summary could not be checked against the documents, so their exact words are shown instead.",
-    ),
-    (
-        re.compile(r"The model's answer could not be matched to the evidence[^.]*\."),
-        "The summary could not be checked against the documents, so it is not shown.",
-    ),
-    (
-        re.compile(r"The question is \d+ tokens long; the limit is (\d+)"),
-        lambda m: f"Please shorten your question to about {int(m.group(1)) * 3 // 4} words",
-    ),
-]
 _SETTING = r"\b(?:RAG_[A-Z_]+|--[a-z][a-z-]+)\b"
 _SETTING_ASIDE_RE = re.compile(rf"\s*\([^()]*{_SETTING}[^()]*\)")
 _SETTING_SENTENCE_RE = re.compile(rf"[^.;]*{_SETTING}[^.;]*[.;]?")
 
 
 def reader_notice(text: str, namer: Namer | None = None) -> str:
-    """A notice or error in the reader's words: known ones rephrased, setting names and options left out."""
-    for pattern, words in _NOTICES:
-        text = pattern.sub(words, text)
+    """A notice or error in the reader's words: setting names and options left out, documents named."""
     text = _SETTING_SENTENCE_RE.sub("", _SETTING_ASIDE_RE.sub("", text)).strip()
     return namer.plain(text) if namer else text
 
