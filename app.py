@@ -18,6 +18,7 @@ from streamlit.delta_generator import DeltaGenerator
 from rag.answer.backends import Backend
 from rag.answer.pipeline import AnswerEvent, EvidenceEvent, NoticeEvent, TokenEvent, stream_answer
 from rag.core.errors import RagError
+from rag.core.language import detect, say
 from rag.core.settings import Settings, get_settings
 from rag.core.types import Answer, Evidence
 from rag.ingest.documents import paragraph_url
@@ -67,16 +68,39 @@ def render_turn(turn: dict, retriever: Retriever, settings: Settings) -> None:
         render_answer(turn["answer"], retriever, settings)
 
 
-def ask(question: str, retriever: Retriever, backend: Backend, settings: Settings, doc_ids: list[str] | None) -> dict:
+def history(messages: list[dict]) -> list[dict]:
+    """The conversation so far as {"role", "content"} turns (the pipeline bounds it by settings.history_token_budget)."""
+    turns = []
+    for m in messages:
+        if m["role"] == "user":
+            turns.append({"role": "user", "content": m["text"]})
+        elif "answer" in m:
+            turns.append({"role": "assistant", "content": m["answer"].text})
+    return turns
+
+
+def ask(
+    question: str,
+    retriever: Retriever,
+    backend: Backend,
+    settings: Settings,
+    doc_ids: list[str] | None,
+    earlier: list[dict] | None = None,
+) -> dict:
     """Stream one answer into the page; returns the turn to keep in the conversation."""
     text_slot, sources_slot = st.empty(), st.empty()
     text = ""
     try:
         with st.spinner("Searching the documents…"):
-            events = stream_answer(question, retriever, backend=backend, settings=settings, doc_ids=doc_ids)
+            events = stream_answer(
+                question, retriever, history=earlier, backend=backend, settings=settings, doc_ids=doc_ids
+            )
             first = next(events)
         for event in itertools.chain([first], events):
             if isinstance(event, EvidenceEvent):
+                if event.standalone_question and event.standalone_question != question:
+                    language = detect(question)
+                    st.caption(ui.md(say("searched_for", language, question=event.standalone_question)))
                 text_slot.caption("Writing the answer…")
                 with sources_slot.container():
                     label = f"Evidence found: {len(event.evidence)} passages (the answer is being written)"
@@ -170,11 +194,12 @@ def chat_page() -> None:
 
     question = st.chat_input("Ask about the opening-up policies…") or st.session_state.pop("pending", None)
     if question:
+        earlier = history(st.session_state.messages)
         st.session_state.messages.append({"role": "user", "text": question})
         with st.chat_message("user"):
             st.markdown(ui.md(question))
         with st.chat_message("assistant"):
-            st.session_state.messages.append(ask(question, retriever, backend, settings, doc_ids))
+            st.session_state.messages.append(ask(question, retriever, backend, settings, doc_ids, earlier))
     show_fallback(fallback_slot, backend)
 
 

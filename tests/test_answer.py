@@ -114,7 +114,7 @@ def test_events_come_in_order_evidence_tokens_answer(retriever, settings, script
     assert isinstance(events[0], EvidenceEvent) and isinstance(events[-1], AnswerEvent)
     tokens = "".join(e.text for e in events if isinstance(e, TokenEvent))
     assert tokens == f"{FUND_CLAIM} [1]."
-    assert set(events[-1].answer.timings) == {"retrieve_ms", "first_token_ms", "total_ms"}
+    assert set(events[-1].answer.timings) == {"condense_ms", "retrieve_ms", "first_token_ms", "total_ms"}
 
 
 def test_extractive_answers_are_deterministic_and_cited(retriever, settings):

@@ -28,13 +28,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rag.analysis.governs import governance_for_answer
 from rag.answer import prompts
 from rag.answer.backends import Backend, get_backend
+from rag.answer.conversation import Turn, prepare
 from rag.answer.evidence import Retriever, select_evidence
 from rag.answer.guard import clean_question
+from rag.answer.multilingual import helper_model, localize
 from rag.answer.support import split_answer
 from rag.answer.verify import REFUSAL_RE, Checked, check_citations
 from rag.core.errors import LLMUnavailable
@@ -46,6 +48,7 @@ from rag.core.types import Answer, Evidence
 @dataclass(frozen=True)
 class EvidenceEvent:
     evidence: list[Evidence]
+    standalone_question: str | None = None  # what was searched (a follow-up made standalone, in English)
 
 
 @dataclass(frozen=True)
@@ -100,30 +103,59 @@ def stream_answer(
     question: str,
     retriever: Retriever,
     *,
+    history: list[dict] | None = None,
     backend: str | Backend | None = None,
     settings: Settings | None = None,
     doc_ids: Collection[str] | None = None,
 ) -> Iterator[Event]:
     """Retrieve, generate and check an answer, yielding events (see the module docstring).
 
+    `history` ([{"role": "user"|"assistant", "content": ...}]) makes a follow-up standalone before
+    retrieval (rag.answer.conversation); EvidenceEvent.standalone_question says what was searched.
+    A question not in English is searched in English and in its own words, and the checked answer
+    is translated into its language (rag.answer.multilingual).
     `backend` is a registry name or a Backend (default settings.backend). When it
     fails, settings.fallback_backend answers and Answer.notice says so. Timings
-    (ms from the call): retrieve_ms, first_token_ms, total_ms.
+    (ms from the call): condense_ms (and translate_ms), retrieve_ms, first_token_ms, total_ms.
     """
     settings = settings or get_settings()
+    complete = helper_model(settings)
+    turn = prepare(question, history, settings, complete)
+    for event in _stream_checked(turn, retriever, backend=backend, settings=settings, doc_ids=doc_ids):
+        if isinstance(event, AnswerEvent):
+            final = replace(
+                event.answer,
+                standalone_question=turn.search,
+                language=turn.language,
+                timings=turn.timings | event.answer.timings,
+                notice=_join(*turn.notices, event.answer.notice),
+            )
+            event = AnswerEvent(localize(final, turn.language, complete, settings))
+        yield event
+
+
+def _stream_checked(
+    turn: Turn,
+    retriever: Retriever,
+    *,
+    backend: str | Backend | None,
+    settings: Settings,
+    doc_ids: Collection[str] | None,
+) -> Iterator[Event]:
+    question = turn.question
     t0 = time.perf_counter()
     ms = lambda: (time.perf_counter() - t0) * 1000
-    query, notice = clean_question(question, settings)
+    query, notice = clean_question(turn.search, settings)
     primary = (
         backend
         if backend is not None and not isinstance(backend, str)
         else get_backend(backend or settings.backend, settings)
     )
 
-    hits = retriever.search(query, k=settings.evidence_chunks, doc_ids=doc_ids)
+    hits = retriever.search(query, k=settings.evidence_chunks, doc_ids=doc_ids, **turn.search_options)
     evidence = select_evidence(query, hits, retriever, settings)
     timings = {"retrieve_ms": ms()}
-    yield EvidenceEvent(evidence)
+    yield EvidenceEvent(evidence, turn.search)
     if not evidence or evidence[0].score < settings.min_evidence_score:
         timings["total_ms"] = ms()
         yield AnswerEvent(_refusal(question, evidence, "none", timings, notice))
@@ -193,13 +225,15 @@ def answer(
     question: str,
     retriever: Retriever,
     *,
+    history: list[dict] | None = None,
     backend: str | Backend | None = None,
     settings: Settings | None = None,
     doc_ids: Collection[str] | None = None,
 ) -> Answer:
     """`stream_answer`, consumed: the final checked Answer."""
     final = None
-    for event in stream_answer(question, retriever, backend=backend, settings=settings, doc_ids=doc_ids):
+    events = stream_answer(question, retriever, history=history, backend=backend, settings=settings, doc_ids=doc_ids)
+    for event in events:
         if isinstance(event, AnswerEvent):
             final = event.answer
     assert final is not None  # stream_answer always ends with an AnswerEvent

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from langchain_core.prompts import ChatPromptTemplate
 
+from rag.core.language import DEFAULT, say
 from rag.core.types import Evidence
 
-REFUSAL = "The documents do not say."  # how a refused answer begins
+REFUSAL = say("refusal", DEFAULT)  # how a refused answer begins (rag.core.language has it in every language)
 # What the model is told to write instead. Measured on Qwen2.5-Coder-1.5B: asked to write REFUSAL, it
 # also refused answerable questions (the refusal and real answers both start with "The"); with this
 # phrase it answered those and still refused questions about other places and subjects.

@@ -28,6 +28,7 @@ from rag.ingest.documents import Corpus, load_corpus
 from rag.ingest.embedders import get_embedder
 
 INDEX_VERSION = "1"
+MULTILINGUAL_FILE = "paragraph_vectors_multilingual.npy"
 
 
 def tokenize_for_bm25(texts: list[str]):
@@ -38,7 +39,13 @@ def tokenize_for_bm25(texts: list[str]):
 
 
 def index_key(corpus: Corpus, settings: Settings) -> str:
-    parts = [INDEX_VERSION, corpus.fingerprint, settings.embedder, str(settings.chunk_max_tokens)]
+    parts = [
+        INDEX_VERSION,
+        corpus.fingerprint,
+        settings.embedder,
+        str(settings.chunk_max_tokens),
+        settings.multilingual_embedder,
+    ]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
@@ -53,6 +60,7 @@ class IndexData:
     paragraph_index: object  # faiss.Index over paragraph vectors
     paragraph_vectors: np.ndarray
     bm25: object  # bm25s.BM25 over chunk texts
+    multilingual_vectors: np.ndarray | None = None  # same rows, settings.multilingual_embedder; None when off
 
 
 def _sha(path: Path) -> str:
@@ -78,6 +86,9 @@ def build_index(corpus: Corpus, settings: Settings, target: Path) -> None:
             index.add(vecs)
             faiss.write_index(index, str(tmp / name))
         np.save(tmp / "paragraph_vectors.npy", para_vecs)
+        if settings.multilingual_embedder:  # a second space, for questions not in English
+            embed_ml = get_embedder(settings.multilingual_embedder, settings.embed_threads)
+            np.save(tmp / MULTILINGUAL_FILE, embed_ml([p.text for p in paragraphs], settings.embed_batch_size))
         retriever = bm25s.BM25()
         retriever.index(tokenize_for_bm25([c.text for c in chunks]), show_progress=False)
         retriever.save(str(tmp / "bm25"))
@@ -87,6 +98,7 @@ def build_index(corpus: Corpus, settings: Settings, target: Path) -> None:
         manifest = {
             "version": INDEX_VERSION,
             "embedder": settings.embedder,
+            "multilingual_embedder": settings.multilingual_embedder,
             "corpus": corpus.fingerprint,
             "files": {str(p.relative_to(tmp)): _sha(p) for p in files},
         }
@@ -127,6 +139,7 @@ def load_index(path: Path) -> IndexData:
             paragraph_index=faiss.read_index(str(path / "paragraphs.faiss")),
             paragraph_vectors=np.load(path / "paragraph_vectors.npy"),
             bm25=bm25s.BM25.load(str(path / "bm25")),
+            multilingual_vectors=np.load(path / MULTILINGUAL_FILE) if MULTILINGUAL_FILE in manifest["files"] else None,
         )
     except IndexCorrupt:
         raise

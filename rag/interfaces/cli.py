@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Iterator
 
 from rag.core.errors import BadQuestion, RagError
+from rag.core.language import detect, say
 from rag.core.settings import get_settings
 from rag.interfaces.render import render, sources_text
 
@@ -33,22 +34,40 @@ def log(message: str) -> None:
 
 
 def read_questions(path: str) -> Iterator[dict]:
-    """Lines of {"id": ..., "question": ...}; a bad line is a clear error naming its number."""
+    """Lines of {"id": ..., "question": ..., "history": [...]} (history optional); a bad line is a clear error
+    naming its number."""
     try:
         handle = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115 — closed by the with below
     except OSError as err:
         raise BadQuestion(f"Cannot read questions file {path}: {err.strerror}.") from None
+    from rag.answer.conversation import parse_history
+
     with handle:
         for n, line in enumerate(handle, 1):
             if not line.strip():
                 continue
             try:
                 item = json.loads(line)
-                yield {"id": item.get("id", str(n)), "question": item["question"]}
+                row = {"id": item.get("id", str(n)), "question": item["question"]}
             except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
                 raise BadQuestion(
                     f'{path}:{n}: expected a JSON object like {{"id": "q1", "question": "..."}}.'
                 ) from None
+            yield row | {"history": parse_history(item.get("history"), f"{path}:{n}")}  # optional: earlier turns
+
+
+def read_history(path: str) -> list[dict]:
+    """`rag ask --history FILE.json`: the earlier turns of the conversation."""
+    from rag.answer.conversation import parse_history
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            value = json.load(handle)
+    except OSError as err:
+        raise BadQuestion(f"Cannot read history file {path}: {err.strerror}.") from None
+    except json.JSONDecodeError as err:
+        raise BadQuestion(f"{path}: not JSON ({err.msg}).") from None
+    return parse_history(value, path)
 
 
 def load_retriever():
@@ -177,29 +196,40 @@ def _ask_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--questions", help='JSONL file of {"id", "question"} lines ("-" for stdin)')
     p.add_argument("--backend", help="answer backend for this call (default: settings.backend)")
     p.add_argument("--doc", action="append", dest="doc_ids", help="only this document (repeatable)")
+    p.add_argument(
+        "--history",
+        help='JSON file of the earlier turns, [{"role": "user"|"assistant", "content": "..."}, ...]: the question is '
+        'a follow-up to them (in --questions files, a line\'s own "history" field)',
+    )
 
 
 @command("ask", _ask_args)
 def cmd_ask(args: argparse.Namespace) -> int:
     """Answer a question from the documents, with checked citations."""
-    from rag.answer.pipeline import AnswerEvent, NoticeEvent, TokenEvent, answer, stream_answer
+    from rag.answer.pipeline import AnswerEvent, EvidenceEvent, NoticeEvent, TokenEvent, answer, stream_answer
 
     if not args.questions and not (args.question or "").strip():
         raise BadQuestion('The question is empty. Usage: rag ask "your question" [--backend extractive] [--json]')
+    history = read_history(args.history) if args.history else []
     retriever = load_retriever()
     doc_ids = set(args.doc_ids) if args.doc_ids else None
     if args.json or args.questions:
-        items = read_questions(args.questions) if args.questions else iter([{"id": None, "question": args.question}])
+        single = {"id": None, "question": args.question, "history": history}
+        items = read_questions(args.questions) if args.questions else iter([single])
         for item in items:
             try:
-                result = answer(item["question"], retriever, backend=args.backend, doc_ids=doc_ids).to_json(item["id"])
+                result = answer(
+                    item["question"], retriever, history=item["history"], backend=args.backend, doc_ids=doc_ids
+                ).to_json(item["id"])
             except BadQuestion as err:  # one bad line does not stop a batch
                 result = {"id": item["id"], "question": item["question"], "error": str(err)}
             print(json.dumps(result, ensure_ascii=False), flush=True)
         return 0
     log("Draft (streaming; citations are checked after it ends):")
-    for event in stream_answer(args.question, retriever, backend=args.backend, doc_ids=doc_ids):
-        if isinstance(event, TokenEvent):
+    for event in stream_answer(args.question, retriever, history=history, backend=args.backend, doc_ids=doc_ids):
+        if isinstance(event, EvidenceEvent) and event.standalone_question not in (None, args.question):
+            log(say("searched_for", detect(args.question), question=event.standalone_question))
+        elif isinstance(event, TokenEvent):
             print(event.text, end="", flush=True, file=sys.stderr)
         elif isinstance(event, NoticeEvent):
             log(f"\n[{event.text}]")
