@@ -181,3 +181,27 @@ def test_batch_lines_carry_their_history(tmp_path):
     path.write_text(json.dumps({"id": "c", "question": "x", "history": [{"role": "bot"}]}) + "\n", encoding="utf-8")
     with pytest.raises(BadQuestion, match=r"q.jsonl:1"):
         list(read_questions(str(path)))
+
+
+# --- the multilingual second index ------------------------------------------------------
+def test_the_multilingual_index_is_stored_beside_the_first_and_keyed(fake_settings):
+    from rag.ingest.index import ensure_index
+
+    _, data, _ = ensure_index(fake_settings)
+    assert data.multilingual_vectors.shape[0] == len(data.paragraph_ids)
+    fake_settings.multilingual_embedder = ""
+    _, without, built = ensure_index(fake_settings)
+    assert built and without.path != data.path and without.multilingual_vectors is None
+
+
+@pytest.mark.slow
+def test_a_chinese_question_finds_the_english_task_in_the_multilingual_index():
+    from rag.core.settings import Settings
+    from rag.retrieve import Retriever
+
+    real = Retriever.load(Settings())
+    hits = real.search("外商独资企业可以在北京申请成为私募股权基金管理人吗？", k=5)
+    assert "gh-2020-123.t03" in [h.chunk.unit_id for h in hits]
+    assert all(set(h.scores) == {"multilingual"} for h in hits)  # English rankings see no words to match
+    fused = real.search("Can a WFOE become a private fund manager in Beijing?", k=5, original="外商独资私募基金管理人")
+    assert any("multilingual" in h.scores for h in fused) and fused[0].chunk.unit_id == "gh-2020-123.t03"

@@ -27,9 +27,35 @@ Complete = Callable[[str, str, int], str | None]
 
 QUESTION_SYSTEM = (
     "Translate the user's question about Chinese government policy into English. Keep names, numbers and "
-    "abbreviations. Write only the English question."
+    "abbreviations. Use the English terms given. Write only the English question."
 )
-QUESTION_EXAMPLE = ("北京对外资律师事务所有什么新政策？", "What new policies does Beijing have for foreign law firms?")
+# A neutral example: one with a policy subject leaks into translations of other questions (measured:
+# a law-firm example turned "one-stop service for foreign investors" into one for foreign law firms).
+QUESTION_EXAMPLE = ("这项措施什么时候开始实施？", "When does this measure take effect?")
+# The documents' English for policy terms a 1.5B model mistranslates (measured: 外商独资企业 came back as
+# "out-of-stated foreign joint venture"); only the terms found in a question are shown to the model.
+TERMS = {
+    "外商独资": "wholly foreign-owned",
+    "外商投资企业": "foreign-invested enterprise",
+    "外资": "foreign investment",
+    "合资": "joint venture",
+    "跨国公司": "multinational company",
+    "自贸试验区": "pilot free trade zone",
+    "自由贸易试验区": "pilot free trade zone",
+    "中关村": "Zhongguancun",
+    "东城区": "Dongcheng District",
+    "通州": "Tongzhou",
+    "雄安": "Xiong'an",
+    "新三板": "NEEQ (National Equities Exchange and Quotations)",
+    "私募": "private equity",
+    "国债期货": "treasury bond futures",
+    "增值电信": "value-added telecommunications",
+    "社保": "social insurance",
+    "社会保险": "social insurance",
+    "永久居留": "permanent residence",
+    "工作方案": "work plan",
+    "国务院": "State Council",
+}
 ANSWER_SYSTEM = (
     "Translate the text into {language}. Keep every citation marker like [1] right after the sentence it ends. "
     "Copy numbers, percentages and document names exactly. Write only the translation."
@@ -73,7 +99,9 @@ def helper_model(settings: Settings) -> Complete | None:
 
 def translate_question(question: str, complete: Complete, settings: Settings) -> str | None:
     """The question in English, or None when the model gave no usable English."""
-    user = f"{QUESTION_EXAMPLE[0]}\n=> {QUESTION_EXAMPLE[1]}\n\n{question}\n=>"
+    terms = "; ".join(f"{zh} = {en}" for zh, en in TERMS.items() if zh in question)
+    glossary = f"Terms: {terms}\n" if terms else ""
+    user = f"{QUESTION_EXAMPLE[0]}\n=> {QUESTION_EXAMPLE[1]}\n\n{glossary}{question}\n=>"
     out = complete(QUESTION_SYSTEM, user, settings.rewrite_max_tokens)
     english = " ".join((out or "").split("\n")[0].split()).strip("\"'")
     return english if english and detect(english) == DEFAULT else None
