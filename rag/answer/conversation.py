@@ -53,6 +53,11 @@ _GENERIC = frozenset(
         "rules",
         "there",
         "here",
+        "what's",
+        "who's",
+        "it's",
+        "that's",
+        "there's",
     ]
 )
 _PRONOUN_RE = re.compile(
