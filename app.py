@@ -51,6 +51,9 @@ def render_answer(answer: Answer, retriever: Retriever, settings: Settings) -> N
             render_evidence(answer.evidence[:3], retriever, settings)
         return
     st.markdown(ui.linked_answer(answer.text, answer.citations))
+    if answer.translated_from:  # the text above is the model's translation; this is what was checked
+        with st.expander(say("checked_english", answer.language)):
+            st.markdown(ui.linked_answer(answer.translated_from, answer.citations))
     if governing := ui.governing_markdown(answer.governing):
         with st.container(border=True):
             st.markdown("**Governing document**")
@@ -61,10 +64,17 @@ def render_answer(answer: Answer, retriever: Retriever, settings: Settings) -> N
             st.markdown(ui.citation_markdown(c, retriever.corpus))
 
 
+def searched_for(question: str, standalone: str | None) -> None:
+    """Say what was searched when a follow-up was made standalone (or a question translated)."""
+    if standalone and standalone != question:
+        st.caption(ui.md(say("searched_for", detect(question), question=standalone)))
+
+
 def render_turn(turn: dict, retriever: Retriever, settings: Settings) -> None:
     if "error" in turn:
         st.error(ui.md(turn["error"]))
     else:
+        searched_for(turn["answer"].question, turn["answer"].standalone_question)
         render_answer(turn["answer"], retriever, settings)
 
 
@@ -98,9 +108,7 @@ def ask(
             first = next(events)
         for event in itertools.chain([first], events):
             if isinstance(event, EvidenceEvent):
-                if event.standalone_question and event.standalone_question != question:
-                    language = detect(question)
-                    st.caption(ui.md(say("searched_for", language, question=event.standalone_question)))
+                searched_for(question, event.standalone_question)
                 text_slot.caption("Writing the answer…")
                 with sources_slot.container():
                     label = f"Evidence found: {len(event.evidence)} passages (the answer is being written)"

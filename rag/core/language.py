@@ -31,6 +31,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "the quoted sources are the documents' own English words.",
         "untranslated": "The translation could not be checked against the English answer, "
         "so the checked English answer is shown.",
+        "checked_english": "The checked English answer",
         "not_translated": "The question could not be translated for the search; "
         "only the multilingual index was searched.",
     },
@@ -43,6 +44,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "translation": "译文",
         "translated": "以下答案由语言模型根据已核对的英文答案翻译；引用的来源为文件英文原文。",
         "untranslated": "译文无法与英文答案核对一致，因此显示已核对的英文答案。",
+        "checked_english": "已核对的英文答案",
         "not_translated": "问题未能翻译成英文，仅检索了多语言索引。",
     },
 }
