@@ -205,3 +205,16 @@ def test_a_chinese_question_finds_the_english_task_in_the_multilingual_index():
     assert all(set(h.scores) == {"multilingual"} for h in hits)  # English rankings see no words to match
     fused = real.search("Can a WFOE become a private fund manager in Beijing?", k=5, original="外商独资私募基金管理人")
     assert any("multilingual" in h.scores for h in fused) and fused[0].chunk.unit_id == "gh-2020-123.t03"
+
+
+def test_a_history_file_is_read_or_named_in_a_one_line_error(tmp_path):
+    from rag.interfaces.cli import read_history
+
+    path = tmp_path / "history.json"
+    path.write_text(json.dumps([{"role": "user", "content": FUND_Q}]), encoding="utf-8")
+    assert read_history(str(path)) == [{"role": "user", "content": FUND_Q}]
+    path.write_text("[{", encoding="utf-8")
+    with pytest.raises(BadQuestion, match="history.json: not JSON"):
+        read_history(str(path))
+    with pytest.raises(BadQuestion, match="Cannot read history file"):
+        read_history(str(tmp_path / "missing.json"))
