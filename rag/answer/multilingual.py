@@ -103,8 +103,8 @@ def translate_question(question: str, complete: Complete, settings: Settings) ->
     glossary = f"Terms: {terms}\n" if terms else ""
     user = f"{QUESTION_EXAMPLE[0]}\n=> {QUESTION_EXAMPLE[1]}\n\n{glossary}{question}\n=>"
     out = complete(QUESTION_SYSTEM, user, settings.rewrite_max_tokens)
-    english = " ".join((out or "").split("\n")[0].split()).strip("\"'")
-    return english if english and detect(english) == DEFAULT else None
+    english = " ".join((out or "").split("\n")[0].replace(QUESTION_EXAMPLE[1], "").split()).strip("\"'")
+    return english if english and detect(english) == DEFAULT else None  # (a small model may repeat the example)
 
 
 def _figures(text: str) -> set[str]:
