@@ -209,10 +209,14 @@ class EvalSettings(BaseSettings):
         "`rag eval` (0 = all; stratified by type like eval_llm_subset; `extractive` answers all without a model).",
     )
     eval_min_followup_task_recall_at_5: float = Field(
-        0.0, description="Minimum task Recall@5 of follow-ups made standalone by rule (eval/dialogues.jsonl)."
+        0.90,
+        description="Minimum task Recall@5 of follow-ups made standalone by rule (eval/dialogues.jsonl; no model). "
+        "Measured 0.942 (0.500 when searched as typed).",
     )
     eval_min_chinese_task_recall_at_5: float = Field(
-        0.0, description="Minimum task Recall@5 of Chinese questions in the multilingual index alone (no model)."
+        0.70,
+        description="Minimum task Recall@5 of Chinese questions in the multilingual index alone (no model). "
+        "Measured 0.717; with the local model's translation 0.900 (translated) / 0.867 (fused).",
     )
     eval_min_followup_citation_hit: float = Field(
         0.0, description="Minimum share of answerable follow-ups citing a gold paragraph (default backend)."
