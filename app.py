@@ -20,6 +20,7 @@ from streamlit.delta_generator import DeltaGenerator
 from rag.answer.backends import Backend
 from rag.answer.pipeline import AnswerEvent, EvidenceEvent, NoticeEvent, TokenEvent, stream_answer
 from rag.core.errors import RagError
+from rag.core.language import detect, say
 from rag.core.settings import Settings, get_settings
 from rag.core.text import doc_of
 from rag.core.types import Answer, Evidence
@@ -71,6 +72,9 @@ def render_answer(answer: Answer, namer: Namer) -> None:
             nearest_passages(answer.evidence, namer)
         return
     st.markdown(answer_view.answer_markdown(answer.text, sources, namer))
+    if answer.translated_from:  # the text above is the model's translation; this is what was checked
+        with st.expander(say("checked_english", answer.language)):
+            st.markdown(answer_view.answer_markdown(answer.translated_from, sources, namer))
     if governing := answer_view.governing_markdown(answer.governing, namer, sources):
         with st.container(border=True):
             st.markdown("**Governing document**")
@@ -82,13 +86,31 @@ def render_answer(answer: Answer, namer: Namer) -> None:
             open_link(source.citation.paragraph_id)
 
 
+def searched_for(question: str, standalone: str | None) -> None:
+    """Say what was searched when a follow-up was made standalone (or a question translated)."""
+    if standalone and standalone != question:
+        st.caption(ui.md(say("searched_for", detect(question), question=standalone)))
+
+
 def render_turn(turn: dict, namer: Namer) -> None:
     if "note" in turn:
         st.caption(ui.md(turn["note"]))
     elif "error" in turn:
         st.error(ui.md(reader_notice(turn["error"], namer)))
     else:
+        searched_for(turn["answer"].question, turn["answer"].standalone_question)
         render_answer(turn["answer"], namer)
+
+
+def history(messages: list[dict]) -> list[dict]:
+    """The conversation so far as {"role", "content"} turns (the pipeline bounds it by settings.history_token_budget)."""
+    turns = []
+    for m in messages:
+        if m["role"] == "user":
+            turns.append({"role": "user", "content": m["text"]})
+        elif "answer" in m:
+            turns.append({"role": "assistant", "content": m["answer"].text})
+    return turns
 
 
 def wait_for_model(backend: Backend) -> None:
@@ -98,7 +120,14 @@ def wait_for_model(backend: Backend) -> None:
             warming.get()
 
 
-def ask(question: str, retriever: Retriever, backend: Backend, settings: Settings, doc_ids: list[str] | None) -> dict:
+def ask(
+    question: str,
+    retriever: Retriever,
+    backend: Backend,
+    settings: Settings,
+    doc_ids: list[str] | None,
+    earlier: list[dict] | None = None,
+) -> dict:
     """Stream one answer into the page; returns the turn to keep in the conversation.
 
     A new question (or leaving the page) stops this script run at its next page update; closing the
@@ -111,10 +140,13 @@ def ask(question: str, retriever: Retriever, backend: Backend, settings: Setting
     try:
         wait_for_model(backend)
         with st.spinner("Searching the documents…"):
-            events = stream_answer(question, retriever, backend=backend, settings=settings, doc_ids=doc_ids)
+            events = stream_answer(
+                question, retriever, history=earlier, backend=backend, settings=settings, doc_ids=doc_ids
+            )
             first = next(events)
         for event in itertools.chain([first], events):
             if isinstance(event, EvidenceEvent):
+                searched_for(question, event.standalone_question)
                 text_slot.caption("Writing the answer…")
                 with sources_slot.container():
                     label = f"Evidence found: {len(event.evidence)} passages (the answer is being written)"
@@ -225,12 +257,13 @@ def chat_page() -> None:
                 render_turn(turn, resources.namer())
 
     if question:
+        earlier = history(st.session_state.messages)
         st.session_state.messages.append({"role": "user", "text": question})
         with st.chat_message("user"):
             st.markdown(ui.md(question))
         with st.chat_message("assistant"):
             st.session_state.messages.append({"role": "assistant", "note": STOPPED})  # kept if this run is stopped
-            st.session_state.messages[-1] = ask(question, retriever, backend, settings, doc_ids)
+            st.session_state.messages[-1] = ask(question, retriever, backend, settings, doc_ids, earlier)
     show_fallback(fallback_slot, backend)
 
 

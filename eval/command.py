@@ -8,6 +8,7 @@ import time
 import traceback
 from pathlib import Path
 
+import eval.conversation  # noqa: F401 — registers the conversation and multilingual metric groups
 from eval.data import BASELINE_FILE, EVAL_DIR, QUESTIONS_FILE, TYPES, gold_of, load_questions
 from eval.gate import baseline_json, check, thresholds
 from eval.report import bar_chart, report_markdown

@@ -13,7 +13,8 @@ LOWER_IS_BETTER = ("false_refusal",)
 ROUNDING = 5e-4  # the baseline stores values to 4 decimals
 
 # --- the CI gate -----------------------------------------------------------------------
-# settings field -> (metric name, applies to: "mode" = default retrieval mode, "all" backends, "llm" = default backend)
+# settings field -> (metric name, applies to: "mode" = default retrieval mode, "all" backends, "llm" = default backend,
+# "key" = the metric key as written)
 THRESHOLDS = {
     "eval_min_task_recall_at_5": ("task.recall@5", "mode"),
     "eval_min_citation_validity": ("citation_validity", "all"),
@@ -21,6 +22,14 @@ THRESHOLDS = {
     "eval_min_key_fact_recall": ("key_fact_recall", "llm"),
     "eval_min_refusal_accuracy": ("refusal_accuracy", "llm"),  # extractive cannot judge answerability
     "eval_max_false_refusal": ("false_refusal", "llm"),
+    # follow-ups and Chinese questions (eval/conversation.py): full keys, "{backend}" = the default backend
+    "eval_min_followup_task_recall_at_5": ("conversation.retrieval.task.recall@5", "key"),
+    "eval_min_chinese_task_recall_at_5": ("multilingual.retrieval.task.recall@5", "key"),
+    "eval_min_followup_citation_hit": ("conversation.{backend}.citation_hit", "llm"),
+    "eval_min_followup_key_fact_recall": ("conversation.{backend}.key_fact_recall", "llm"),
+    "eval_min_chinese_citation_hit": ("multilingual.{backend}.citation_hit", "llm"),
+    "eval_min_chinese_answer_language": ("multilingual.{backend}.answer_language", "llm"),
+    "eval_min_chinese_refusal_accuracy": ("multilingual.{backend}.refusal_accuracy", "llm"),
 }
 
 
@@ -29,12 +38,14 @@ def thresholds(settings: Settings, modes: list[str], backends: list[str]) -> dic
     out = {}
     for field_name, (metric, scope) in THRESHOLDS.items():
         limit = getattr(settings, field_name)
-        if scope == "mode":
+        if scope == "key":
+            out[metric] = limit
+        elif scope == "mode":
             if settings.retrieval_mode in modes:
                 out[f"retrieval.{settings.retrieval_mode}.{metric}"] = limit
         else:
             for b in backends if scope == "all" else [b for b in backends if b == settings.backend]:
-                out[f"answer.{b}.{metric}"] = limit
+                out[metric.format(backend=b) if "{" in metric else f"answer.{b}.{metric}"] = limit
     return out
 
 

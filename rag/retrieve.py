@@ -13,6 +13,7 @@ import numpy as np
 
 from rag.core.errors import BadQuestion
 from rag.core.glossary import expand
+from rag.core.language import DEFAULT, detect
 from rag.core.questions import validate_question
 from rag.core.settings import Settings, get_settings
 from rag.core.types import Chunk, Hit
@@ -41,6 +42,7 @@ class Retriever:
         self._row_of_paragraph = {pid: i for i, pid in enumerate(self.data.paragraph_ids)}
         self._chunk_of_paragraph = {pid: c for c in self.chunks for pid in c.paragraph_ids}
         self._embed = get_embedder(self.settings.embedder, self.settings.embed_threads)
+        self._position = {c.id: i for i, c in enumerate(self.chunks)}
 
     def chunk(self, chunk_id: str) -> Chunk:
         return self._chunk_by_id[chunk_id]
@@ -51,13 +53,25 @@ class Retriever:
     def embed(self, texts: list[str]) -> np.ndarray:
         return self._embed(texts)
 
+    def multilingual(self, question: str) -> bool:
+        """Whether `question` is searched in the multilingual index (not English, and the index has one)."""
+        return self.data.multilingual_vectors is not None and detect(question) != DEFAULT
+
+    def embed_multilingual(self, texts: list[str]) -> np.ndarray:
+        return get_embedder(self.settings.multilingual_embedder, self.settings.embed_threads)(texts)
+
     def paragraph_scores(self, question: str | np.ndarray, paragraph_ids: list[str]) -> dict[str, float]:
-        """Cosine similarity of the question to each indexed paragraph in `paragraph_ids`."""
-        q = self.embed([expand(question)])[0] if isinstance(question, str) else question
+        """Cosine similarity of the question to each indexed paragraph in `paragraph_ids` (a question not in
+        English is compared in the multilingual space)."""
+        vectors = self.data.paragraph_vectors
+        if isinstance(question, str) and self.multilingual(question) and self.data.multilingual_vectors is not None:
+            q, vectors = self.embed_multilingual([question])[0], self.data.multilingual_vectors
+        else:
+            q = self.embed([expand(question)])[0] if isinstance(question, str) else question
         rows = [(pid, self._row_of_paragraph[pid]) for pid in paragraph_ids if pid in self._row_of_paragraph]
         if not rows:
             return {}
-        sims = self.data.paragraph_vectors[[r for _, r in rows]] @ q
+        sims = vectors[[r for _, r in rows]] @ q
         return {pid: float(s) for (pid, _), s in zip(rows, sims)}
 
     # --- the three rankings -------------------------------------------------
@@ -68,12 +82,20 @@ class Retriever:
     def _paragraph(self, q: np.ndarray, n: int) -> list[tuple[int, float]]:
         """Chunks ranked by their best paragraph: finds one measure inside a long task."""
         scores, ids = self.data.paragraph_index.search(q[None, :], min(n * 3, len(self.data.paragraph_ids)))
-        position = {c.id: i for i, c in enumerate(self.chunks)}
+        return self._best_paragraph_chunks(ids[0], scores[0], n)
+
+    def _multilingual(self, question: str, n: int) -> list[tuple[int, float]]:
+        """Chunks ranked by their best paragraph in the multilingual space (the asker's own words)."""
+        sims = self.data.multilingual_vectors @ self.embed_multilingual([question])[0]
+        top = np.argsort(-sims)[: n * 3]
+        return self._best_paragraph_chunks(top, sims[top], n)
+
+    def _best_paragraph_chunks(self, rows, scores, n: int) -> list[tuple[int, float]]:
         best: dict[int, float] = {}
-        for i, s in zip(ids[0], scores[0]):
+        for i, s in zip(rows, scores):
             chunk = self._chunk_of_paragraph.get(self.data.paragraph_ids[int(i)]) if i >= 0 else None
             if chunk is not None:
-                row = position[chunk.id]
+                row = self._position[chunk.id]
                 best[row] = max(best.get(row, -1.0), float(s))
         return sorted(best.items(), key=lambda kv: -kv[1])[:n]
 
@@ -109,15 +131,34 @@ class Retriever:
         return {name: producers[name]() for name in weights}
 
     def search(
-        self, question: str, k: int | None = None, *, mode: str | None = None, doc_ids: Collection[str] | None = None
+        self,
+        question: str,
+        k: int | None = None,
+        *,
+        mode: str | None = None,
+        doc_ids: Collection[str] | None = None,
+        original: str | None = None,
     ) -> list[Hit]:
-        """Top-k hits, translations and parts folded; `doc_ids` keeps only those documents."""
+        """Top-k hits, translations and parts folded; `doc_ids` keeps only those documents.
+
+        A question not in English is searched in the multilingual index; `original` is the asker's own
+        words when `question` is their English translation, and adds that multilingual ranking to the
+        translation's rankings.
+        """
         question = validate_question(question, self.settings)
         k = k or self.settings.top_k
-        weights = self.weights(mode)
+        asked = original if original and self.multilingual(original) else None
+        if self.multilingual(question):
+            asked, weights, rankings = question, {}, {}
+        else:
+            weights = self.weights(mode)
+            rankings = self.rankings(expand(question), weights)
+        if asked:
+            weights["multilingual"] = self.settings.multilingual_weight
+            rankings["multilingual"] = self._multilingual(asked, self.settings.candidate_k)
         fused: dict[int, float] = {}
         per: dict[int, dict[str, float]] = {}
-        for name, ranking in self.rankings(expand(question), weights).items():
+        for name, ranking in rankings.items():
             for rank, (row, score) in enumerate(ranking):
                 fused[row] = fused.get(row, 0.0) + weights[name] / (self.settings.rrf_k + rank + 1)
                 per.setdefault(row, {})[name] = round(score, 4)

@@ -173,7 +173,7 @@ class FakeRetriever:
     def __init__(self) -> None:
         self.corpus = build_corpus()
 
-    def search(self, question: str, k: int, doc_ids: list[str] | None = None) -> list[Hit]:
+    def search(self, question: str, k: int, doc_ids: list[str] | None = None, original: str | None = None) -> list[Hit]:
         q = content_words(question)
         scored = sorted(
             (
@@ -245,7 +245,9 @@ EMBEDDERS.setdefault("fake-hash", lambda: fake_embed)
 @pytest.fixture
 def fake_settings(tmp_path: Path, corpus_copy: Path) -> Settings:
     """Settings over a private corpus copy and index root, with the hashing embedder."""
-    return Settings(corpus_dir=corpus_copy, index_root=tmp_path / "index", embedder="fake-hash")
+    return Settings(
+        corpus_dir=corpus_copy, index_root=tmp_path / "index", embedder="fake-hash", multilingual_embedder="fake-hash"
+    )
 
 
 # --- the real corpus and retriever, loaded once per run -----------------------------------------

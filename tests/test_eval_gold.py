@@ -158,3 +158,39 @@ def test_resolve_quote_is_whitespace_insensitive_and_strict(corpus):
         resolve_quote(corpus, "gh-2020-123: a sentence that is not in the corpus at all")
     with pytest.raises(GoldError):
         resolve_quote(corpus, "no-such-doc: anything at all here")
+
+
+# --- follow-ups and Chinese questions (eval/conversation.py) ----------------------------
+DIALOGUES = EVAL_DIR / "dialogues.jsonl"
+CHINESE = EVAL_DIR / "questions_zh.jsonl"
+
+
+@pytest.mark.parametrize("path", [DIALOGUES, CHINESE], ids=["dialogues", "questions_zh"])
+def test_conversation_gold_matches_the_parsed_corpus(corpus, path):
+    """Same rules as the single questions: every quote, paragraph id and task exists where the data says."""
+    items = load_jsonl(path)
+    assert not check(corpus, items, []), "\n".join(check(corpus, items, []))
+    source = {q["id"]: q for q in load_jsonl(QUESTIONS_FILE)}
+    for q in items:  # the gold is the source question's, so both files stay in step with it
+        assert q["gold_paragraphs"] == source[q["source"]]["gold_paragraphs"], q["id"]
+        assert len(q["key_facts"]) <= 3 and all(q["key_facts"]), q["id"]
+
+
+def test_dialogues_mix_follow_ups_subject_changes_and_out_of_scope():
+    items = load_jsonl(DIALOGUES)
+    kinds = Counter(q["dialogue"] for q in items)
+    assert len(items) >= 30 and kinds["follow-up"] >= 15 and kinds["switch"] >= 5 and kinds["out-of-scope"] >= 5
+    for q in items:
+        assert q["history"] and q["history"][0]["role"] == "user", q["id"]
+        assert q["refuse"] == (q["dialogue"] == "out-of-scope"), q["id"]
+
+
+def test_chinese_questions_are_chinese_and_include_out_of_scope():
+    from rag.core.language import detect
+
+    items = load_jsonl(CHINESE)
+    assert len(items) >= 30 and sum(q["refuse"] for q in items) >= 6
+    assert all(detect(q["question"]) == "zh" == q["language"] for q in items)
+    answerable = [q for q in items if not q["refuse"]]
+    with_chinese_alias = [q for q in answerable if any(detect(a) == "zh" for f in q["key_facts"] for a in f)]
+    assert len(with_chinese_alias) >= len(answerable) - 2  # figures like "1210" need no Chinese alias

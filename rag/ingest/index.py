@@ -40,6 +40,7 @@ from rag.ingest.embedders import EMBEDDERS, Embed, get_embedder
 INDEX_VERSION = "1"
 STALE_BUILD_S = 30 * 60  # a build folder without a pid in its name (an older version's) counts as abandoned after this
 _BUILD_DIR_RE = re.compile(r"^\.[0-9a-f]{16}\.(?:(\d+)\.)?")
+MULTILINGUAL_FILE = "paragraph_vectors_multilingual.npy"
 
 
 def tokenize_for_bm25(texts: list[str]):
@@ -50,7 +51,13 @@ def tokenize_for_bm25(texts: list[str]):
 
 
 def index_key(corpus: Corpus, settings: Settings) -> str:
-    parts = [INDEX_VERSION, corpus.fingerprint, settings.embedder, str(settings.chunk_max_tokens)]
+    parts = [
+        INDEX_VERSION,
+        corpus.fingerprint,
+        settings.embedder,
+        str(settings.chunk_max_tokens),
+        settings.multilingual_embedder,
+    ]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
@@ -66,6 +73,7 @@ class IndexData:
     paragraph_index: Any  # faiss.Index over paragraph vectors
     paragraph_vectors: np.ndarray
     bm25: Any  # bm25s.BM25 over chunk texts
+    multilingual_vectors: np.ndarray | None = None  # same rows, settings.multilingual_embedder; None when off
 
 
 def _sha(path: Path) -> str:
@@ -149,6 +157,10 @@ def build_index(
             index.add(vecs)
             faiss.write_index(index, str(tmp / name))
         np.save(tmp / "paragraph_vectors.npy", para_vecs)
+        if settings.multilingual_embedder:  # a second space, for questions not in English
+            embed_ml = get_embedder(settings.multilingual_embedder, settings.embed_threads)
+            texts = {p.id: p.text for d in corpus.documents.values() for p in d.paragraphs}
+            np.save(tmp / MULTILINGUAL_FILE, embed_ml([texts[pid] for pid in paragraph_ids], settings.embed_batch_size))
         retriever = bm25s.BM25()
         retriever.index(tokenize_for_bm25([c.text for c in chunks]), show_progress=False)
         retriever.save(str(tmp / "bm25"))
@@ -158,6 +170,7 @@ def build_index(
         manifest = {
             "version": INDEX_VERSION,
             "embedder": settings.embedder,
+            "multilingual_embedder": settings.multilingual_embedder,
             "corpus": corpus.fingerprint,
             "files": {str(p.relative_to(tmp)): _sha(p) for p in files},
         }
@@ -242,6 +255,7 @@ def load_index(path: Path) -> IndexData:
             paragraph_index=faiss.read_index(str(path / "paragraphs.faiss")),
             paragraph_vectors=np.load(path / "paragraph_vectors.npy"),
             bm25=bm25s.BM25.load(str(path / "bm25")),
+            multilingual_vectors=np.load(path / MULTILINGUAL_FILE) if MULTILINGUAL_FILE in manifest["files"] else None,
         )
     except IndexCorrupt:
         raise

@@ -17,10 +17,11 @@ import traceback
 from collections.abc import Callable
 
 from rag.core.errors import RagError, SettingsError
+from rag.core.language import detect, say
 from rag.core.questions import validate_question
 from rag.core.redact import install_log_redaction, redact
 from rag.core.settings import TOP_K_MAX, get_settings
-from rag.interfaces.inputs import batch_items, check_doc_ids, run_batch, top_k
+from rag.interfaces.inputs import batch_items, check_doc_ids, read_history, run_batch, top_k
 from rag.interfaces.render import render, sources_text
 
 COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {}
@@ -144,7 +145,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         args.question = validate_question(args.question, settings)
     retriever = load_retriever()
     if args.json or args.questions:
-        hits = lambda q: {"hits": [h.to_json() for h in retriever.search(q, args.k, mode=args.mode)]}
+        hits = lambda q, _item: {"hits": [h.to_json() for h in retriever.search(q, args.k, mode=args.mode)]}
         return run_batch(batch_items(args.questions, args.question), hits, settings)
     for h in retriever.search(args.question, args.k, mode=args.mode):
         c = h.chunk
@@ -161,13 +162,18 @@ def _ask_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--questions", help='JSONL file of {"id", "question"} lines ("-" for stdin)')
     p.add_argument("--backend", help="answer backend for this call (default: settings.backend)")
     p.add_argument("--doc", action="append", dest="doc_ids", help="only this document (repeatable)")
+    p.add_argument(
+        "--history",
+        help='JSON file of the earlier turns, [{"role": "user"|"assistant", "content": "..."}, ...]: the question is '
+        'a follow-up to them (in --questions files, a line\'s own "history" field)',
+    )
 
 
 @command("ask", _ask_args)
 def cmd_ask(args: argparse.Namespace) -> int:
     """Answer a question from the documents, with checked citations."""
     from rag.answer.backends import BACKENDS, get_backend
-    from rag.answer.pipeline import AnswerEvent, NoticeEvent, TokenEvent, answer, stream_answer
+    from rag.answer.pipeline import AnswerEvent, EvidenceEvent, NoticeEvent, TokenEvent, answer, stream_answer
 
     settings = get_settings()
     if not args.questions:
@@ -178,14 +184,19 @@ def cmd_ask(args: argparse.Namespace) -> int:
             f"RAG_FALLBACK_BACKEND={settings.fallback_backend!r} is not a backend; choose one of: "
             f"{', '.join(sorted(BACKENDS))}."
         )
+    history = read_history(args.history) if args.history else []
     retriever = load_retriever()
     doc_ids = check_doc_ids(args.doc_ids, list(retriever.corpus.documents))
     if args.json or args.questions:
-        respond = lambda q: answer(q, retriever, backend=args.backend, doc_ids=doc_ids).to_json()
-        return run_batch(batch_items(args.questions, args.question), respond, settings)
+        respond = lambda q, item: answer(
+            q, retriever, history=item.get("history"), backend=args.backend, doc_ids=doc_ids
+        ).to_json()
+        return run_batch(batch_items(args.questions, args.question, history), respond, settings)
     print("Answer (each sentence shown once its citation is checked):")
-    for event in stream_answer(args.question, retriever, backend=args.backend, doc_ids=doc_ids):
-        if isinstance(event, TokenEvent):
+    for event in stream_answer(args.question, retriever, history=history, backend=args.backend, doc_ids=doc_ids):
+        if isinstance(event, EvidenceEvent) and event.standalone_question not in (None, args.question):
+            log(say("searched_for", detect(args.question), question=event.standalone_question))
+        elif isinstance(event, TokenEvent):
             print(event.text, end="", flush=True)
         elif isinstance(event, NoticeEvent):
             log(f"[{redact(event.text)}]")

@@ -11,18 +11,19 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 
+from rag.answer.conversation import parse_history
 from rag.core.errors import BadQuestion, UnknownDocument
 from rag.core.questions import validate_question
 from rag.core.settings import TOP_K_MAX, Settings
 
 
-def batch_items(path: str | None, question: str | None) -> Iterator[dict]:
-    """The items of the --questions file at `path`, or the one argv question."""
-    return read_questions(path) if path else iter([{"id": None, "question": question}])
+def batch_items(path: str | None, question: str | None, history: list[dict] | None = None) -> Iterator[dict]:
+    """The items of the --questions file at `path`, or the one argv question (with its history)."""
+    return read_questions(path) if path else iter([{"id": None, "question": question, "history": history or []}])
 
 
 def read_questions(path: str) -> Iterator[dict]:
-    """Items {"id", "question"} of a JSONL file ("-": stdin), or {"id", "error"} for a line that is unusable.
+    """Items {"id", "question", "history"} of a JSONL file ("-": stdin), or {"id", "error"} for a line that is unusable.
 
     Lines are decoded one by one, so undecodable bytes, bad JSON or a question that is not text
     spoil only their own line; each error names the line number.
@@ -52,11 +53,28 @@ def read_questions(path: str) -> Iterator[dict]:
             if not isinstance(item, dict) or "question" not in item:
                 yield {"id": str(n), "error": f"line {n}: {shape}."}
                 continue
-            yield {"id": item.get("id", str(n)), "question": item["question"]}
+            try:
+                history = parse_history(item.get("history"), f"line {n}")  # optional: the earlier turns
+            except BadQuestion as err:
+                yield {"id": item.get("id", str(n)), "error": str(err)}
+                continue
+            yield {"id": item.get("id", str(n)), "question": item["question"], "history": history}
 
 
-def run_batch(items: Iterator[dict], respond: Callable[[str], dict], settings: Settings) -> int:
-    """One JSON line per item: `respond(question)` merged with id and question, or the item's error.
+def read_history(path: str) -> list[dict]:
+    """`rag ask --history FILE.json`: the earlier turns of the conversation."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            value = json.load(handle)
+    except OSError as err:
+        raise BadQuestion(f"Cannot read the history file {path}: {err.strerror}.") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise BadQuestion(f"{path}: not a JSON file ({err}).") from None
+    return parse_history(value, path)
+
+
+def run_batch(items: Iterator[dict], respond: Callable[[str, dict], dict], settings: Settings) -> int:
+    """One JSON line per item: `respond(question, item)` merged with id and question, or the item's error.
 
     Returns the exit code: 0, or BadQuestion's when any item was unusable (after all were tried).
     """
@@ -68,7 +86,7 @@ def run_batch(items: Iterator[dict], respond: Callable[[str], dict], settings: S
             if "error" in item:
                 raise BadQuestion(item["error"])
             question = validate_question(item["question"], settings)
-            line = {**line, "question": question, **respond(question)}
+            line = {**line, "question": question, **respond(question, item)}
         except BadQuestion as err:  # one bad line does not stop a batch
             line["error"] = str(err)
             failed += 1

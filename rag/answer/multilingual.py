@@ -1,0 +1,156 @@
+"""Questions and answers in the asker's language, over English documents.
+
+A question not in English is translated into English by the language model (the
+search and the citation check work on English), and is also searched in its own
+words in the multilingual index (rag.retrieve). The answer is written and checked
+in English, then translated into the asker's language. The translation is kept
+only when it carries the same citation markers and the same figures as the checked
+English answer; it is labelled as a translation (Answer.translated_from keeps the
+checked English), and the quoted sources stay the documents' own English words.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+
+from rag.answer import model_files
+from rag.answer.backends import load_llama
+from rag.core.language import DEFAULT, detect, name, say
+from rag.core.settings import Settings
+from rag.core.text import markers
+from rag.core.types import Answer
+
+# (system, user, max_tokens) -> the model's text, or None when no model could answer
+Complete = Callable[[str, str, int], str | None]
+
+QUESTION_SYSTEM = (
+    "Translate the user's question about Chinese government policy into English. Keep names, numbers and "
+    "abbreviations. Use the English terms given. Write only the English question."
+)
+# A neutral example: one with a policy subject leaks into translations of other questions (measured:
+# a law-firm example turned "one-stop service for foreign investors" into one for foreign law firms).
+QUESTION_EXAMPLE = ("这项措施什么时候开始实施？", "When does this measure take effect?")
+# The documents' English for policy terms a 1.5B model mistranslates (measured: 外商独资企业 came back as
+# "out-of-stated foreign joint venture"); only the terms found in a question are shown to the model.
+TERMS = {
+    "外商独资": "wholly foreign-owned",
+    "外商投资企业": "foreign-invested enterprise",
+    "外资": "foreign investment",
+    "合资": "joint venture",
+    "跨国公司": "multinational company",
+    "自贸试验区": "pilot free trade zone",
+    "自由贸易试验区": "pilot free trade zone",
+    "中关村": "Zhongguancun",
+    "东城区": "Dongcheng District",
+    "通州": "Tongzhou",
+    "雄安": "Xiong'an",
+    "新三板": "NEEQ (National Equities Exchange and Quotations)",
+    "私募": "private equity",
+    "国债期货": "treasury bond futures",
+    "增值电信": "value-added telecommunications",
+    "社保": "social insurance",
+    "社会保险": "social insurance",
+    "永久居留": "permanent residence",
+    "工作方案": "work plan",
+    "国务院": "State Council",
+}
+ANSWER_SYSTEM = (
+    "Translate the text into {language}. Keep every citation marker like [1] right after the sentence it ends. "
+    "Copy numbers, percentages and document names exactly. Write only the translation."
+)
+_NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def local_complete(settings: Settings) -> Complete:
+    """`complete` over the local GGUF (the process-wide Llama the local backend also uses)."""
+
+    def complete(system: str, user: str, max_tokens: int) -> str | None:
+        try:
+            path = str(model_files.ensure_model(settings))
+            llama, lock = load_llama(path, settings.n_ctx, settings.n_threads)
+        except Exception:  # any load failure: answer without the model's help
+            return None
+        if not lock.acquire(timeout=settings.llm_timeout_s):
+            return None
+        try:
+            out = llama.create_chat_completion(
+                messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+                temperature=0.0,
+                max_tokens=max_tokens,
+                seed=0,
+            )
+            return (out["choices"][0]["message"]["content"] or "").strip() or None
+        except Exception:  # a failed helper call must not fail the answer
+            return None
+        finally:
+            lock.release()
+
+    return complete
+
+
+def helper_model(settings: Settings) -> Complete | None:
+    """The model that translates and rewrites (settings.language_model), or None when turned off."""
+    if settings.language_model == "local":
+        return local_complete(settings)
+    return None
+
+
+def translate_question(question: str, complete: Complete, settings: Settings) -> str | None:
+    """The question in English, or None when the model gave no usable English."""
+    terms = "; ".join(f"{zh} = {en}" for zh, en in TERMS.items() if zh in question)
+    glossary = f"Terms: {terms}\n" if terms else ""
+    user = f"{QUESTION_EXAMPLE[0]}\n=> {QUESTION_EXAMPLE[1]}\n\n{glossary}{question}\n=>"
+    out = complete(QUESTION_SYSTEM, user, settings.rewrite_max_tokens)
+    english = " ".join((out or "").split("\n")[0].replace(QUESTION_EXAMPLE[1], "").split()).strip("\"'")
+    return english if english and detect(english) == DEFAULT else None  # (a small model may repeat the example)
+
+
+def _figures(text: str) -> set[str]:
+    stripped = re.sub(r"\[\d+(?:\s*[,;]\s*\d+)*\]", " ", text)
+    return {n.replace(",", "") for n in _NUMBER_RE.findall(stripped)}
+
+
+def faithful(translation: str, english: str) -> bool:
+    """Same citation markers and no figure that the English lacks (a translation may not add or drop a source)."""
+    same_markers = sorted(n for _, n in markers(translation)) == sorted(n for _, n in markers(english))
+    return bool(translation.strip()) and same_markers and _figures(translation) <= _figures(english)
+
+
+def translate_answer(text: str, language: str, complete: Complete, settings: Settings) -> str | None:
+    """The checked English answer in `language`, or None when the translation is unusable."""
+    out = complete(ANSWER_SYSTEM.format(language=name(language)), text, settings.translation_max_tokens)
+    if not out or detect(out) != language or not faithful(out, text):
+        return None
+    return out.strip()
+
+
+def _join(*notices: str | None) -> str | None:
+    return " ".join(n for n in notices if n) or None
+
+
+def refusal_text(answer: Answer, language: str) -> str:
+    """The refusal in `language`, naming the nearest passages by document and task (titles stay English, so
+    they are left out)."""
+    places = [
+        say("task", language, doc=ev.chunk.doc_id, task=ev.chunk.task) if ev.chunk.task else ev.chunk.doc_id
+        for ev in answer.evidence
+    ]
+    nearest = list(dict.fromkeys(places))[:3]
+    tail = say("nearest", language, passages="; ".join(nearest)) if nearest else say("no_passage", language)
+    return f"{say('refusal', language)}{tail}"
+
+
+def localize(answer: Answer, language: str, complete: Complete | None, settings: Settings) -> Answer:
+    """The checked answer in the asker's language: a refusal in its fixed words, an answer translated and marked."""
+    if language == DEFAULT:
+        return answer
+    if answer.refused:
+        return replace(answer, text=refusal_text(answer, language))
+    translated = translate_answer(answer.text, language, complete, settings) if complete else None
+    if translated is None:
+        return replace(answer, notice=_join(say("untranslated", language), answer.notice))
+    return replace(
+        answer, text=translated, translated_from=answer.text, notice=_join(say("translated", language), answer.notice)
+    )

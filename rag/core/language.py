@@ -1,0 +1,71 @@
+"""The asker's language: detection, and every fixed text a user sees, per language.
+
+Detection is a script count, not a model: a question whose letters are at least
+`CJK_SHARE` Chinese characters is Chinese ("zh"), anything else English ("en").
+Investor questions in Chinese often carry Latin shorthand (WFOE, VPN, 50%), so the
+share is of letters, not of all characters, and the bar is under one half (0.3: "What is 国函 No. 123?" stays English).
+"""
+
+from __future__ import annotations
+
+import re
+
+DEFAULT = "en"
+CJK_SHARE = 0.3
+_CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_RE = re.compile(r"[A-Za-z]")
+
+# How the language is named to the model ("Write in ...").
+NAMES = {"en": "English", "zh": "Simplified Chinese (简体中文)"}
+
+# One catalog of user-visible fixed texts; every language has every key (a test checks).
+TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "refusal": "The documents do not say.",
+        "nearest": "Nearest passages: {passages}.",
+        "task": "{doc}, Task {task}",
+        "no_passage": "No passage came close.",
+        "searched_for": "Searched for: {question}",
+        "translation": "Translation",
+        "translated": "Translated by the language model from the checked English answer; "
+        "the quoted sources are the documents' own English words.",
+        "untranslated": "The translation could not be checked against the English answer, "
+        "so the checked English answer is shown.",
+        "checked_english": "The checked English answer",
+        "not_translated": "The question could not be translated for the search; "
+        "only the multilingual index was searched.",
+    },
+    "zh": {
+        "refusal": "文件中没有相关规定。",
+        "nearest": "最接近的段落：{passages}。",
+        "task": "{doc} 第{task}项任务",
+        "no_passage": "没有找到相近的段落。",
+        "searched_for": "检索内容：{question}",
+        "translation": "译文",
+        "translated": "以下答案由语言模型根据已核对的英文答案翻译；引用的来源为文件英文原文。",
+        "untranslated": "译文无法与英文答案核对一致，因此显示已核对的英文答案。",
+        "checked_english": "已核对的英文答案",
+        "not_translated": "问题未能翻译成英文，仅检索了多语言索引。",
+    },
+}
+
+
+def detect(text: str) -> str:
+    """'zh' when Chinese characters make up at least CJK_SHARE of the letters, else 'en'."""
+    cjk = len(_CJK_RE.findall(text))
+    latin = len(_LATIN_RE.findall(text))
+    return "zh" if cjk and cjk / (cjk + latin) >= CJK_SHARE else DEFAULT
+
+
+def supported(language: str) -> str:
+    """The language if the catalog has it, else the default."""
+    return language if language in TEXTS else DEFAULT
+
+
+def say(key: str, language: str, **values: str) -> str:
+    """The fixed text `key` in `language` (the default language's when that one is missing)."""
+    return TEXTS[supported(language)][key].format(**values)
+
+
+def name(language: str) -> str:
+    return NAMES[supported(language)]

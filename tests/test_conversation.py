@@ -1,0 +1,220 @@
+"""Follow-ups made standalone, the asker's language, and questions with history from the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rag.answer import pipeline
+from rag.answer.conversation import bounded, condense_by_rule, is_follow_up, parse_history, prepare
+from rag.answer.multilingual import faithful, localize, translate_question
+from rag.answer.pipeline import AnswerEvent, EvidenceEvent, answer, stream_answer
+from rag.core.errors import BadQuestion
+from rag.core.language import TEXTS, detect, say
+from rag.core.types import Answer
+
+FUND_Q = "Can a wholly foreign-owned company become a private fund manager?"
+FUND_CLAIM = "The plan supports wholly foreign-owned enterprises applying to become private fund managers"
+ZH_FUND_Q = "外商独资企业可以申请成为私募基金管理人吗？"
+
+
+def scripted_complete(*replies: str):
+    """A `complete` that answers with `replies` in turn and records what it was asked."""
+    calls: list[tuple[str, str, int]] = []
+
+    def complete(system: str, user: str, max_tokens: int) -> str | None:
+        calls.append((system, user, max_tokens))
+        return replies[min(len(calls), len(replies)) - 1] if replies else None
+
+    complete.calls = calls  # type: ignore[attr-defined]
+    return complete
+
+
+# --- language ---------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [(ZH_FUND_Q, "zh"), ("北京的VPN业务外资持股上限是多少？", "zh"), (FUND_Q, "en"), ("What is 国函 No. 123?", "en")],
+)
+def test_language_is_detected_from_the_share_of_chinese_letters(text, language):
+    assert detect(text) == language
+
+
+def test_every_language_has_every_fixed_text():
+    assert all(set(texts) == set(TEXTS["en"]) for texts in TEXTS.values())
+    assert say("refusal", "fr") == say("refusal", "en")  # an unknown language gets the default's words
+
+
+# --- follow-ups -------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "question",
+    ["For how long?", "Who handles it in the district?", "What about treasury bond futures?", "那外资银行呢？"],
+)
+def test_short_or_pronoun_questions_are_follow_ups(question, settings):
+    assert is_follow_up(question, settings)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who leads the think-tank building work in Dongcheng District?",
+        "Is there a customs supervision mode code for bonded online-purchase imports?",  # existential 'there'
+        "全国自愿减排温室气体交易中心由哪家机构来建设？",
+    ],
+)
+def test_questions_naming_their_own_subject_are_not_follow_ups(question, settings):
+    assert not is_follow_up(question, settings)
+
+
+def test_a_follow_up_gets_the_previous_questions_subject(settings):
+    standalone = condense_by_rule(
+        "Who handles it in Dongcheng?", ["Can a WFOE run an outbound travel agency?"], settings
+    )
+    assert standalone.startswith("Who handles it in Dongcheng?")
+    assert all(w in standalone for w in ("WFOE", "outbound", "travel", "agency"))
+
+
+def test_a_change_of_subject_is_searched_as_typed(settings):
+    switch = "Which customs supervision mode code applies to bonded online-purchase imports?"
+    assert condense_by_rule(switch, ["How long can R&D test vehicles stay in Beijing?"], settings) == switch
+
+
+def test_the_subject_carries_through_a_chain_of_follow_ups(settings):
+    earlier = ["Can foreign banks trade gold and silver futures in Beijing?", "What about treasury bond futures?"]
+    standalone = condense_by_rule("Since when?", earlier, settings)
+    assert "banks" in standalone and "treasury" in standalone
+
+
+def test_history_is_bounded_by_the_token_budget_newest_first():
+    history = [{"role": "user", "content": f"question number {i} " + "word " * 20} for i in range(10)]
+    kept = bounded(history, budget=60)
+    assert kept == history[-len(kept) :] and 1 <= len(kept) < 10
+
+
+@pytest.mark.parametrize("bad", [{"role": "user"}, [{"role": "system", "content": "x"}], [{"content": "x"}], "hi"])
+def test_a_malformed_history_is_a_clear_error(bad):
+    with pytest.raises(BadQuestion, match="history"):
+        parse_history(bad, "file.jsonl:3")
+
+
+def test_the_model_rewrite_is_used_in_model_mode_and_ignored_when_unusable(settings):
+    history = [{"role": "user", "content": "Can foreign banks trade gold futures?"}]
+    model = settings.model_copy(update={"condense_mode": "model"})
+    good = scripted_complete("Can foreign banks trade silver futures?")
+    assert prepare("And silver?", history, model, good).search == "Can foreign banks trade silver futures?"
+    assert "Earlier question: Can foreign banks trade gold futures?" in good.calls[0][1]
+    assert prepare("And silver?", history, model, scripted_complete("")).search == "And silver?"
+
+
+# --- the pipeline with history ----------------------------------------------------
+def test_a_follow_up_is_searched_standalone_and_reported(retriever, settings, scripted_backend):
+    history = [{"role": "user", "content": FUND_Q}, {"role": "assistant", "content": f"{FUND_CLAIM} [1]."}]
+    backend = scripted_backend(f"{FUND_CLAIM} [1].")
+    events = list(stream_answer("Is that supported?", retriever, history=history, backend=backend, settings=settings))
+    searched = events[0].standalone_question
+    assert isinstance(events[0], EvidenceEvent) and "private fund manager" in searched
+    final = events[-1].answer
+    assert isinstance(events[-1], AnswerEvent) and final.citations[0].paragraph_id == "plan.p002"
+    out = final.to_json("f1")
+    assert (
+        out["standalone_question"] == searched and out["language"] == "en" and out["question"] == "Is that supported?"
+    )
+    assert {"id", "answer", "refused", "backend", "citations", "timings"} <= set(out)
+
+
+def test_without_history_the_standalone_question_is_the_question(retriever, settings, scripted_backend):
+    a = answer(FUND_Q, retriever, backend=scripted_backend(f"{FUND_CLAIM} [1]."), settings=settings)
+    assert a.standalone_question == FUND_Q and a.language == "en" and a.translated_from is None
+
+
+# --- other languages --------------------------------------------------------------
+def test_a_chinese_question_is_searched_in_english_and_answered_in_chinese(
+    retriever, settings, scripted_backend, monkeypatch
+):
+    zh = "计划支持外商独资企业申请成为私募基金管理人 [1]。"
+    complete = scripted_complete(FUND_Q, zh)
+    monkeypatch.setattr(pipeline, "helper_model", lambda s: complete)
+    a = answer(ZH_FUND_Q, retriever, backend=scripted_backend(f"{FUND_CLAIM} [1]."), settings=settings)
+    assert a.standalone_question == FUND_Q and a.language == "zh"
+    assert a.text == zh.strip() and a.translated_from == f"{FUND_CLAIM} [1]."
+    assert a.notice.startswith(say("translated", "zh"))
+    assert a.citations[0].quote.startswith("Support wholly foreign-owned")  # the source's English words
+
+
+def test_a_translation_that_changes_a_figure_or_marker_is_not_shown(settings):
+    english = "Foreign shareholding may not exceed 50% [1]."
+    assert faithful("外资持股不得超过50% [1]。", english)
+    assert not faithful("外资持股不得超过60% [1]。", english)
+    assert not faithful("外资持股不得超过50%。", english)
+    a = Answer(question="q", text=english, refused=False, backend="fake")
+    shown = localize(a, "zh", scripted_complete("外资持股不得超过60% [1]。"), settings)
+    assert shown.text == english and shown.notice == say("untranslated", "zh")
+
+
+def test_a_chinese_question_is_refused_in_chinese(retriever, settings, monkeypatch):
+    monkeypatch.setattr(pipeline, "helper_model", lambda s: scripted_complete("What is Shanghai's minimum wage?"))
+    a = answer("上海的最低工资是多少？", retriever, backend="extractive", settings=settings)
+    assert a.refused and a.text.startswith(say("refusal", "zh")) and detect(a.text) == "zh"
+
+
+def test_an_untranslatable_question_is_searched_in_its_own_words_with_a_notice(settings):
+    turn = prepare(ZH_FUND_Q, None, settings, scripted_complete("外商独资企业"))  # no English came back
+    assert turn.search == ZH_FUND_Q and turn.original is None and turn.notices == (say("not_translated", "zh"),)
+    assert translate_question(ZH_FUND_Q, scripted_complete("Can a WFOE be a fund manager?"), settings)
+
+
+# --- the command line ---------------------------------------------------------------
+def test_batch_lines_carry_their_history(tmp_path):
+    from rag.interfaces.cli import read_questions
+
+    path = tmp_path / "q.jsonl"
+    history = [{"role": "user", "content": FUND_Q}]
+    path.write_text(
+        json.dumps({"id": "a", "question": "For how long?", "history": history})
+        + "\n"
+        + json.dumps({"id": "b", "question": FUND_Q})
+        + "\n",
+        encoding="utf-8",
+    )
+    rows = list(read_questions(str(path)))
+    assert rows[0]["history"] == history and rows[1]["history"] == []
+    path.write_text(json.dumps({"id": "c", "question": "x", "history": [{"role": "bot"}]}) + "\n", encoding="utf-8")
+    with pytest.raises(BadQuestion, match=r"q.jsonl:1"):
+        list(read_questions(str(path)))
+
+
+# --- the multilingual second index ------------------------------------------------------
+def test_the_multilingual_index_is_stored_beside_the_first_and_keyed(fake_settings):
+    from rag.ingest.index import ensure_index
+
+    _, data, _ = ensure_index(fake_settings)
+    assert data.multilingual_vectors.shape[0] == len(data.paragraph_ids)
+    fake_settings.multilingual_embedder = ""
+    _, without, built = ensure_index(fake_settings)
+    assert built and without.path != data.path and without.multilingual_vectors is None
+
+
+@pytest.mark.slow
+def test_a_chinese_question_finds_the_english_task_in_the_multilingual_index():
+    from rag.core.settings import Settings
+    from rag.retrieve import Retriever
+
+    real = Retriever.load(Settings())
+    hits = real.search("外商独资企业可以在北京申请成为私募股权基金管理人吗？", k=5)
+    assert "gh-2020-123.t03" in [h.chunk.unit_id for h in hits]
+    assert all(set(h.scores) == {"multilingual"} for h in hits)  # English rankings see no words to match
+    fused = real.search("Can a WFOE become a private fund manager in Beijing?", k=5, original="外商独资私募基金管理人")
+    assert any("multilingual" in h.scores for h in fused) and fused[0].chunk.unit_id == "gh-2020-123.t03"
+
+
+def test_a_history_file_is_read_or_named_in_a_one_line_error(tmp_path):
+    from rag.interfaces.cli import read_history
+
+    path = tmp_path / "history.json"
+    path.write_text(json.dumps([{"role": "user", "content": FUND_Q}]), encoding="utf-8")
+    assert read_history(str(path)) == [{"role": "user", "content": FUND_Q}]
+    path.write_text("[{", encoding="utf-8")
+    with pytest.raises(BadQuestion, match="history.json: not JSON"):
+        read_history(str(path))
+    with pytest.raises(BadQuestion, match="Cannot read history file"):
+        read_history(str(tmp_path / "missing.json"))
