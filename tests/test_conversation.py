@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -136,7 +137,9 @@ def test_a_chinese_question_is_searched_in_english_and_answered_in_chinese(
     monkeypatch.setattr(pipeline, "helper_model", lambda s: complete)
     a = answer(ZH_FUND_Q, retriever, backend=scripted_backend(f"{FUND_CLAIM} [1]."), settings=settings)
     assert a.standalone_question == FUND_Q and a.language == "zh"
-    assert a.text == zh.strip() and a.translated_from == f"{FUND_CLAIM} [1]."
+    # the model's lead is translated; the quote after it stays the document's own English words
+    assert a.text.startswith(zh) and "Support wholly foreign-owned enterprises" in a.text
+    assert a.translated_from.startswith(f"{FUND_CLAIM} [1].")
     assert a.notice.startswith(say("translated", "zh"))
     assert a.citations[0].quote.startswith("Support wholly foreign-owned")  # the source's English words
 
@@ -146,9 +149,11 @@ def test_a_translation_that_changes_a_figure_or_marker_is_not_shown(settings):
     assert faithful("外资持股不得超过50% [1]。", english)
     assert not faithful("外资持股不得超过60% [1]。", english)
     assert not faithful("外资持股不得超过50%。", english)
-    a = Answer(question="q", text=english, refused=False, backend="fake")
+    a = Answer(question="q", text=english, refused=False, backend="fake", lead=english)
     shown = localize(a, "zh", scripted_complete("外资持股不得超过60% [1]。"), settings)
     assert shown.text == english and shown.notice == say("untranslated", "zh")
+    quotes_only = localize(replace(a, lead=""), "zh", scripted_complete("外资持股不得超过50% [1]。"), settings)
+    assert quotes_only.text == english and quotes_only.notice == say("quoted_english", "zh")  # quotes never translated
 
 
 def test_a_chinese_question_is_refused_in_chinese(retriever, settings, monkeypatch):
@@ -165,7 +170,7 @@ def test_an_untranslatable_question_is_searched_in_its_own_words_with_a_notice(s
 
 # --- the command line ---------------------------------------------------------------
 def test_batch_lines_carry_their_history(tmp_path):
-    from rag.interfaces.cli import read_questions
+    from rag.interfaces.inputs import read_questions
 
     path = tmp_path / "q.jsonl"
     history = [{"role": "user", "content": FUND_Q}]
@@ -179,8 +184,8 @@ def test_batch_lines_carry_their_history(tmp_path):
     rows = list(read_questions(str(path)))
     assert rows[0]["history"] == history and rows[1]["history"] == []
     path.write_text(json.dumps({"id": "c", "question": "x", "history": [{"role": "bot"}]}) + "\n", encoding="utf-8")
-    with pytest.raises(BadQuestion, match=r"q.jsonl:1"):
-        list(read_questions(str(path)))
+    [row] = read_questions(str(path))  # a bad history spoils only its own line
+    assert row["id"] == "c" and "line 1" in row["error"] and "history" in row["error"]
 
 
 # --- the multilingual second index ------------------------------------------------------
@@ -208,13 +213,13 @@ def test_a_chinese_question_finds_the_english_task_in_the_multilingual_index():
 
 
 def test_a_history_file_is_read_or_named_in_a_one_line_error(tmp_path):
-    from rag.interfaces.cli import read_history
+    from rag.interfaces.inputs import read_history
 
     path = tmp_path / "history.json"
     path.write_text(json.dumps([{"role": "user", "content": FUND_Q}]), encoding="utf-8")
     assert read_history(str(path)) == [{"role": "user", "content": FUND_Q}]
     path.write_text("[{", encoding="utf-8")
-    with pytest.raises(BadQuestion, match="history.json: not JSON"):
+    with pytest.raises(BadQuestion, match="history.json: not a JSON file"):
         read_history(str(path))
-    with pytest.raises(BadQuestion, match="Cannot read history file"):
+    with pytest.raises(BadQuestion, match="Cannot read the history file"):
         read_history(str(tmp_path / "missing.json"))

@@ -148,9 +148,16 @@ def localize(answer: Answer, language: str, complete: Complete | None, settings:
         return answer
     if answer.refused:
         return replace(answer, text=refusal_text(answer, language))
-    translated = translate_answer(answer.text, language, complete, settings) if complete else None
+    # Only the model's lead is translated; the quotes after it stay the documents' own English words.
+    lead = answer.lead if answer.text.startswith(answer.lead) else ""
+    if not lead:
+        return replace(answer, notice=_join(say("quoted_english", language), answer.notice))
+    translated = translate_answer(lead, language, complete, settings) if complete else None
     if translated is None:
         return replace(answer, notice=_join(say("untranslated", language), answer.notice))
     return replace(
-        answer, text=translated, translated_from=answer.text, notice=_join(say("translated", language), answer.notice)
+        answer,
+        text=f"{translated} {answer.text[len(lead) :].lstrip()}".strip(),
+        translated_from=answer.text,
+        notice=_join(say("translated", language), answer.notice),
     )

@@ -222,6 +222,7 @@ def _stream_checked(
             timings=timings,
             notice=notice,
             governing=governing,
+            lead=lead,
         )
     )
 

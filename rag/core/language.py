@@ -32,6 +32,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "untranslated": "The translation could not be checked against the English answer, "
         "so the checked English answer is shown.",
         "checked_english": "The checked English answer",
+        "quoted_english": "No summary could be written; the documents' own English words are quoted.",
         "not_translated": "The question could not be translated for the search; "
         "only the multilingual index was searched.",
     },
@@ -45,6 +46,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "translated": "以下答案由语言模型根据已核对的英文答案翻译；引用的来源为文件英文原文。",
         "untranslated": "译文无法与英文答案核对一致，因此显示已核对的英文答案。",
         "checked_english": "已核对的英文答案",
+        "quoted_english": "未能生成摘要；以下引用的是文件英文原文。",
         "not_translated": "问题未能翻译成英文，仅检索了多语言索引。",
     },
 }
