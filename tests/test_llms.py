@@ -47,7 +47,7 @@ def test_a_chat_model_error_becomes_llm_unavailable(settings, scripted_backend):
         list(backend.stream("q", []))
 
 
-def test_an_unreachable_endpoint_is_llm_unavailable_with_what_to_check(retriever):
+def test_an_unreachable_endpoint_is_llm_unavailable_with_what_to_check(retriever, caplog):
     settings = Settings(openai_base_url="http://127.0.0.1:9/v1", llm_timeout_s=5, min_evidence_score=0.2)
     backend = backends.get_backend("openai", settings)
     with pytest.raises(LLMUnavailable, match="RAG_OPENAI_BASE_URL"):
@@ -58,7 +58,8 @@ def test_an_unreachable_endpoint_is_llm_unavailable_with_what_to_check(retriever
         settings=settings,
         backend=backend,
     )
-    assert a.backend == "extractive" and "127.0.0.1:9" in a.notice
+    assert a.backend == "extractive" and "could not answer this time" in a.notice  # the reader's words
+    assert "127.0.0.1:9" in caplog.text  # what to check goes to the log
 
 
 def test_a_backend_running_past_its_timeout_is_abandoned(settings, monkeypatch):
