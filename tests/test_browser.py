@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from rag.core.settings import ROOT
+from rag.interfaces.http.process import stop
 from rag.interfaces.web.ui import HIGHLIGHT_CLASS, VIEWER_HEAD_KEY
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -106,12 +107,7 @@ def server(tmp_path_factory):
         _wait_healthy(f"{base}/_stcore/health", proc, log)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, timeout_s=10)
 
 
 @pytest.fixture
