@@ -69,12 +69,14 @@ def local_complete(settings: Settings) -> Complete:
     def complete(system: str, user: str, max_tokens: int) -> str | None:
         try:
             path = str(model_files.ensure_model(settings))
-            llama, lock = load_llama(path, settings.n_ctx, settings.n_threads)
+            # the same key as the local backend's, so the process holds one copy of the model
+            llama, lock = load_llama(path, settings.n_ctx, settings.n_threads, settings.n_batch)
         except Exception:  # any load failure: answer without the model's help
             return None
         if not lock.acquire(timeout=settings.llm_timeout_s):
             return None
         try:
+            llama.reset()  # no KV state from an earlier call (the backend does the same before each answer)
             out = llama.create_chat_completion(
                 messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
                 temperature=0.0,
