@@ -9,20 +9,16 @@ Screenshots (desktop and phone) go to results/screenshots/.
 
 from __future__ import annotations
 
-import os
 import re
 import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 from rag.core.settings import ROOT
-from rag.interfaces.http.process import stop
+from rag.interfaces.http.process import running
 from rag.interfaces.web.ui import HIGHLIGHT_CLASS, VIEWER_HEAD_KEY
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -57,20 +53,6 @@ def _free_port() -> int:
             return port
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout_s: float = 90) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    pytest.fail(f"streamlit was not healthy at {url} after {timeout_s:.0f} s:\n{log.read_text()[-3000:]}")
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """The app on a free non-default port with the smollm2 model and no RAG_APP_URL; always killed at the end."""
@@ -79,35 +61,12 @@ def server(tmp_path_factory):
     port = _free_port()
     base = f"http://localhost:{port}"
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    env = {k: v for k, v in os.environ.items() if k != "RAG_APP_URL"} | {
-        "RAG_BACKEND": "smollm2",
-        "HF_HUB_OFFLINE": "1",
-        "TOKENIZERS_PARALLELISM": "false",
-    }
+    overrides = {"RAG_APP_URL": "", "RAG_BACKEND": "smollm2", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     streamlit = Path(sys.executable).parent / "streamlit"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [
-                str(streamlit),
-                "run",
-                "app.py",
-                "--server.headless",
-                "true",
-                "--server.port",
-                str(port),
-                "--browser.gatherUsageStats",
-                "false",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_healthy(f"{base}/_stcore/health", proc, log)
+    command = [str(streamlit), "run", "app.py", "--server.headless", "true", "--server.port", str(port)]
+    command += ["--browser.gatherUsageStats", "false"]
+    with running(command, f"{base}/_stcore/health", log, env=overrides, timeout_s=90):
         yield base
-    finally:
-        stop(proc, timeout_s=10)
 
 
 @pytest.fixture
