@@ -8,6 +8,10 @@ odd-numbered questions, by
 the best balanced accuracy (mean of refusal recall and answer recall), and reported on the even-numbered ones, and the other way round; then the settings' current values are
 reported on all questions. Refusal precision = refused out-of-scope / refused; recall = refused
 out-of-scope / out-of-scope.
+
+With `--model local` the model's judgement is measured too: for each question the code finds answerable,
+the backend's probability that the quoted evidence answers it (rag.answer.backends `judge`); the threshold
+settings.answerable_min_model_yes is fitted the same way (odd -> even, even -> odd) on the whole decision.
 """
 
 from __future__ import annotations
@@ -15,13 +19,18 @@ from __future__ import annotations
 import argparse
 
 from eval.data import QUESTIONS_FILE, load_questions
+from rag.answer import prompts
 from rag.answer.answerability import Decision, decide
+from rag.answer.backends import get_backend
 from rag.answer.evidence import select_evidence
 from rag.answer.guard import clean_question
+from rag.answer.quotes import format_quotes, select_quotes
+from rag.core.glossary import expand
 from rag.core.settings import Settings, get_settings
 
 SCORE_GRID = [round(0.20 + 0.02 * i, 2) for i in range(11)]  # 0.20 .. 0.40
 RECALL_GRID = [0.0, 0.2, 0.3, 0.4, 0.5]  # settings.answerable_figure_recall
+YES_GRID = [round(0.40 + 0.01 * i, 2) for i in range(41)]  # settings.answerable_min_model_yes: 0.40 .. 0.80
 
 
 def features(questions: list[dict], retriever, settings: Settings) -> list[tuple[dict, list]]:
@@ -68,6 +77,31 @@ def fit(data, corpus, settings: Settings) -> dict[str, float]:
     return best[1]
 
 
+def judgements(data, corpus, settings: Settings, backend: str) -> dict[str, float]:
+    """Question id -> the backend's P(Yes) that the quotes answer it, for the questions the code finds answerable."""
+    model = get_backend(backend, settings)
+    out = {}
+    for q, ev in data:
+        query, _ = clean_question(q["question"], settings)
+        quotes = select_quotes(query, ev, settings) if decide(query, ev, corpus, settings).answerable else []
+        judged = model.judge(expand(query), format_quotes(quotes, prompts.evidence_label)) if quotes else None
+        if judged is not None:
+            out[q["id"]] = judged
+    return out
+
+
+def with_model(rows: list[tuple[dict, Decision]], judged: dict[str, float], threshold: float):
+    """The decision after the model's judgement: an answerable one the model rates under `threshold` is refused."""
+    return [
+        (q, Decision(False, "model", d.best_score) if d.answerable and judged.get(q["id"], 1.0) < threshold else d)
+        for q, d in rows
+    ]
+
+
+def fit_model(rows, judged: dict[str, float]) -> float:
+    return max(YES_GRID, key=lambda t: (round(balanced(confusion(with_model(rows, judged, t))), 4), -t))
+
+
 def _line(name: str, c: dict[str, float]) -> str:
     return (
         f"{name}: n={c['n']:.0f} refusal precision {c['refusal_precision']:.3f} recall {c['refusal_recall']:.3f} "
@@ -81,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", default=str(QUESTIONS_FILE))
     parser.add_argument("--show", action="store_true", help="print each question's decision")
+    parser.add_argument("--model", help="also measure and fit this backend's judgement (e.g. local)")
     args = parser.parse_args(argv)
     settings = get_settings()
     retriever = load_retriever()
@@ -94,6 +129,16 @@ def main(argv: list[str] | None = None) -> int:
         print("  " + _line("train", confusion(evaluate(train, retriever.corpus, trial))))
         print("  " + _line("held out", confusion(evaluate(test, retriever.corpus, trial))))
     rows = evaluate(data, retriever.corpus, settings)
+    if args.model:
+        judged = judgements(data, retriever.corpus, settings, args.model)
+        half = {q["id"]: int("".join(ch for ch in q["id"] if ch.isdigit()) or 0) % 2 for q, _ in data}
+        for name, part in (("odd->even", 1), ("even->odd", 0)):
+            threshold = fit_model([r for r in rows if half[r[0]["id"]] == part], judged)
+            held_out = [r for r in rows if half[r[0]["id"]] != part]
+            print(f"model {name}: fitted answerable_min_model_yes={threshold}")
+            print("  " + _line("held out", confusion(with_model(held_out, judged, threshold))))
+        rows = with_model(rows, judged, settings.answerable_min_model_yes)
+        print(f"with the model at answerable_min_model_yes={settings.answerable_min_model_yes}:")
     print(
         f"settings (min_evidence_score={settings.min_evidence_score}, "
         f"answerable_figure_recall={settings.answerable_figure_recall}):"

@@ -8,7 +8,7 @@ Both carry the gold of eval/questions.jsonl (see eval/README.md). Keys:
                                        question in the multilingual index (every item)
   <group>.<backend>.citation_hit       some citation is a gold paragraph (answerable items)
   <group>.<backend>.key_fact_recall    key facts, with aliases in English and Chinese
-  <group>.<backend>.answer_language    the answer (or refusal) is in the question's language
+  <group>.<backend>.answer_language    the answer's lead (or the refusal) is in the question's language
   <group>.<backend>.refusal_accuracy   out-of-scope items refused
   <group>.<backend>.false_refusal      answerable items refused
 
@@ -34,9 +34,17 @@ DIALOGUES_FILE = EVAL_DIR / "dialogues.jsonl"
 CHINESE_FILE = EVAL_DIR / "questions_zh.jsonl"
 
 
+def answer_language(a: Answer, language: str) -> float:
+    """1.0 when the answer's own words are in `language`: a refusal's text, or the lead of an answer. The quoted
+    source sentences stay the documents' English by design, so they are not judged; an answer made of quotes
+    alone has no words of its own and is in English."""
+    own = a.text if a.refused else a.lead
+    return float(detect(own) == language if own.strip() else language == DEFAULT)
+
+
 def score_turn(a: Answer, q: dict, gold_paragraphs: list[set[str]], task_of) -> dict[str, float]:
     """Per-item values; a key is absent where the metric does not apply."""
-    out = {"answer_language": float(detect(a.text) == q.get("language", DEFAULT))} if a.text else {}
+    out = {"answer_language": answer_language(a, q.get("language", DEFAULT))} if a.text else {}
     if q["refuse"]:
         out["refusal_accuracy"] = float(a.refused)
         return out

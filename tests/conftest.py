@@ -215,15 +215,19 @@ def settings(tmp_path) -> Settings:
 def scripted_backend(monkeypatch):
     """Register backend "fake" answering with `reply` through the real LCEL chain; returns the registered name.
 
-    `fail=True` makes the chat model raise before its first token.
+    `fail=True` makes the chat model raise before its first token; `judged` is what its `judge` returns (a chat
+    model without logits judges nothing: None).
     """
 
-    def make(reply: str = "", fail: bool = False) -> str:
+    def make(reply: str = "", fail: bool = False, judged: float | None = None) -> str:
         def factory(settings: Settings) -> backends.Backend:
             chat = FakeListChatModel(responses=[reply or "x"], error_on_chunk_number=0 if fail else None)
-            return backends.ChainBackend(
+            backend = backends.ChainBackend(
                 "fake", "scripted", lambda: chat, timeout_s=settings.llm_timeout_s, hint="(test)"
             )
+            if judged is not None:
+                backend.judge = lambda question, evidence: judged  # type: ignore[method-assign]
+            return backend
 
         monkeypatch.setitem(backends.BACKENDS, "fake", factory)
         return "fake"

@@ -120,6 +120,18 @@ def test_a_figure_of_a_kind_the_evidence_does_not_state_is_refused(retriever, se
     assert a.refused and "no figure" in a.notice
 
 
+def test_evidence_the_model_judges_not_answering_is_refused_before_any_lead(retriever, settings, scripted_backend):
+    name = scripted_backend(f"{FUND_CLAIM} [1].", judged=settings.answerable_min_model_yes - 0.01)
+    a = ask(retriever, settings, FUND_Q, backend=name)
+    assert a.refused and not a.citations and not a.lead and "language model" in (a.notice or "")
+
+
+def test_evidence_the_model_judges_answering_gets_its_lead(retriever, settings, scripted_backend):
+    name = scripted_backend(f"{FUND_CLAIM} [1].", judged=settings.answerable_min_model_yes)
+    a = ask(retriever, settings, FUND_Q, backend=name)
+    assert not a.refused and a.lead and a.timings["judge_ms"] <= a.timings["total_ms"]
+
+
 def test_the_models_refusal_phrase_does_not_refuse_what_the_evidence_answers(retriever, settings, scripted_backend):
     a = ask(retriever, settings, FUND_Q, backend=scripted_backend(REFUSAL))
     assert not a.refused and a.text.startswith(FUND_QUOTE) and a.notice is None
@@ -296,6 +308,25 @@ def test_a_who_question_brings_the_tasks_list_of_departments_along(retriever, se
     )
     ids = [ev.paragraph.id for ev in a.evidence]
     assert "plan.p007" in ids and ids.index("plan.p007") == ids.index("plan.p005") + 1
+    assert "Municipal Communications Administration" in a.text  # and the answer quotes it, cited
+    assert "plan.p007" in {c.paragraph_id for c in a.citations}
+
+
+def test_a_list_of_departments_never_stands_as_evidence_on_its_own(retriever, settings):
+    # The question shares more words with the departments line than with any measure.
+    question = "Which district-level responsible departments handle the municipal bureau of commerce matters?"
+    evidence = select_evidence(question, retriever.search(question, k=4), retriever, settings)
+    assert evidence and evidence[0].paragraph.kind != "departments"
+    lists = [i for i, ev in enumerate(evidence) if ev.paragraph.kind == "departments"]
+    assert all(evidence[i - 1].chunk.id == evidence[i].chunk.id for i in lists)  # each right after its own task
+
+
+def test_another_paragraphs_sentence_is_quoted_only_when_it_scores_near_the_best(retriever, settings):
+    question = "Are foreign investors allowed in internet services?"  # the bank measures share only 'foreign'
+    a = ask(retriever, settings, question, backend="extractive")
+    assert {c.paragraph_id for c in a.citations} == {"plan.p005"}
+    loose = ask(retriever, settings.model_copy(update={"extractive_other_relative": 0.0}), question, backend="extractive")
+    assert len({c.paragraph_id for c in loose.citations}) > 1
 
 
 def test_naming_a_document_by_its_year_is_not_an_unsupported_figure(retriever, settings, scripted_backend):

@@ -155,6 +155,7 @@ def test_a_model_file_override_with_the_wrong_sha256_is_refused(tmp_path):
 )
 def test_smollm2_answers_end_to_end_through_llama_cpp(retriever, settings):
     settings.max_answer_tokens, settings.llm_timeout_s = 48, 600  # a short answer keeps this test quick
+    settings.answerable_min_model_yes = 0.0  # the 135M model's judgement is not calibrated: the lead is tested here
     backend = backends.get_backend("smollm2", settings)
     a = answer(
         "Can a wholly foreign-owned company become a private fund manager?",
@@ -181,10 +182,12 @@ def test_the_lead_prompt_stays_short():
 @pytest.mark.skipif(
     importlib.util.find_spec("llama_cpp") is None, reason="llama-cpp-python is not installed (scripts/install_llm.sh)"
 )
-def test_the_same_question_gets_the_same_answer_alone_and_after_others(retriever, settings):
-    """llama.cpp keeps the previous call's KV cache and reuses its longest shared prefix; the backend resets it, so
-    an answer does not depend on the questions asked before it in the process."""
+def test_the_same_question_gets_the_same_answer_and_judgement_alone_and_after_others(retriever, settings):
+    """llama.cpp keeps the previous call's KV cache and reuses its longest shared prefix; the backend resets it
+    (keeping only the same question's judging turn for its lead), so an answer does not depend on the questions
+    asked before it in the process."""
     settings.max_answer_tokens, settings.llm_timeout_s = 48, 600
+    settings.answerable_min_model_yes = 0.0
     backend = backends.get_backend("smollm2", settings)
     question = "Can a wholly foreign-owned company become a private fund manager?"
     alone = answer(question, retriever, settings=settings, backend=backend)
@@ -195,3 +198,7 @@ def test_the_same_question_gets_the_same_answer_alone_and_after_others(retriever
         answer(other, retriever, settings=settings, backend=backend)
     again = answer(question, retriever, settings=settings, backend=backend)
     assert again.text == alone.text and again.citations == alone.citations
+    evidence = "[1] (plan, Task 3) Support wholly foreign-owned enterprises to apply to become private fund managers."
+    first = backend.judge(question, evidence)
+    answer(question, retriever, settings=settings, backend=backend)
+    assert first is not None and 0.0 < first < 1.0 and backend.judge(question, evidence) == first

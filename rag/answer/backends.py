@@ -4,13 +4,17 @@
 it and `get_backend` looks names up. LLM backends share one LCEL chain,
 `lead_prompt() | chat_model | StrOutputParser()`, and differ only in the chat
 model: a local GGUF through llama.cpp (`local`, `smollm2`) or an
-OpenAI-compatible endpoint (`openai`). `extractive` needs no model and writes
-no lead: its answers are the quoted evidence sentences alone.
+OpenAI-compatible endpoint (`openai`). Before the lead, `judge` gives a local
+model's probability that the quoted evidence answers the question (read from its
+logits; the lead's prompt extends the judging turn, so it is evaluated once).
+`extractive` needs no model, judges nothing and writes no lead: its answers are
+the quoted evidence sentences alone.
 Any failure of a backend surfaces as LLMUnavailable with what to do about it.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -41,6 +45,11 @@ class Backend(Protocol):
         """Load whatever the first call would load (so timings exclude it); may raise LLMUnavailable."""
         ...
 
+    def judge(self, question: str, evidence: str) -> float | None:
+        """The model's probability that the numbered `evidence` answers `question` (its "Yes" against "No"), or
+        None when this backend cannot say; may raise LLMUnavailable."""
+        ...
+
 
 BACKENDS: dict[str, Callable[[Settings], Backend]] = {}
 
@@ -66,6 +75,22 @@ def get_backend(name: str, settings: Settings | None = None) -> Backend:
 
 _LLAMAS: dict[tuple[str, int, int, int], tuple[Any, threading.Lock]] = {}
 _LOAD_LOCK = threading.Lock()
+# Per Llama (by id): the judging turn whose prompt it holds evaluated, so the lead that follows it reuses it.
+_JUDGED: dict[int, tuple] = {}
+
+
+def forget(llama: Any, keep: tuple | None = None) -> None:
+    """Forget the previous call's context (hold the Llama's lock): llama.cpp would otherwise reuse the KV cache of the
+    longest shared prompt prefix, and a prefix evaluated in another batch split gives slightly different logits, so
+    the same question could get another answer after other questions. Only the judging turn of the same question
+    (`keep`, its messages) is kept: it was evaluated the same way every time."""
+    if keep is None or _JUDGED.pop(id(llama), None) != keep:
+        _JUDGED.pop(id(llama), None)
+        llama.reset()
+
+
+def _turn_key(messages: list[BaseMessage]) -> tuple:
+    return tuple((m.type, m.text) for m in messages[:2])
 
 
 def load_llama(path: str, n_ctx: int, n_threads: int, n_batch: int = 512) -> tuple[Any, threading.Lock]:
@@ -85,6 +110,7 @@ def load_llama(path: str, n_ctx: int, n_threads: int, n_batch: int = 512) -> tup
 
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
+YES, NO = ("Yes", "yes"), ("No", "no")  # the judging turn's answer words (their first tokens)
 
 
 class LlamaChatModel(BaseChatModel):
@@ -118,13 +144,33 @@ class LlamaChatModel(BaseChatModel):
             "seed": 0,
         }
 
-    def _acquire(self, llama: Any, lock: threading.Lock) -> None:
-        """Take the model, and forget the previous call's context: llama.cpp would otherwise reuse the KV cache of
-        the longest shared prompt prefix, and a prefix evaluated in another batch split gives slightly different
-        logits, so the same question could get another answer after other questions."""
+    def _acquire(self, llama: Any, lock: threading.Lock, keep: tuple | None = None) -> None:
+        """Take the model and forget the previous call's context, unless it is the judging turn `keep` (`forget`)."""
         if not lock.acquire(timeout=self.busy_timeout_s):
             raise LLMUnavailable(f"The local model stayed busy for {self.busy_timeout_s:.0f} s with another question.")
-        llama.reset()
+        forget(llama, keep)
+
+    def yes_probability(self, messages: list[BaseMessage]) -> float:
+        """P("Yes") against "No" as the model's first word after `messages` (read from its logits, not sampled)."""
+        from llama_cpp import LogitsProcessorList
+
+        llama, lock = self.load()
+        self._acquire(llama, lock)
+        seen: list[tuple[float, float]] = []
+
+        def read(_ids: Any, logits: Any) -> Any:
+            seen.append((max(logits[t] for t in yes), max(logits[t] for t in no)))
+            return logits
+
+        try:
+            yes, no = ({llama.tokenize(w.encode(), add_bos=False)[0] for w in words} for words in (YES, NO))
+            args = self._call_args(messages, None) | {"max_tokens": 1, "logits_processor": LogitsProcessorList([read])}
+            llama.create_chat_completion(**args)
+            _JUDGED[id(llama)] = _turn_key(messages)
+        finally:
+            lock.release()
+        y, n = seen[0]
+        return 1.0 / (1.0 + math.exp(n - y))
 
     def _generate(
         self,
@@ -134,7 +180,7 @@ class LlamaChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         llama, lock = self.load()
-        self._acquire(llama, lock)
+        self._acquire(llama, lock, _turn_key(messages))
         try:
             out = llama.create_chat_completion(**self._call_args(messages, stop), stream=False)
         finally:
@@ -158,7 +204,7 @@ class LlamaChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         llama, lock = self.load()
-        self._acquire(llama, lock)
+        self._acquire(llama, lock, _turn_key(messages))
         try:
             n_out, finish = 0, None
             parts = llama.create_chat_completion(**self._call_args(messages, stop), stream=True)
@@ -225,6 +271,18 @@ class ChainBackend:
             self._chain()
             if isinstance(self._chat_model, LlamaChatModel):
                 self._chat_model.load()
+        except Exception as err:
+            raise self._unavailable(err) from err
+
+    def judge(self, question: str, evidence: str) -> float | None:
+        """P(Yes) read from a local model's logits; None for other chat models (no logits to read)."""
+        try:
+            self._chain()
+            if not isinstance(self._chat_model, LlamaChatModel):
+                return None
+            return self._chat_model.yes_probability(
+                prompts.judge_prompt().format_messages(evidence=evidence, question=question)
+            )
         except Exception as err:
             raise self._unavailable(err) from err
 
@@ -325,6 +383,9 @@ class ExtractiveBackend:
 
     def warm(self) -> None:
         pass
+
+    def judge(self, question: str, evidence: str) -> float | None:
+        return None
 
     def stream(self, question: str, evidence: str, language: str = "English") -> Iterator[str]:
         return iter(())

@@ -29,7 +29,7 @@ class Retriever(Protocol):
 
 
 SKIPPED_KINDS = frozenset({"title", "heading", "group"})  # carry no claims; the task title goes in each label
-_WHO_RE = re.compile(
+WHO_RE = re.compile(
     r"\b(who|whom|responsib\w*|department\w*|ministr\w*|bureau\w*|agenc\w*|office|oversee\w*|handles?|contact"
     r"|in charge|lead unit|implement\w* by)\b",
     re.I,
@@ -58,8 +58,9 @@ def prefer_official(hits: list[Hit]) -> list[Hit]:
 def select_evidence(question: str, hits: list[Hit], retriever: Retriever, settings: Settings) -> list[Evidence]:
     """The paragraphs most similar to the question, numbered from 1: at most settings.evidence_paragraphs,
     within settings.context_token_budget, none scoring more than settings.evidence_score_margin under the best."""
-    wants_departments = bool(_WHO_RE.search(question))
+    wants_departments = bool(WHO_RE.search(question))
     candidates: dict[str, tuple[Paragraph, Chunk, int]] = {}
+    departments: dict[str, str] = {}  # chunk id -> its responsible-departments paragraph
     for rank, hit in enumerate(prefer_official(hits)):
         # A long task is split into parts; the hit leads with one, and the others of the same text come along.
         parts = [hit.chunk] + [
@@ -68,21 +69,19 @@ def select_evidence(question: str, hits: list[Hit], retriever: Retriever, settin
         paragraphs = [(retriever.corpus.paragraph(pid), c) for c in parts for pid in c.paragraph_ids]
         has_measures = any(p.kind == "measure" for p, _ in paragraphs)
         for p, chunk in paragraphs:
-            if (
-                p.kind in SKIPPED_KINDS
-                or (p.kind == "task" and has_measures)  # then it is only the task's heading
-                or (p.kind == "departments" and not wants_departments)
-            ):
+            if p.kind in SKIPPED_KINDS or (p.kind == "task" and has_measures):  # then it is only the task's heading
                 continue
+            if p.kind == "departments":  # a list of office names: comes along with its task, never on its own
+                departments.setdefault(chunk.id, p.id)
             candidates.setdefault(p.id, (p, chunk, rank))
-    if not candidates:
+    claims = [pid for pid in candidates if candidates[pid][0].kind != "departments"]
+    if not claims:
         return []
-    scores = retriever.paragraph_scores(question, list(candidates))
-    ordered = sorted(candidates, key=lambda pid: (-scores.get(pid, 0.0), candidates[pid][2], candidates[pid][0].index))
+    scores = retriever.paragraph_scores(question, claims)
+    ordered = sorted(claims, key=lambda pid: (-scores.get(pid, 0.0), candidates[pid][2], candidates[pid][0].index))
     floor = scores.get(ordered[0], 0.0) - settings.evidence_score_margin
     chosen = [pid for pid in ordered if scores.get(pid, 0.0) >= floor] or ordered[:1]
-    if wants_departments:  # a list of names scores low against any question: bring each chosen task's list along
-        departments = {c.id: pid for pid, (p, c, _) in candidates.items() if p.kind == "departments"}
+    if wants_departments:  # each chosen task's list of responsible offices comes along, right after it
         chosen = list(dict.fromkeys(x for pid in chosen for x in (pid, departments.get(candidates[pid][1].id)) if x))
     evidence: list[Evidence] = []
     used = 0

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from rag.answer import model_files
-from rag.answer.backends import load_llama
+from rag.answer.backends import forget, load_llama
 from rag.core.language import DEFAULT, detect, name, say
 from rag.core.settings import Settings
 from rag.core.text import markers
@@ -76,7 +76,7 @@ def local_complete(settings: Settings) -> Complete:
         if not lock.acquire(timeout=settings.llm_timeout_s):
             return None
         try:
-            llama.reset()  # no KV state from an earlier call (the backend does the same before each answer)
+            forget(llama)  # no KV state from an earlier call (the backend does the same before each answer)
             out = llama.create_chat_completion(
                 messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
                 temperature=0.0,
@@ -160,6 +160,7 @@ def localize(answer: Answer, language: str, complete: Complete | None, settings:
     return replace(
         answer,
         text=f"{translated} {answer.text[len(lead) :].lstrip()}".strip(),
+        lead=translated,
         translated_from=answer.text,
         notice=_join(say("translated", language), answer.notice),
     )

@@ -187,7 +187,15 @@ def _stream_checked(
     if primary.name != "extractive":
         try:
             asked = expand(query)  # "VPN (virtual private network)": a small model needs the documents' words
-            raw = _lead(primary, asked, format_quotes(quotes, prompts.evidence_label), "English", timings, ms)
+            shown = format_quotes(quotes, prompts.evidence_label)
+            judged = primary.judge(asked, shown)
+            timings["judge_ms"] = ms()
+            if judged is not None and judged < settings.answerable_min_model_yes:
+                why = MESSAGES["why_refused"].format(reason=MESSAGES["model_judged"])
+                timings["total_ms"] = ms()
+                yield AnswerEvent(_refusal(question, evidence, "none", timings, _join(notice, why)))
+                return
+            raw = _lead(primary, asked, shown, "English", timings, ms)
             quoted = list({q.marker: q.ev for q in quotes}.values())  # the lead may cite only what is quoted
             lead = _checked_lead(raw, quoted, retriever, settings)
             if not lead and raw.strip() and not REFUSAL_RE.search(raw):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.answer.evidence import WHO_RE
 from rag.answer.support import content_words
 from rag.core.glossary import spell_out
 from rag.core.settings import Settings
@@ -36,26 +37,57 @@ class Quote:
         return f"{body} [{self.marker}]."
 
 
-def select_quotes(question: str, evidence: list[Evidence], settings: Settings) -> list[Quote]:
-    """At most settings.extractive_max_sentences sentences, in evidence order, each scoring at least
-    settings.extractive_min_relative of the best: question-word overlap plus
-    settings.extractive_score_weight x the paragraph's similarity to the question."""
+def _scored(question: str, evidence: list[Evidence], settings: Settings) -> list[tuple[float, int, int, Quote]]:
+    """(-score, evidence rank, sentence number, quote) for each evidence sentence sharing a word with the question:
+    question-word overlap plus settings.extractive_score_weight x the paragraph's similarity to the question.
+    A responsible-departments line is never quoted for its words (it names every office); see `select_quotes`."""
     asked = content_words(spell_out(question))
-    scored: list[tuple[float, int, int, Quote]] = []
+    scored = []
     for rank, ev in enumerate(evidence):
+        if ev.paragraph.kind == "departments":
+            continue
         text = ev.paragraph.text
         for i, (s, e) in enumerate(split_sentences(text)):
             sentence = text[s:e].strip()
             overlap = len(asked & content_words(sentence)) / (len(asked) or 1)
             if overlap > 0:
-                score = overlap + settings.extractive_score_weight * ev.score
-                scored.append((-score, rank, i, Quote(ev, i, sentence)))
+                scored.append(
+                    (-(overlap + settings.extractive_score_weight * ev.score), rank, i, Quote(ev, i, sentence))
+                )
+    return scored
+
+
+def select_quotes(question: str, evidence: list[Evidence], settings: Settings) -> list[Quote]:
+    """The sentences to quote, in evidence order.
+
+    The best-scoring sentence's paragraph is the answer's anchor: its sentences are quoted when they score at least
+    settings.extractive_min_relative of the best; another paragraph's only at settings.extractive_other_relative
+    (a neighbouring measure that shares a few words is not the answer). At most settings.extractive_max_sentences
+    in all. A question asking who is responsible also gets the responsible-departments line of each quoted task.
+    """
+    scored = _scored(question, evidence, settings)
     if not scored:
         return []
-    best = min(scored, key=lambda t: t[0])[0]
-    kept = [t for t in sorted(scored, key=lambda t: t[:3])[: settings.extractive_max_sentences]]
-    kept = [t for t in kept if t[0] <= settings.extractive_min_relative * best]
-    return [t[3] for t in sorted(kept, key=lambda t: (t[1], t[2]))]
+    ranked = sorted(scored, key=lambda t: t[:3])
+    best, anchor = ranked[0][0], ranked[0][3].ev.paragraph.id
+    kept = [
+        t
+        for t in ranked
+        if t[0]
+        <= best
+        * (settings.extractive_min_relative if t[3].ev.paragraph.id == anchor else settings.extractive_other_relative)
+    ][: settings.extractive_max_sentences]
+    quotes = [t[3] for t in sorted(kept, key=lambda t: (t[1], t[2]))]
+    if WHO_RE.search(question):
+        quotes += _departments(quotes, evidence)
+    return quotes
+
+
+def _departments(quotes: list[Quote], evidence: list[Evidence]) -> list[Quote]:
+    """The responsible-departments line (when the evidence holds it) of each quoted task, once each."""
+    tasks = list(dict.fromkeys(q.ev.chunk.id for q in quotes))
+    lines = {ev.chunk.id: ev for ev in evidence if ev.paragraph.kind == "departments"}
+    return [Quote(lines[t], 0, lines[t].paragraph.text.strip()) for t in tasks if t in lines]
 
 
 def format_quotes(quotes: list[Quote], label) -> str:

@@ -120,12 +120,17 @@ class AnswerSettings(BaseSettings):
     )
     extractive_max_sentences: int = Field(3, description="Most evidence sentences the extractive backend quotes.")
     extractive_score_weight: float = Field(
-        0.1, description="Extractive backend: weight of the paragraph's retrieval score beside question-word overlap."
+        0.6, description="Extractive backend: weight of the paragraph's retrieval score beside question-word overlap."
     )
     extractive_min_relative: float = Field(
         0.5,
         description="Extractive backend: a sentence is quoted only if it scores at least this share of the best one, "
         "so one shared word does not qualify.",
+    )
+    extractive_other_relative: float = Field(
+        0.85,
+        description="A sentence outside the paragraph of the best-scoring sentence is quoted only if it scores at "
+        "least this share of the best: a neighbouring measure sharing a few words is not the answer.",
     )
     lead_max_sentences: int = Field(
         2,
@@ -140,6 +145,12 @@ class AnswerSettings(BaseSettings):
         "`python -m eval.answerability` on odd question ids: 0.4 (held-out even ids: refusal precision 0.857, recall "
         "0.40, false refusals 0.017); on even ids: 0.5 (held-out odd: 0.857 / 0.80 / 0.034). At 0.3, all 146 "
         "questions: precision 0.941, recall 0.533, false refusals 0.009.",
+    )
+    answerable_min_model_yes: float = Field(
+        0.57,
+        description="With a model backend that can judge (the local GGUF), the quoted evidence answers the question "
+        "only if the model's probability of 'Yes' to 'Do the passages answer this question?' is at least this. "
+        "`python -m eval.answerability --model local` fits it on one half of the questions and reports the other.",
     )
     answerable_figure_paragraphs: int = Field(
         3,

@@ -228,7 +228,7 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     notice: str | None = None  # e.g. "the LLM failed; extractive fallback used"
     governing: Governance | None = None  # which document governs, when evidence spans documents
-    lead: str = ""  # the model's checked one-sentence lead at the start of `text` ("" when none)
+    lead: str = ""  # the checked one-sentence lead at the start of `text` (translated with it); "" when none
     standalone_question: str | None = None  # what was searched: the follow-up made standalone, in English
     language: str = "en"  # detected language of the question; the answer is written in it
     translated_from: str | None = None  # the checked English answer `text` is a model translation of
