@@ -325,7 +325,9 @@ def test_another_paragraphs_sentence_is_quoted_only_when_it_scores_near_the_best
     question = "Are foreign investors allowed in internet services?"  # the bank measures share only 'foreign'
     a = ask(retriever, settings, question, backend="extractive")
     assert {c.paragraph_id for c in a.citations} == {"plan.p005"}
-    loose = ask(retriever, settings.model_copy(update={"extractive_other_relative": 0.0}), question, backend="extractive")
+    loose = ask(
+        retriever, settings.model_copy(update={"extractive_other_relative": 0.0}), question, backend="extractive"
+    )
     assert len({c.paragraph_id for c in loose.citations}) > 1
 
 

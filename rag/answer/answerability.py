@@ -11,6 +11,10 @@ evidence-score threshold on one half of eval/questions.jsonl and reports on the 
    percentage; "how much", a fee, a subsidy or a wage needs an amount of money; a cap or limit some figure;
    "how many days" or "how long" a duration (settings.answerable_figure_paragraphs best paragraphs).
 
+4. (model backends that can judge) the model's probability that the quoted sentences answer the question
+   (rag.answer.backends `judge`, settings.answerable_min_model_yes), checked in rag.answer.pipeline once
+   the quotes are chosen.
+
 Measured and left out: rare question words missing from the evidence (IDF-weighted) did not separate
 out-of-scope from answerable questions (investors' words differ from the documents'); the threshold fitted
 on either half switched the test off.
