@@ -8,7 +8,6 @@ backends (extractive, or `openai` against a model server) run side by side.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import threading
 import uuid
@@ -26,10 +25,6 @@ from rag.core.types import Answer
 from rag.retrieve import Retriever
 
 log = logging.getLogger("rag.http")
-
-# The conversation support (another change) adds `history=` to stream_answer; until then history is accepted
-# by the API and stored with feedback, but the answer is to the last question alone.
-TAKES_HISTORY = "history" in inspect.signature(stream_answer).parameters
 
 
 class Busy(RagError):
@@ -101,7 +96,6 @@ class Service:
         name = backend or self.settings.backend
         get_backend(name, self.settings)  # an unknown name fails here, before queueing
         settings = self.settings.model_copy(update={"app_url": base_url})
-        extra: dict[str, Any] = {"history": history or []} if TAKES_HISTORY else {}
         with self._turn(name):
             yield from stream_answer(
                 question,
@@ -109,7 +103,7 @@ class Service:
                 backend=name,
                 settings=settings,
                 doc_ids=set(doc_ids) if doc_ids else None,
-                **extra,
+                history=history or [],
             )
 
     def remember(self, answer: Answer, history: list[dict[str, str]]) -> dict[str, Any]:
@@ -135,5 +129,5 @@ class Service:
             "documents": len(corpus.documents),
             "model": {"backend": self.settings.backend, "state": self.model_state.get(self.settings.backend, "idle")},
             "queue": {"waiting": self.waiting, "max": self.settings.http_max_queue},
-            "history_supported": TAKES_HISTORY,
+            "history_supported": True,
         }
