@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from rag.answer import model_files
-from rag.answer.backends import forget, load_llama
+from rag.answer.llama import forget, load_llama
 from rag.core.language import DEFAULT, detect, name, say
 from rag.core.settings import Settings
 from rag.core.text import markers
