@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 import httpx
@@ -69,7 +70,7 @@ def test_openai_client_gets_the_answer_with_markers_links_and_structured_citatio
     reply = _chat(client)
     text = reply.choices[0].message.content
     citations = reply.model_extra["citations"]
-    assert "[1]" in text and f"]({server['url']}/viewer?doc=" in text  # a plain client still sees working links
+    assert re.search(r"\[\d+\]", text) and f"]({server['url']}/viewer?doc=" in text  # a plain client sees links
     assert {c["paragraph_id"] for c in citations} & GOLD
     assert all(c["quote"] and c["url"].startswith(f"{server['url']}/viewer?") for c in citations)
     assert reply.model == "extractive" and reply.model_extra["answer_id"].startswith("ans-")
