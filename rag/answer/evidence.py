@@ -29,7 +29,7 @@ class Retriever(Protocol):
 
 
 SKIPPED_KINDS = frozenset({"title", "heading", "group"})  # carry no claims; the task title goes in each label
-WHO_RE = re.compile(
+_WHO_RE = re.compile(
     r"\b(who|whom|responsib\w*|department\w*|ministr\w*|bureau\w*|agenc\w*|office|oversee\w*|handles?|contact"
     r"|in charge|lead unit|implement\w* by)\b",
     re.I,
@@ -58,7 +58,7 @@ def prefer_official(hits: list[Hit]) -> list[Hit]:
 def select_evidence(question: str, hits: list[Hit], retriever: Retriever, settings: Settings) -> list[Evidence]:
     """The paragraphs most similar to the question, numbered from 1: at most settings.evidence_paragraphs,
     within settings.context_token_budget, none scoring more than settings.evidence_score_margin under the best."""
-    wants_departments = bool(WHO_RE.search(question))
+    wants_departments = bool(_WHO_RE.search(question))
     candidates: dict[str, tuple[Paragraph, Chunk, int]] = {}
     departments: dict[str, str] = {}  # chunk id -> its responsible-departments paragraph
     for rank, hit in enumerate(prefer_official(hits)):

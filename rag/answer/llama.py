@@ -30,8 +30,8 @@ def forget(llama: Any, keep: tuple | None = None) -> None:
     longest shared prompt prefix, and a prefix evaluated in another batch split gives slightly different logits, so
     the same question could get another answer after other questions. Only the judging turn of the same question
     (`keep`, its messages) is kept: it was evaluated the same way every time."""
-    if keep is None or _JUDGED.pop(id(llama), None) != keep:
-        _JUDGED.pop(id(llama), None)
+    judged = _JUDGED.pop(id(llama), None)
+    if keep is None or judged != keep:
         llama.reset()
 
 
@@ -101,15 +101,15 @@ class LlamaChatModel(BaseChatModel):
         from llama_cpp import LogitsProcessorList
 
         llama, lock = self.load()
-        self._acquire(llama, lock)
+        yes, no = ({llama.tokenize(w.encode(), add_bos=False)[0] for w in words} for words in (YES, NO))
         seen: list[tuple[float, float]] = []
 
         def read(_ids: Any, logits: Any) -> Any:
             seen.append((max(logits[t] for t in yes), max(logits[t] for t in no)))
             return logits
 
+        self._acquire(llama, lock)
         try:
-            yes, no = ({llama.tokenize(w.encode(), add_bos=False)[0] for w in words} for words in (YES, NO))
             args = self._call_args(messages, None) | {"max_tokens": 1, "logits_processor": LogitsProcessorList([read])}
             llama.create_chat_completion(**args)
             _JUDGED[id(llama)] = _turn_key(messages)

@@ -83,13 +83,15 @@ def _join(*notices: str | None) -> str | None:
 
 
 def _refusal(
-    question: str, evidence: list[Evidence], backend: str, timings: dict[str, float], notice: str | None
+    question: str, evidence: list[Evidence], timings: dict[str, float], notice: str | None, reason: str
 ) -> Answer:
+    """A refusal naming the nearest passages; `reason` (reader's words, may be "") joins the notice."""
+    notice = _join(notice, MESSAGES["why_refused"].format(reason=reason) if reason else None)
     nearest = list(dict.fromkeys(prompts.evidence_label(ev).rstrip(".") for ev in evidence))[:3]
     text = MESSAGES["refusal"] + " "
     text += MESSAGES["nearest"].format(passages="; ".join(nearest)) if nearest else MESSAGES["no_passage"]
     return Answer(
-        question=question, text=text, refused=True, backend=backend, evidence=evidence, timings=timings, notice=notice
+        question=question, text=text, refused=True, backend="none", evidence=evidence, timings=timings, notice=notice
     )
 
 
@@ -178,9 +180,8 @@ def _stream_checked(
     decision = decide(query, evidence, retriever.corpus, settings)
     quotes = select_quotes(query, evidence, settings) if decision.answerable else []
     if not quotes:
-        why = MESSAGES["why_refused"].format(reason=decision.reason) if decision.reason else None
         timings["total_ms"] = ms()
-        yield AnswerEvent(_refusal(question, evidence, "none", timings, _join(notice, why)))
+        yield AnswerEvent(_refusal(question, evidence, timings, notice, decision.reason))
         return
 
     used, lead = primary.name, ""
@@ -191,9 +192,8 @@ def _stream_checked(
             judged = primary.judge(asked, shown)
             timings["judge_ms"] = ms()
             if judged is not None and judged < settings.answerable_min_model_yes:
-                why = MESSAGES["why_refused"].format(reason=MESSAGES["model_judged"])
                 timings["total_ms"] = ms()
-                yield AnswerEvent(_refusal(question, evidence, "none", timings, _join(notice, why)))
+                yield AnswerEvent(_refusal(question, evidence, timings, notice, MESSAGES["model_judged"]))
                 return
             raw = _lead(primary, asked, shown, "English", timings, ms)
             quoted = list({q.marker: q.ev for q in quotes}.values())  # the lead may cite only what is quoted

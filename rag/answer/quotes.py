@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.answer.evidence import WHO_RE
 from rag.answer.support import content_words
 from rag.core.glossary import spell_out
 from rag.core.settings import Settings
@@ -63,24 +62,22 @@ def select_quotes(question: str, evidence: list[Evidence], settings: Settings) -
     The best-scoring sentence's paragraph is the answer's anchor: its sentences are quoted when they score at least
     settings.extractive_min_relative of the best; another paragraph's only at settings.extractive_other_relative
     (a neighbouring measure that shares a few words is not the answer). At most settings.extractive_max_sentences
-    in all. A question asking who is responsible also gets the responsible-departments line of each quoted task.
+    in all. Each quoted task's responsible-departments line follows when the evidence holds it (it does only for
+    a question asking who is responsible: rag.answer.evidence).
     """
     scored = _scored(question, evidence, settings)
     if not scored:
         return []
     ranked = sorted(scored, key=lambda t: t[:3])
     best, anchor = ranked[0][0], ranked[0][3].ev.paragraph.id
-    kept = [
-        t
-        for t in ranked
-        if t[0]
-        <= best
-        * (settings.extractive_min_relative if t[3].ev.paragraph.id == anchor else settings.extractive_other_relative)
-    ][: settings.extractive_max_sentences]
+
+    def bar(t: tuple[float, int, int, Quote]) -> float:
+        same = t[3].ev.paragraph.id == anchor
+        return best * (settings.extractive_min_relative if same else settings.extractive_other_relative)
+
+    kept = [t for t in ranked if t[0] <= bar(t)][: settings.extractive_max_sentences]
     quotes = [t[3] for t in sorted(kept, key=lambda t: (t[1], t[2]))]
-    if WHO_RE.search(question):
-        quotes += _departments(quotes, evidence)
-    return quotes
+    return quotes + _departments(quotes, evidence)
 
 
 def _departments(quotes: list[Quote], evidence: list[Evidence]) -> list[Quote]:
