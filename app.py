@@ -134,8 +134,8 @@ def ask(
     event stream then stops the model's generation, so the next question finds the model free.
     """
     namer = resources.namer()
-    text_slot, sources_slot = st.empty(), st.empty()
-    text = ""
+    notice_slot, text_slot, sources_slot = st.empty(), st.empty(), st.empty()
+    lead = quotes = ""
     events = None
     try:
         wait_for_model(backend)
@@ -152,13 +152,13 @@ def ask(
                     label = f"Evidence found: {len(event.evidence)} passages (the answer is being written)"
                     with st.expander(label, expanded=True):
                         st.markdown("\n".join(answer_view.evidence_line(ev, namer) for ev in event.evidence))
-            elif isinstance(event, TokenEvent):
-                text += event.text
-                text_slot.markdown(ui.md(namer.plain(text)) + " ▌")
+            elif isinstance(event, TokenEvent):  # checked sentences: the quotes, then the lead that goes before them
+                lead, quotes = (event.text, quotes) if event.lead else (lead, quotes + event.text)
+                text_slot.markdown(ui.md(namer.plain(f"{lead} {quotes}".strip())) + " ▌")
             elif isinstance(event, NoticeEvent):
-                text = ""
-                text_slot.warning(ui.md(reader_notice(event.text, namer)))
+                notice_slot.warning(ui.md(reader_notice(event.text, namer)))
             elif isinstance(event, AnswerEvent):
+                notice_slot.empty()
                 text_slot.empty()
                 sources_slot.empty()
                 render_answer(event.answer, namer)

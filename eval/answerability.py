@@ -19,18 +19,17 @@ from __future__ import annotations
 import argparse
 
 from eval.data import QUESTIONS_FILE, load_questions
-from rag.answer import prompts
 from rag.answer.answerability import Decision, decide
 from rag.answer.backends import get_backend
 from rag.answer.evidence import select_evidence
 from rag.answer.guard import clean_question
-from rag.answer.quotes import format_quotes, select_quotes
-from rag.core.glossary import expand
+from rag.answer.pipeline import model_input
+from rag.answer.quotes import select_quotes
 from rag.core.settings import Settings, get_settings
 
 SCORE_GRID = [round(0.20 + 0.02 * i, 2) for i in range(11)]  # 0.20 .. 0.40
 RECALL_GRID = [0.0, 0.2, 0.3, 0.4, 0.5]  # settings.answerable_figure_recall
-YES_GRID = [round(0.40 + 0.01 * i, 2) for i in range(41)]  # settings.answerable_min_model_yes: 0.40 .. 0.80
+YES_GRID = [round(0.20 + 0.01 * i, 2) for i in range(61)]  # settings.answerable_min_model_yes: 0.20 .. 0.80
 
 
 def features(questions: list[dict], retriever, settings: Settings) -> list[tuple[dict, list]]:
@@ -84,7 +83,7 @@ def judgements(data, corpus, settings: Settings, backend: str) -> dict[str, floa
     for q, ev in data:
         query, _ = clean_question(q["question"], settings)
         quotes = select_quotes(query, ev, settings) if decide(query, ev, corpus, settings).answerable else []
-        judged = model.judge(expand(query), format_quotes(quotes, prompts.evidence_label)) if quotes else None
+        judged = model.judge(*model_input(query, quotes, settings)) if quotes else None
         if judged is not None:
             out[q["id"]] = judged
     return out

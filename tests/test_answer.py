@@ -156,13 +156,15 @@ def test_a_failing_backend_leaves_the_quotes_with_a_notice(retriever, settings, 
     assert final.citations[0].paragraph_id == "plan.p002"
 
 
-def test_only_checked_sentences_are_streamed_and_they_make_the_answer(retriever, settings, scripted_backend):
+def test_quotes_stream_first_then_the_checked_lead_that_goes_before_them(retriever, settings, scripted_backend):
     reply = f"{FUND_CLAIM} [1]. Foreign investors may hold 100% of casinos [2]."
     events = list(stream_answer(FUND_Q, retriever, backend=scripted_backend(reply), settings=settings))
     assert isinstance(events[0], EvidenceEvent) and isinstance(events[-1], AnswerEvent)
-    tokens = [e.text for e in events if isinstance(e, TokenEvent)]
-    assert "".join(tokens) == events[-1].answer.text and tokens[0] == f"{FUND_CLAIM} [1]."
-    assert not any("casino" in t for t in tokens)
+    tokens = [e for e in events if isinstance(e, TokenEvent)]
+    assert [t.lead for t in tokens] == [False] * (len(tokens) - 1) + [True]  # quotes on screen before the model writes
+    quotes = "".join(t.text for t in tokens[:-1])
+    assert tokens[-1].text == f"{FUND_CLAIM} [1]." and events[-1].answer.text == f"{tokens[-1].text} {quotes}"
+    assert not any("casino" in t.text for t in tokens)
     assert {"condense_ms", "retrieve_ms", "first_token_ms", "lead_ms", "total_ms"} <= set(events[-1].answer.timings)
 
 

@@ -152,8 +152,18 @@ def test_a_translation_that_changes_a_figure_or_marker_is_not_shown(settings):
     a = Answer(question="q", text=english, refused=False, backend="fake", lead=english)
     shown = localize(a, "zh", scripted_complete("外资持股不得超过60% [1]。"), settings)
     assert shown.text == english and shown.notice == say("untranslated", "zh")
-    quotes_only = localize(replace(a, lead=""), "zh", scripted_complete("外资持股不得超过50% [1]。"), settings)
-    assert quotes_only.text == english and quotes_only.notice == say("quoted_english", "zh")  # quotes never translated
+    quotes_only = replace(a, lead="", text=f"{english} Joint ventures only [1].")
+    unchecked = localize(quotes_only, "zh", scripted_complete("外资持股不得超过60% [1]。"), settings)
+    assert unchecked.text == quotes_only.text and unchecked.notice == say("quoted_english", "zh")
+
+
+def test_without_a_lead_the_first_quote_is_translated_above_the_english_quotes(settings):
+    english = "Foreign shareholding may not exceed 50% [1]. Joint ventures only [1]."
+    a = Answer(question="q", text=english, refused=False, backend="fake", lead="")
+    shown = localize(a, "zh", scripted_complete("外资持股不得超过50% [1]。"), settings)
+    assert shown.text == f"外资持股不得超过50% [1]。 {english}"  # the quotes stay the documents' English words
+    assert shown.lead == "外资持股不得超过50% [1]。" and shown.translated_from == english
+    assert shown.notice.startswith(say("translated", "zh"))  # marked as a translation
 
 
 def test_a_chinese_question_is_refused_in_chinese(retriever, settings, monkeypatch):

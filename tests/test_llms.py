@@ -10,6 +10,7 @@ import socket
 import pytest
 
 from rag.answer import backends, model_files
+from rag.answer.llama import _LLAMAS
 from rag.answer.model_files import SplitModel, ensure_model
 from rag.answer.pipeline import answer
 from rag.core import tokens
@@ -171,7 +172,7 @@ def test_smollm2_answers_end_to_end_through_llama_cpp(retriever, settings):
 
 
 def test_the_lead_prompt_stays_short():
-    """The model reads ~75 prompt tokens/s on 2 cores: every instruction token is paid on every question."""
+    """The model reads ~60 prompt tokens/s on 2 cores: every instruction token is paid on every question."""
     from rag.answer.prompts import lead_prompt
 
     messages = lead_prompt().format_messages(evidence="", question="", language="English")
@@ -184,8 +185,8 @@ def test_the_lead_prompt_stays_short():
 )
 def test_the_same_question_gets_the_same_answer_and_judgement_alone_and_after_others(retriever, settings):
     """llama.cpp keeps the previous call's KV cache and reuses its longest shared prefix; the backend resets it
-    (keeping only the same question's judging turn for its lead), so an answer does not depend on the questions
-    asked before it in the process."""
+    (keeping only the same question's judging turn for its lead, and the judging prompt's fixed part, always
+    evaluated on its own), so an answer does not depend on the questions asked before it in the process."""
     settings.max_answer_tokens, settings.llm_timeout_s = 48, 600
     settings.answerable_min_model_yes = 0.0
     backend = backends.get_backend("smollm2", settings)
@@ -199,6 +200,9 @@ def test_the_same_question_gets_the_same_answer_and_judgement_alone_and_after_ot
     again = answer(question, retriever, settings=settings, backend=backend)
     assert again.text == alone.text and again.citations == alone.citations
     evidence = "[1] (plan, Task 3) Support wholly foreign-owned enterprises to apply to become private fund managers."
-    first = backend.judge(question, evidence)
+    first = backend.judge(question, evidence)  # the judging prompt's fixed part kept from the answers before
     answer(question, retriever, settings=settings, backend=backend)
     assert first is not None and 0.0 < first < 1.0 and backend.judge(question, evidence) == first
+    for llama, _ in _LLAMAS.values():
+        llama.reset()  # a fresh context: the fixed part is evaluated anew, on its own, as it was the first time
+    assert backend.judge(question, evidence) == first

@@ -4,12 +4,13 @@ Three tests, each a general reading rule (measured with `python -m eval.answerab
 evidence-score threshold on one half of eval/questions.jsonl and reports on the other):
 
 1. Evidence strength: the best paragraph's cosine to the question (settings.min_evidence_score).
-2. The place: a place the question names (another city, province or zone than Beijing's) must appear in the
-   evidence, its task titles or its documents' titles: "VPN joint ventures in Shanghai" is not answered by
-   Beijing's VPN measure.
+2. The place and the year: a place the question names (another city, province or zone than Beijing's), or a
+   year, must appear in the evidence, its task titles or its documents' titles, numbers and dates: "VPN joint
+   ventures in Shanghai" is not answered by Beijing's VPN measure, nor "the 2024 negative list" by the 2020 plan.
 3. The kind of answer: a question asking for a rate or a stake is not answered by evidence that states no
    percentage; "how much", a fee, a subsidy or a wage needs an amount of money; a cap or limit some figure;
-   "how many days" or "how long" a duration (settings.answerable_figure_paragraphs best paragraphs).
+   "how many days" or "how long" a duration; a document number "No. n"; an issue date a year or a month; an
+   expiry a term, a date or a period (settings.answerable_figure_paragraphs best paragraphs). A year is not a cap.
 
 4. (model backends that can judge) the model's probability that the quoted sentences answer the question
    (rag.answer.backends `judge`, settings.answerable_min_model_yes), checked in rag.answer.pipeline once
@@ -45,18 +46,39 @@ _PLACE_RE = re.compile(rf"\b(?:{_PLACE_NAMES})\b", re.I)
 _PERCENT = r"\d\s*%|\bpercent|\bper\s+cent|\bhalf\b|\bwholly\b"
 _MONEY = r"\byuan\b|\brmb\b|\bus\$|\$\s*\d|\bdollars?\b|\bmillion\b|\bbillion\b"
 _DURATION = r"\d+\s*(?:working\s+)?(?:days?|months?|years?)\b|\b(?:one|two|three|four|five|six|ten)[\s-]+(?:days?|months?|years?)\b"
+_FIGURE = rf"{_PERCENT}|{_MONEY}|\b(?!(?:19|20)\d\d\b)\d"  # a year is not a cap
+_DATE = (
+    r"\b(?:19|20)\d\d\b|\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b"
+)
+_TERM = rf"{_DURATION}|\buntil\b|\bexpir\w*|\bvalid\b|\bperiod\b|\bdeadline\b"
 _WHAT_THE = r"\bwhat(?:'s|\s+is|\s+are|\s+was)?\s+(?:the\s+|a\s+|its\s+)?(?:[\w'’-]+\s+){0,4}?"
-# What kind of figure a question asks for (asked as "what is the ... rate", "how much", ...), and what the
-# evidence must state to answer it.
-FIGURE_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
-    (re.compile(asked, re.I), re.compile(stated, re.I))
-    for asked, stated in (
-        (_WHAT_THE + r"(?:rate|percentage|ratio|shareholding|stake|share)\b", _PERCENT),
-        (r"\bhow\s+much\b(?!\s+of\b)|" + _WHAT_THE + r"(?:cost|fee|price|subsidy|capital|wage|salary)\b", _MONEY),
-        (_WHAT_THE + r"(?:cap|limit|maximum|minimum|threshold|max)\b", rf"{_PERCENT}|{_MONEY}|\d"),
-        (r"\bhow\s+(?:many\s+(?:working\s+)?(?:days|months|years)|long\s+(?:does|do|will|is|are|can))\b", _DURATION),
+# What kind of figure a question asks for (asked as "what is the ... rate", "how much", ...), what the evidence must
+# state to answer it, and whether a document's registry facts (its number and date) state it too.
+FIGURE_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str], bool], ...] = tuple(
+    (re.compile(asked, re.I), re.compile(stated, re.I), registry)
+    for asked, stated, registry in (
+        (_WHAT_THE + r"(?:rate|percentage|ratio|shareholding|stake|share)\b", _PERCENT, False),
+        (
+            r"\bhow\s+much\b(?!\s+of\b)|" + _WHAT_THE + r"(?:cost|fee|price|subsidy|capital|wage|salary)\b",
+            _MONEY,
+            False,
+        ),
+        (_WHAT_THE + r"(?:cap|limit|maximum|minimum|threshold|max)\b", _FIGURE, False),
+        (
+            r"\bhow\s+(?:many\s+(?:working\s+)?(?:days|months|years)|long\s+(?:does|do|will|is|are|can))\b",
+            _DURATION,
+            False,
+        ),
+        (r"\b(?:document|file|reference)\s+number\b", r"\bNo\.\s*\d", True),
+        (
+            r"\bissue\s+date\b|\bdate\s+of\s+issue\b|\bwhen\s+(?:was|were)\s+[^?]*\b(?:issued|dated|signed)\b",
+            _DATE,
+            True,
+        ),
+        (r"\bexpir\w*|\bvalid\s+until\b|\bend\s+date\b", _TERM, False),
     )
 )
+_YEAR_RE = re.compile(r"\b(?:19|20)\d\d\b")
 _TASK_NUMBER_RE = re.compile(r"^\s*[(（]?\d{1,3}[)）.、]\s*")
 
 
@@ -68,12 +90,10 @@ class Decision:
 
 
 def _evidence_text(evidence: list[Evidence], corpus: Any) -> str:
-    titles = {
-        corpus.documents[ev.paragraph.doc_id].info.title for ev in evidence if ev.paragraph.doc_id in corpus.documents
-    }
-    return " ".join(
-        [ev.paragraph.text for ev in evidence] + [ev.chunk.task_title or "" for ev in evidence] + sorted(titles)
-    )
+    """The evidence, its task titles, and its documents' ids, titles, numbers and dates: what it is about."""
+    infos = [corpus.documents[d].info for d in {ev.paragraph.doc_id for ev in evidence} if d in corpus.documents]
+    about = sorted(" ".join([i.id, i.title, i.number or "", i.date or ""]) for i in infos)
+    return " ".join([ev.paragraph.text for ev in evidence] + [ev.chunk.task_title or "" for ev in evidence] + about)
 
 
 def places(text: str) -> set[str]:
@@ -83,19 +103,23 @@ def places(text: str) -> set[str]:
 def missing_figure(question: str, evidence: list[Evidence], corpus: Any, min_recall: float) -> bool:
     """Does the question ask for a kind of figure (a rate, an amount, a cap, a duration) that no evidence sentence
     states about the question's subject (sharing at least `min_recall` of its IDF-weighted content words)?"""
-    asked_kinds = [found for asked, found in FIGURE_KINDS if asked.search(question)]
-    if not asked_kinds:
+    asked = [(found, registry) for ask, found, registry in FIGURE_KINDS if ask.search(question)]
+    if not asked:
         return False
-    weights = corpus_weights(corpus)
+    # (text stating the figure, text it must be about): each sentence with its task title; each document's number
+    # and date with its title, when every kind asked may come from the registry
+    stated: list[tuple[str, str]] = []
     for ev in evidence:
         text = _TASK_NUMBER_RE.sub("", ev.paragraph.text)
-        for s, e in split_sentences(text):
-            sentence = text[s:e]
-            if all(found.search(sentence) for found in asked_kinds) and (
-                weights.recall(spell_out(question), f"{sentence} {ev.chunk.task_title or ''}") >= min_recall
-            ):
-                return False
-    return True
+        stated += [(text[s:e], f"{text[s:e]} {ev.chunk.task_title or ''}") for s, e in split_sentences(text)]
+    if all(registry for _, registry in asked):
+        infos = [corpus.documents[d].info for d in {ev.paragraph.doc_id for ev in evidence} if d in corpus.documents]
+        stated += [(f"{i.number or ''} {i.date or ''}", i.title) for i in infos]
+    weights = corpus_weights(corpus)
+    return not any(
+        all(found.search(figure) for found, _ in asked) and weights.recall(spell_out(question), about) >= min_recall
+        for figure, about in stated
+    )
 
 
 def decide(question: str, evidence: list[Evidence], corpus: Any, settings: Settings) -> Decision:
@@ -103,7 +127,9 @@ def decide(question: str, evidence: list[Evidence], corpus: Any, settings: Setti
     best = evidence[0].score if evidence else 0.0
     if not evidence or best < settings.min_evidence_score:
         return Decision(False, "no passage is close to the question", best)
-    missing = places(spell_out(question)) - places(_evidence_text(evidence, corpus))
+    about = _evidence_text(evidence, corpus)
+    missing = places(spell_out(question)) - places(about)
+    missing |= set(_YEAR_RE.findall(question)) - set(_YEAR_RE.findall(about))
     if missing:
         return Decision(False, f"the passages do not concern {', '.join(sorted(missing))}", best)
     if missing_figure(

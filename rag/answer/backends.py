@@ -120,8 +120,10 @@ class ChainBackend:
             self._chain()
             if not isinstance(self._chat_model, LlamaChatModel):
                 return None
+            prompt = prompts.judge_prompt()
             return self._chat_model.yes_probability(
-                prompts.judge_prompt().format_messages(evidence=evidence, question=question)
+                prompt.format_messages(evidence=evidence, question=question),
+                prompt.format_messages(evidence="-", question="-"),  # shows which part of the prompt is fixed
             )
         except Exception as err:
             raise self._unavailable(err) from err

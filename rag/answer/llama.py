@@ -23,16 +23,49 @@ _LLAMAS: dict[tuple[str, int, int, int], tuple[Any, threading.Lock]] = {}
 _LOAD_LOCK = threading.Lock()
 # Per Llama (by id): the judging turn whose prompt it holds evaluated, so the lead that follows it reuses it.
 _JUDGED: dict[int, tuple] = {}
+_FORMATTERS: dict[int, Any] = {}  # per Llama (by id): its chat template, to know a prompt's tokens before the call
 
 
-def forget(llama: Any, keep: tuple | None = None) -> None:
+def forget(llama: Any, keep: tuple | None = None, prefix: list[int] | None = None) -> None:
     """Forget the previous call's context (hold the Llama's lock): llama.cpp would otherwise reuse the KV cache of the
     longest shared prompt prefix, and a prefix evaluated in another batch split gives slightly different logits, so
-    the same question could get another answer after other questions. Only the judging turn of the same question
-    (`keep`, its messages) is kept: it was evaluated the same way every time."""
+    the same question could get another answer after other questions. Kept are only what is evaluated the same way
+    every time: the judging turn of the same question (`keep`, its messages), or the fixed `prefix` of the judging
+    prompt (its tokens), which is always evaluated on its own, so the rest of the prompt starts from the same state."""
     judged = _JUDGED.pop(id(llama), None)
-    if keep is None or judged != keep:
-        llama.reset()
+    if keep is not None and judged == keep:
+        return
+    n = len(prefix or [])
+    if prefix and llama.n_tokens >= n and list(llama.input_ids[:n]) == prefix:
+        llama.n_tokens = n  # the next call finds the prefix and evaluates only what follows it
+        return
+    llama.reset()
+    if prefix:
+        llama.eval(prefix)
+
+
+def chat_tokens(llama: Any, messages: list[dict]) -> list[int] | None:
+    """The tokens llama.cpp evaluates for `messages` under the GGUF's own chat template; None for another format."""
+    if llama.chat_format != "chat_template.default":
+        return None
+    if id(llama) not in _FORMATTERS:
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        text = lambda t: llama._model.token_get_text(t) if t != -1 else ""
+        _FORMATTERS[id(llama)] = Jinja2ChatFormatter(
+            template=llama.metadata["tokenizer.chat_template"],
+            eos_token=text(llama.token_eos()),
+            bos_token=text(llama.token_bos()),
+        )
+    prompt = _FORMATTERS[id(llama)](messages=messages).prompt
+    return llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)  # as the chat handler does
+
+
+def shared_prefix(a: list[int], b: list[int]) -> list[int]:
+    n = 0
+    while n < min(len(a), len(b)) - 1 and a[n] == b[n]:
+        n += 1
+    return a[:n]
 
 
 def _turn_key(messages: list[BaseMessage]) -> tuple:
@@ -90,14 +123,19 @@ class LlamaChatModel(BaseChatModel):
             "seed": 0,
         }
 
-    def _acquire(self, llama: Any, lock: threading.Lock, keep: tuple | None = None) -> None:
-        """Take the model and forget the previous call's context, unless it is the judging turn `keep` (`forget`)."""
+    def _acquire(
+        self, llama: Any, lock: threading.Lock, keep: tuple | None = None, prefix: list[int] | None = None
+    ) -> None:
+        """Take the model and forget the previous call's context but the judging turn `keep` or `prefix` (`forget`)."""
         if not lock.acquire(timeout=self.busy_timeout_s):
             raise LLMUnavailable(f"The local model stayed busy for {self.busy_timeout_s:.0f} s with another question.")
-        forget(llama, keep)
+        forget(llama, keep, prefix)
 
-    def yes_probability(self, messages: list[BaseMessage]) -> float:
-        """P("Yes") against "No" as the model's first word after `messages` (read from its logits, not sampled)."""
+    def yes_probability(self, messages: list[BaseMessage], probe: list[BaseMessage]) -> float:
+        """P("Yes") against "No" as the model's first word after `messages` (read from its logits, not sampled).
+
+        `probe` is the same prompt filled with other inputs: the tokens the two share from the start are the prompt's
+        fixed part, evaluated once and kept for the next question (`forget`)."""
         from llama_cpp import LogitsProcessorList
 
         llama, lock = self.load()
@@ -108,7 +146,8 @@ class LlamaChatModel(BaseChatModel):
             seen.append((max(logits[t] for t in yes), max(logits[t] for t in no)))
             return logits
 
-        self._acquire(llama, lock)
+        tokens, fixed = (chat_tokens(llama, self._call_args(m, None)["messages"]) for m in (messages, probe))
+        self._acquire(llama, lock, prefix=shared_prefix(tokens, fixed) if tokens and fixed else None)
         try:
             args = self._call_args(messages, None) | {"max_tokens": 1, "logits_processor": LogitsProcessorList([read])}
             llama.create_chat_completion(**args)

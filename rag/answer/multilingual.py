@@ -17,6 +17,7 @@ from dataclasses import replace
 
 from rag.answer import model_files
 from rag.answer.llama import forget, load_llama
+from rag.answer.support import split_answer
 from rag.core.language import DEFAULT, detect, name, say
 from rag.core.settings import Settings
 from rag.core.text import markers
@@ -150,16 +151,18 @@ def localize(answer: Answer, language: str, complete: Complete | None, settings:
         return answer
     if answer.refused:
         return replace(answer, text=refusal_text(answer, language))
-    # Only the model's lead is translated; the quotes after it stay the documents' own English words.
-    lead = answer.lead if answer.text.startswith(answer.lead) else ""
-    if not lead:
-        return replace(answer, notice=_join(say("quoted_english", language), answer.notice))
-    translated = translate_answer(lead, language, complete, settings) if complete else None
+    # The model's checked lead is translated, or, without one, the first quote (the anchor sentence) is: it then
+    # opens the answer as a marked translation. The quotes themselves stay the documents' own English words.
+    lead = answer.lead if answer.lead and answer.text.startswith(answer.lead) else ""
+    first = split_answer(answer.text)[0] if answer.text.strip() else None
+    source = lead or (f"{first.text} {''.join(f'[{m}]' for m in first.markers)}" if first else "")
+    translated = translate_answer(source, language, complete, settings) if complete and source else None
     if translated is None:
-        return replace(answer, notice=_join(say("untranslated", language), answer.notice))
+        return replace(answer, notice=_join(say("untranslated" if lead else "quoted_english", language), answer.notice))
+    rest = answer.text[len(lead) :].lstrip()
     return replace(
         answer,
-        text=f"{translated} {answer.text[len(lead) :].lstrip()}".strip(),
+        text=f"{translated} {rest}".strip(),
         lead=translated,
         translated_from=answer.text,
         notice=_join(say("translated", language), answer.notice),

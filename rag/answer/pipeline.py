@@ -4,10 +4,12 @@
 
   EvidenceEvent   once, as soon as retrieval is done (the numbered evidence, or
                   the nearest passages when the corpus does not cover the question)
-  TokenEvent      zero or more CHECKED sentences, in the order of the final text:
-                  first the model's one-sentence lead once it has passed the
-                  citation check, then each quoted evidence sentence (verbatim,
-                  with its marker). No draft text that could be withdrawn.
+  TokenEvent      zero or more CHECKED sentences: first each quoted evidence
+                  sentence (verbatim, with its marker) as soon as answerability is
+                  decided, then, when the model wrote one that passed the citation
+                  check, its one-sentence lead (TokenEvent.lead: it goes BEFORE the
+                  quotes already shown, as in Answer.text). No draft text that could
+                  be withdrawn.
   NoticeEvent     when the model failed or its lead was dropped (informational;
                   nothing shown needs replacing)
   AnswerEvent     once, last: the Answer, whose text is the streamed sentences.
@@ -38,7 +40,7 @@ from rag.answer.conversation import Turn, prepare
 from rag.answer.evidence import Retriever, select_evidence
 from rag.answer.guard import clean_question
 from rag.answer.multilingual import helper_model, localize
-from rag.answer.quotes import format_quotes, select_quotes
+from rag.answer.quotes import Quote, format_quotes, select_quotes
 from rag.answer.support import split_answer
 from rag.answer.verify import REFUSAL_RE, check_citations, quote_citations
 from rag.core.errors import LLMUnavailable
@@ -60,7 +62,8 @@ class EvidenceEvent:
 
 @dataclass(frozen=True)
 class TokenEvent:
-    text: str  # one checked sentence (with a leading space after the first)
+    text: str  # one checked sentence; a quote after the first has a leading space
+    lead: bool = False  # the model's lead: shown before the quotes (Answer.text is lead + " " + quotes)
 
 
 @dataclass(frozen=True)
@@ -95,14 +98,25 @@ def _refusal(
     )
 
 
-def _lead(backend: Backend, question: str, evidence_text: str, language: str, timings: dict[str, float], ms) -> str:
-    """The model's whole draft lead (not shown: it is checked first)."""
-    pieces = []
-    for piece in backend.stream(question, evidence_text, language):
-        timings.setdefault("first_token_ms", ms())
-        pieces.append(piece)
+def _lead(backend: Backend, question: str, evidence_text: str, timings: dict[str, float], ms) -> str:
+    """The model's whole draft lead in English (not shown: it is checked first)."""
+    draft = "".join(backend.stream(question, evidence_text, "English"))
     timings["lead_ms"] = ms()
-    return "".join(pieces)
+    return draft
+
+
+def model_input(query: str, quotes: list[Quote], settings: Settings) -> tuple[str, str]:
+    """What the model reads: the question with investor shorthand spelled out ("VPN (virtual private network)": a
+    small model needs the documents' words) and the quoted passages, cut at settings.judge_passage_tokens."""
+    return expand(query), format_quotes(quotes, prompts.evidence_label, settings.judge_passage_tokens)
+
+
+def _fallback(primary: Backend, settings: Settings, err: LLMUnavailable, notice: str | None) -> tuple[str, str | None]:
+    """(backend named in the answer, notice) once the model failed: the quotes alone are the answer."""
+    if settings.fallback_backend == primary.name:
+        raise err
+    log.warning("answer backend %s failed, quoting instead: %s", primary.name, err)
+    return settings.fallback_backend, _join(notice, MESSAGES["model_failed"])
 
 
 def _checked_lead(raw: str, evidence: list[Evidence], retriever: Retriever, settings: Settings) -> str:
@@ -184,36 +198,38 @@ def _stream_checked(
         yield AnswerEvent(_refusal(question, evidence, timings, notice, decision.reason))
         return
 
-    used, lead = primary.name, ""
-    if primary.name != "extractive":
+    used, lead, model = primary.name, "", primary.name != "extractive"
+    asked, shown = model_input(query, quotes, settings)
+    if model:
         try:
-            asked = expand(query)  # "VPN (virtual private network)": a small model needs the documents' words
-            shown = format_quotes(quotes, prompts.evidence_label)
             judged = primary.judge(asked, shown)
             timings["judge_ms"] = ms()
             if judged is not None and judged < settings.answerable_min_model_yes:
                 timings["total_ms"] = ms()
                 yield AnswerEvent(_refusal(question, evidence, timings, notice, MESSAGES["model_judged"]))
                 return
-            raw = _lead(primary, asked, shown, "English", timings, ms)
+        except LLMUnavailable as err:
+            model, (used, notice) = False, _fallback(primary, settings, err, notice)
+            yield NoticeEvent(MESSAGES["model_failed"])
+
+    # Answerability is decided: the quotes are checked (verbatim evidence), so they go on screen now.
+    for n, q in enumerate(quotes):
+        timings.setdefault("first_token_ms", ms())
+        yield TokenEvent(f"{' ' if n else ''}{q.cited()}")
+    if model:
+        try:
+            raw = _lead(primary, asked, shown, timings, ms)
             quoted = list({q.marker: q.ev for q in quotes}.values())  # the lead may cite only what is quoted
             lead = _checked_lead(raw, quoted, retriever, settings)
-            if not lead and raw.strip() and not REFUSAL_RE.search(raw):
+            if lead:
+                yield TokenEvent(lead, lead=True)
+            elif raw.strip() and not REFUSAL_RE.search(raw):
                 notice = _join(notice, MESSAGES["lead_dropped"])
                 yield NoticeEvent(MESSAGES["lead_dropped"])
         except LLMUnavailable as err:
-            if settings.fallback_backend == primary.name:
-                raise
-            log.warning("answer backend %s failed, quoting instead: %s", primary.name, err)
-            failed = MESSAGES["model_failed"]
-            notice, used = _join(notice, failed), settings.fallback_backend
-            yield NoticeEvent(failed)
-
+            used, notice = _fallback(primary, settings, err, notice)
+            yield NoticeEvent(MESSAGES["model_failed"])
     sentences = ([lead] if lead else []) + [q.cited() for q in quotes]
-    timings.pop("first_token_ms", None)
-    for n, sentence in enumerate(sentences):
-        timings.setdefault("first_token_ms", ms())
-        yield TokenEvent(f"{' ' if n else ''}{sentence}")
     text = " ".join(sentences)
     # The lead cites only quoted paragraphs, so the quotes' citations cover every marker in the text.
     citations = quote_citations([(q.ev, q.index, q.text) for q in quotes], retriever, settings)

@@ -1,6 +1,6 @@
 """Every prompt the assistant sends to a language model, and every fixed text a reader sees (MESSAGES).
 
-Kept short on purpose: on a 2-core CPU the model reads about 75 prompt tokens per second, so each
+Kept short on purpose: on a 2-core CPU the model reads about 60 prompt tokens per second, so each
 sentence here costs the user time on every question. The model writes only a one-sentence direct
 lead; the evidence sentences themselves are quoted verbatim after it by the pipeline.
 """
@@ -30,9 +30,10 @@ REFUSAL = MESSAGES["refusal"]  # how a refused answer begins
 # question (its probability of "Yes" is read, not generated: rag.answer.answerability); then, when they do, it
 # writes the lead. The second turn extends the first, so llama.cpp reuses the first turn's evaluated prompt.
 JUDGE_SYSTEM = "You check whether quoted passages from Chinese policy documents answer an investor's question."
+# The instruction comes first: the prompt's fixed part (system and instruction) is evaluated once per process.
 JUDGE_HUMAN = (
-    "Passages:\n{evidence}\n\nQuestion: {question}\n\nDo the passages answer this question about the same subject "
-    "(the same place, activity and kind of company or person)? Answer Yes or No."
+    "Do the passages answer the question about the same subject (the same place, activity and kind of company or "
+    "person)? Answer Yes or No.\n\nPassages:\n{evidence}\n\nQuestion: {question}"
 )
 JUDGED_YES = "Yes"
 LEAD_HUMAN = """Now write ONE short sentence (at most 30 words) that answers the question directly from the passages: start with "Yes,", "No," or the figure.

@@ -13,6 +13,7 @@ from rag.answer.support import content_words
 from rag.core.glossary import spell_out
 from rag.core.settings import Settings
 from rag.core.text import split_sentences
+from rag.core.tokens import encoder
 from rag.core.types import Evidence
 
 _BRACKETED_NUMBER_RE = re.compile(r"\[(\d+)\]")
@@ -87,6 +88,15 @@ def _departments(quotes: list[Quote], evidence: list[Evidence]) -> list[Quote]:
     return [Quote(lines[t], 0, lines[t].paragraph.text.strip()) for t in tasks if t in lines]
 
 
-def format_quotes(quotes: list[Quote], label) -> str:
-    """The quotes as the model reads them: '[2] (gh-2020-123, Task 3: ...) sentence', one per line."""
-    return "\n".join(f"[{q.marker}] ({label(q.ev)}) {q.text}" for q in quotes)
+def format_quotes(quotes: list[Quote], label, max_tokens: int) -> str:
+    """The quotes as the model reads them: '[2] (gh-2020-123, Task 3: ...) sentence sentence', a line per paragraph
+    (its label once), cut with "…" at `max_tokens` (cl100k): each prompt token costs the reader time before the
+    quotes can be shown, and the reader gets them whole anyway."""
+    lines: dict[int, list[str]] = {}
+    for q in quotes:
+        lines.setdefault(q.marker, [f"[{q.marker}] ({label(q.ev)})"]).append(q.text)
+    text = "\n".join(" ".join(parts) for parts in lines.values())
+    ids = encoder().encode(text, disallowed_special=())
+    if len(ids) <= max_tokens:
+        return text
+    return encoder().decode(ids[:max_tokens]).rsplit(" ", 1)[0] + " …"  # cut at a word

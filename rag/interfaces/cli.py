@@ -196,8 +196,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     for event in stream_answer(args.question, retriever, history=history, backend=args.backend, doc_ids=doc_ids):
         if isinstance(event, EvidenceEvent) and event.standalone_question not in (None, args.question):
             log(say("searched_for", detect(args.question), question=event.standalone_question))
-        elif isinstance(event, TokenEvent):
-            print(event.text, end="", flush=True)
+        elif isinstance(event, TokenEvent):  # the quotes as soon as they are checked; the model's lead after them
+            print(f"\nIn short: {event.text}" if event.lead else event.text, end="", flush=True)
         elif isinstance(event, NoticeEvent):
             log(f"[{redact(event.text)}]")
         elif isinstance(event, AnswerEvent):

@@ -133,8 +133,10 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
                 async for event in stream:
                     if isinstance(event, EvidenceEvent):
                         yield chat.sse("evidence", _evidence(event))
-                    elif isinstance(event, TokenEvent | NoticeEvent):
-                        yield chat.sse("token" if isinstance(event, TokenEvent) else "notice", {"text": event.text})
+                    elif isinstance(event, TokenEvent):  # a checked sentence; the lead goes before the quotes
+                        yield chat.sse("token", {"text": event.text, "lead": event.lead})
+                    elif isinstance(event, NoticeEvent):
+                        yield chat.sse("notice", {"text": event.text})
                     else:
                         yield chat.sse("answer", event)
             except RagError as err:  # after the 200 went out: the error is the last event
