@@ -31,7 +31,7 @@ from rag.answer.support import corpus_weights
 from rag.core.glossary import spell_out
 from rag.core.settings import Settings
 from rag.core.text import split_sentences
-from rag.core.types import Evidence
+from rag.core.types import DocumentInfo, Evidence
 
 # Places an investor may name besides Beijing: Chinese provinces, major cities and special zones. Beijing's
 # districts and zones are not among them: the city's measures apply there too.
@@ -46,10 +46,9 @@ _PLACE_RE = re.compile(rf"\b(?:{_PLACE_NAMES})\b", re.I)
 _PERCENT = r"\d\s*%|\bpercent|\bper\s+cent|\bhalf\b|\bwholly\b"
 _MONEY = r"\byuan\b|\brmb\b|\bus\$|\$\s*\d|\bdollars?\b|\bmillion\b|\bbillion\b"
 _DURATION = r"\d+\s*(?:working\s+)?(?:days?|months?|years?)\b|\b(?:one|two|three|four|five|six|ten)[\s-]+(?:days?|months?|years?)\b"
-_FIGURE = rf"{_PERCENT}|{_MONEY}|\b(?!(?:19|20)\d\d\b)\d"  # a year is not a cap
-_DATE = (
-    r"\b(?:19|20)\d\d\b|\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b"
-)
+_YEAR = r"\b(?:19|20)\d\d\b"
+_FIGURE = rf"{_PERCENT}|{_MONEY}|\b(?!{_YEAR})\d"  # a year is not a cap
+_DATE = rf"{_YEAR}|\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b"
 _TERM = rf"{_DURATION}|\buntil\b|\bexpir\w*|\bvalid\b|\bperiod\b|\bdeadline\b"
 _WHAT_THE = r"\bwhat(?:'s|\s+is|\s+are|\s+was)?\s+(?:the\s+|a\s+|its\s+)?(?:[\w'’-]+\s+){0,4}?"
 # What kind of figure a question asks for (asked as "what is the ... rate", "how much", ...), what the evidence must
@@ -78,7 +77,7 @@ FIGURE_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str], bool], ...] = tuple(
         (r"\bexpir\w*|\bvalid\s+until\b|\bend\s+date\b", _TERM, False),
     )
 )
-_YEAR_RE = re.compile(r"\b(?:19|20)\d\d\b")
+_YEAR_RE = re.compile(_YEAR)
 _TASK_NUMBER_RE = re.compile(r"^\s*[(（]?\d{1,3}[)）.、]\s*")
 
 
@@ -89,10 +88,15 @@ class Decision:
     best_score: float
 
 
+def _documents(evidence: list[Evidence], corpus: Any) -> list[DocumentInfo]:
+    """The registry facts of the documents the evidence comes from, once each, in evidence order."""
+    ids = dict.fromkeys(ev.paragraph.doc_id for ev in evidence)
+    return [corpus.documents[d].info for d in ids if d in corpus.documents]
+
+
 def _evidence_text(evidence: list[Evidence], corpus: Any) -> str:
     """The evidence, its task titles, and its documents' ids, titles, numbers and dates: what it is about."""
-    infos = [corpus.documents[d].info for d in {ev.paragraph.doc_id for ev in evidence} if d in corpus.documents]
-    about = sorted(" ".join([i.id, i.title, i.number or "", i.date or ""]) for i in infos)
+    about = [" ".join([i.id, i.title, i.number or "", i.date or ""]) for i in _documents(evidence, corpus)]
     return " ".join([ev.paragraph.text for ev in evidence] + [ev.chunk.task_title or "" for ev in evidence] + about)
 
 
@@ -113,8 +117,7 @@ def missing_figure(question: str, evidence: list[Evidence], corpus: Any, min_rec
         text = _TASK_NUMBER_RE.sub("", ev.paragraph.text)
         stated += [(text[s:e], f"{text[s:e]} {ev.chunk.task_title or ''}") for s, e in split_sentences(text)]
     if all(registry for _, registry in asked):
-        infos = [corpus.documents[d].info for d in {ev.paragraph.doc_id for ev in evidence} if d in corpus.documents]
-        stated += [(f"{i.number or ''} {i.date or ''}", i.title) for i in infos]
+        stated += [(f"{i.number or ''} {i.date or ''}", i.title) for i in _documents(evidence, corpus)]
     weights = corpus_weights(corpus)
     return not any(
         all(found.search(figure) for found, _ in asked) and weights.recall(spell_out(question), about) >= min_recall

@@ -155,7 +155,7 @@ def localize(answer: Answer, language: str, complete: Complete | None, settings:
     # opens the answer as a marked translation. The quotes themselves stay the documents' own English words.
     lead = answer.lead if answer.lead and answer.text.startswith(answer.lead) else ""
     first = split_answer(answer.text)[0] if answer.text.strip() else None
-    source = lead or (f"{first.text} {''.join(f'[{m}]' for m in first.markers)}" if first else "")
+    source = lead or (first.marked() if first else "")
     translated = translate_answer(source, language, complete, settings) if complete and source else None
     if translated is None:
         return replace(answer, notice=_join(say("untranslated" if lead else "quoted_english", language), answer.notice))

@@ -125,8 +125,7 @@ def _checked_lead(raw: str, evidence: list[Evidence], retriever: Retriever, sett
     for claim in split_answer(raw)[: settings.lead_max_sentences]:
         if REFUSAL_RE.search(claim.text):
             return ""
-        marked = f"{claim.text} {''.join(f'[{m}]' for m in claim.markers)}"
-        checked = check_citations(marked, evidence, retriever, settings)
+        checked = check_citations(claim.marked(), evidence, retriever, settings)
         if checked.text:
             return "" if checked.restated else checked.text
     return ""
@@ -199,7 +198,7 @@ def _stream_checked(
         return
 
     used, lead, model = primary.name, "", primary.name != "extractive"
-    asked, shown = model_input(query, quotes, settings)
+    asked, shown = model_input(query, quotes, settings) if model else ("", "")
     if model:
         try:
             judged = primary.judge(asked, shown)

@@ -85,6 +85,13 @@ class Claim:
     text: str  # the sentence without its markers
     markers: tuple[int, ...]  # [n] markers it carried, in order, without repeats
 
+    def marked(self, markers: tuple[int, ...] | list[int] | None = None) -> str:
+        """The sentence with its markers (or `markers`) before its final stop: 'Foreign banks may ... [2].'"""
+        body = self.text.rstrip()
+        end = body[-1] if body and body[-1] in ".!?" else "."
+        body = body.rstrip(".!?").rstrip()
+        return f"{body} {''.join(f'[{m}]' for m in (self.markers if markers is None else markers))}{end}"
+
 
 def split_answer(text: str) -> list[Claim]:
     """Split generated text into sentences; markers right after a full stop stay with its sentence.

@@ -58,13 +58,6 @@ def locate(raw: str, paragraph: Paragraph, sentence: str) -> tuple[int, int]:
     return (m.start(), m.end()) if m else (paragraph.start, paragraph.end)
 
 
-def _marked(claim: Claim, markers: list[int]) -> str:
-    body = claim.text.rstrip()
-    end = body[-1] if body and body[-1] in ".!?" else "."
-    body = body.rstrip(".!?").rstrip()
-    return f"{body} {''.join(f'[{m}]' for m in markers)}{end}"
-
-
 @dataclass
 class Checked:
     text: str  # supported sentences with valid markers; "" when nothing survives
@@ -147,7 +140,7 @@ def check_citations(raw_answer: str, evidence: list[Evidence], retriever: Retrie
             sup = support.setdefault(m, _Support([], s))
             sup.units.append(units[ui])
             sup.score = min(sup.score, s)
-    text = " ".join(dict.fromkeys(_marked(c, ms) for c, ms in kept))
+    text = " ".join(dict.fromkeys(c.marked(ms) for c, ms in kept))
     return Checked(text, [_citation(m, support[m], retriever, settings) for m in sorted(support)], restated)
 
 
