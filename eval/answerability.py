@@ -21,7 +21,7 @@ import argparse
 from eval.data import QUESTIONS_FILE, load_questions
 from rag.answer.answerability import Decision, decide
 from rag.answer.backends import get_backend
-from rag.answer.evidence import select_evidence
+from rag.answer.evidence import gather_evidence
 from rag.answer.guard import clean_question
 from rag.answer.pipeline import model_input
 from rag.answer.quotes import select_quotes
@@ -36,8 +36,7 @@ def features(questions: list[dict], retriever, settings: Settings) -> list[tuple
     out = []
     for q in questions:
         query, _ = clean_question(q["question"], settings)
-        hits = retriever.search(query, k=settings.evidence_chunks)
-        out.append((q, select_evidence(query, hits, retriever, settings)))
+        out.append((q, gather_evidence(query, retriever, settings, None)))
     return out
 
 

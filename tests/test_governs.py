@@ -38,6 +38,27 @@ def test_documents_are_recognised_by_number_year_or_district(registry):
     assert registry.mentioned("Under the 2020 plan ...") == {"gh-2020-123"}  # one document, two translations
 
 
+def test_the_subject_of_a_question_leaves_out_the_words_naming_its_documents(registry):
+    assert registry.subject("What does the 2023 work plan say about telecoms?") == "What does it say about telecoms?"
+    assert registry.subject("Does Dongcheng District's 2019 implementation proposal cover museums?") == (
+        "Does it cover museums?"
+    )
+    assert registry.subject("Under Guo Han [2019] No. 16, may banks do it?") == "Under it, may banks do it?"
+    assert registry.subject("Can banks trade gold?") == "Can banks trade gold?"  # nothing named
+    assert registry.subject("The 2020 plan?") == "The 2020 plan?"  # nothing but the name: the question itself
+
+
+def test_a_question_naming_one_document_gets_its_evidence_from_that_document(real):
+    from rag.answer.evidence import gather_evidence
+
+    question = "What does the 2023 work plan say about telecommunications?"  # the 2020 reply shares "work plan"
+    evidence = gather_evidence(question, real, real.settings, None)
+    assert evidence and {ev.paragraph.doc_id for ev in evidence} == {"plan-2023"}
+    assert "plan-2023.p009" in [ev.paragraph.id for ev in evidence]  # the telecommunications measure
+    anywhere = gather_evidence(question, real, real.settings, {"gh-2020-123"})  # a limit the asker set is kept
+    assert {real.corpus.documents[ev.paragraph.doc_id].info.canonical_id for ev in anywhere} == {"gh-2020-123"}
+
+
 def test_a_validity_question_cites_the_prevailing_documents_statement(real):
     g = governs("Is the State Council's 2017 reply (No. 86) still valid?", real)
     assert g.mode == "relation" and g.governing.paragraph_id == "gh-2020-123.p184"

@@ -30,6 +30,14 @@ EARLIER_RE = re.compile(
 )
 
 
+# What may follow a year, number or place to name a document: "2019 State Council plan", "Dongcheng District's".
+_NAMING_TAIL = (
+    r"(?:(?:'s)?\s+(?:district|state\s+council|beijing|official|implementation|work|overall|comprehensive|pilot"
+    r"|(?:19|20)\d\d))*(?:'s)?"
+    r"(?:\s+(?:plan|reply|proposal|document|letter|notice|summary|opinions))?\b"
+)
+
+
 # --- registry relations --------------------------------------------------------------------------
 class Registry:
     """Stated relations between documents, and the documents a question names."""
@@ -114,6 +122,17 @@ class Registry:
             if year not in local_years:
                 found |= docs
         return found
+
+    def subject(self, question: str) -> str:
+        """The question without the words that name documents ("the 2023 work plan", "Guo Han [2019] No. 16",
+        "Dongcheng District's proposal"): what it asks about, to score paragraphs of the documents it names.
+        The question itself when nothing else is left."""
+        places = {_place_word(d.info.issuer) for d in self.corpus.documents.values() if d.info.level != "national"}
+        names = [r"(?:Guo\s*Han\s*[\[(（]?\d{4}[\])）]?\s*)?No\.?\s*\d+", r"(?:19|20)\d\d"]
+        names += [re.escape(p) for p in places if p]
+        naming = re.compile(rf"(?:\b(?:the|this|that)\s+)?\b(?:{'|'.join(names)})\b(?:'s)?{_NAMING_TAIL}", re.I)
+        left = re.sub(r"\s+(?=[?,.;:!])|(?<=\s)\s+", "", naming.sub(" it ", question)).strip()
+        return left if re.search(r"[^\W\d_]{3,}", left) else question
 
 
 def _place_word(issuer: str | None) -> str | None:

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from rag.analysis.relations import Registry
 from rag.answer import prompts
 from rag.core.settings import Settings
 from rag.core.tokens import count_tokens
@@ -55,9 +56,12 @@ def prefer_official(hits: list[Hit]) -> list[Hit]:
     return [h for h in hits if h.chunk.doc_id == chosen[_group(h.chunk)]]
 
 
-def select_evidence(question: str, hits: list[Hit], retriever: Retriever, settings: Settings) -> list[Evidence]:
+def select_evidence(
+    question: str, hits: list[Hit], retriever: Retriever, settings: Settings, subject: str | None = None
+) -> list[Evidence]:
     """The paragraphs most similar to the question, numbered from 1: at most settings.evidence_paragraphs,
-    within settings.context_token_budget, none scoring more than settings.evidence_score_margin under the best."""
+    within settings.context_token_budget, none scoring more than settings.evidence_score_margin under the best.
+    With a `subject` (the question without the words naming documents), a paragraph scores the closer of the two."""
     wants_departments = bool(_WHO_RE.search(question))
     candidates: dict[str, tuple[Paragraph, Chunk, int]] = {}
     departments: dict[str, str] = {}  # chunk id -> its responsible-departments paragraph
@@ -78,6 +82,9 @@ def select_evidence(question: str, hits: list[Hit], retriever: Retriever, settin
     if not claims:
         return []
     scores = retriever.paragraph_scores(question, claims)
+    if subject and subject != question:
+        on_subject = retriever.paragraph_scores(subject, claims)
+        scores = {pid: max(v, on_subject.get(pid, 0.0)) for pid, v in scores.items()}
     ordered = sorted(claims, key=lambda pid: (-scores.get(pid, 0.0), candidates[pid][2], candidates[pid][0].index))
     floor = scores.get(ordered[0], 0.0) - settings.evidence_score_margin
     chosen = [pid for pid in ordered if scores.get(pid, 0.0) >= floor] or ordered[:1]
@@ -96,3 +103,22 @@ def select_evidence(question: str, hits: list[Hit], retriever: Retriever, settin
         if len(evidence) >= settings.evidence_paragraphs:
             break
     return evidence
+
+
+def gather_evidence(
+    question: str, retriever: Retriever, settings: Settings, doc_ids: Collection[str] | None, **search: str
+) -> list[Evidence]:
+    """Retrieve and select the evidence. A question that names one document ("the 2023 work plan", "No. 16",
+    "Dongcheng's proposal") and is not already limited to some is answered from that document, its paragraphs
+    scored also on what the question asks about (Registry.subject), when it holds a paragraph close enough
+    (settings.min_evidence_score); otherwise, and when it names none or several, from the whole corpus."""
+    if doc_ids is None:
+        registry = Registry(retriever.corpus)
+        named = {d for d in registry.mentioned(question) if d in retriever.corpus.documents}
+        if len(named) == 1:
+            hits = retriever.search(question, k=settings.evidence_chunks, doc_ids=named, **search)
+            evidence = select_evidence(question, hits, retriever, settings, registry.subject(question))
+            if evidence and evidence[0].score >= settings.min_evidence_score:
+                return evidence
+    hits = retriever.search(question, k=settings.evidence_chunks, doc_ids=doc_ids, **search)
+    return select_evidence(question, hits, retriever, settings)

@@ -37,7 +37,7 @@ from rag.answer import prompts
 from rag.answer.answerability import decide
 from rag.answer.backends import Backend, get_backend
 from rag.answer.conversation import Turn, prepare
-from rag.answer.evidence import Retriever, select_evidence
+from rag.answer.evidence import Retriever, gather_evidence
 from rag.answer.guard import clean_question
 from rag.answer.multilingual import helper_model, localize
 from rag.answer.quotes import Quote, format_quotes, select_quotes
@@ -186,8 +186,7 @@ def _stream_checked(
         else get_backend(backend or settings.backend, settings)
     )
 
-    hits = retriever.search(query, k=settings.evidence_chunks, doc_ids=doc_ids, **turn.search_options)
-    evidence = select_evidence(query, hits, retriever, settings)
+    evidence = gather_evidence(query, retriever, settings, doc_ids, **turn.search_options)
     timings = {"retrieve_ms": ms()}
     yield EvidenceEvent(evidence, turn.search)
     decision = decide(query, evidence, retriever.corpus, settings)
