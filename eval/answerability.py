@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
             flag = "WRONG " if wrong else ""
             print(
                 f"  {flag}{q['id']} refuse={q['refuse']} answerable={d.answerable} best={d.best_score:.3f} "
-                f"{d.reason} | {q['question'][:70]}"
+                f"{d.why()} | {q['question'][:70]}"
             )
     return 0
 

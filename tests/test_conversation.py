@@ -9,7 +9,7 @@ import pytest
 
 from rag.answer import pipeline
 from rag.answer.conversation import bounded, condense_by_rule, is_follow_up, parse_history, prepare
-from rag.answer.multilingual import faithful, localize, translate_question
+from rag.answer.multilingual import faithful, localize, translate_answer, translate_question
 from rag.answer.pipeline import AnswerEvent, EvidenceEvent, answer, stream_answer
 from rag.core.errors import BadQuestion
 from rag.core.language import TEXTS, detect, say
@@ -157,6 +157,13 @@ def test_a_translation_that_changes_a_figure_or_marker_is_not_shown(settings):
     assert unchecked.text == quotes_only.text and unchecked.notice == say("quoted_english", "zh")
 
 
+def test_a_translation_gets_the_english_markers_back_and_may_state_figures_in_chinese_units(settings):
+    english = "The exemption rises from 5 million to 20 million yuan [2]."
+    shown = translate_answer(english, "zh", scripted_complete("免税额由500万元提高到2000万元。"), settings)
+    assert shown == "免税额由500万元提高到2000万元 [2]。"  # the model dropped the marker; it is put back
+    assert translate_answer(english, "zh", scripted_complete("免税额提高到3000万元。"), settings) is None
+
+
 def test_without_a_lead_the_first_quote_is_translated_above_the_english_quotes(settings):
     english = "Foreign shareholding may not exceed 50% [1]. Joint ventures only [1]."
     a = Answer(question="q", text=english, refused=False, backend="fake", lead="")
@@ -170,6 +177,7 @@ def test_a_chinese_question_is_refused_in_chinese(retriever, settings, monkeypat
     monkeypatch.setattr(pipeline, "helper_model", lambda s: scripted_complete("What is Shanghai's minimum wage?"))
     a = answer("上海的最低工资是多少？", retriever, backend="extractive", settings=settings)
     assert a.refused and a.text.startswith(say("refusal", "zh")) and detect(a.text) == "zh"
+    assert a.notice == say("why_refused", "zh", reason=say("no_close_passage", "zh"))  # why, in Chinese too
 
 
 def test_an_untranslatable_question_is_searched_in_its_own_words_with_a_notice(settings):

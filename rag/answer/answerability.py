@@ -29,6 +29,7 @@ from typing import Any
 
 from rag.answer.support import corpus_weights
 from rag.core.glossary import spell_out
+from rag.core.language import DEFAULT, say
 from rag.core.settings import Settings
 from rag.core.text import split_sentences
 from rag.core.types import DocumentInfo, Evidence
@@ -84,8 +85,13 @@ _TASK_NUMBER_RE = re.compile(r"^\s*[(（]?\d{1,3}[)）.、]\s*")
 @dataclass(frozen=True)
 class Decision:
     answerable: bool
-    reason: str  # why not, in words for the reader and the eval; "" when answerable
+    reason: str  # why not: "no_close_passage", "not_about" or "no_figure" (keys of rag.core.language); "" if answerable
     best_score: float
+    missing: str = ""  # for "not_about": the places or years the passages do not concern
+
+    def why(self, language: str = DEFAULT) -> str:
+        """Why not, in the reader's words and language ("" when answerable)."""
+        return say(self.reason, language, names=self.missing) if self.reason else ""
 
 
 def _documents(evidence: list[Evidence], corpus: Any) -> list[DocumentInfo]:
@@ -129,14 +135,14 @@ def decide(question: str, evidence: list[Evidence], corpus: Any, settings: Setti
     """Whether `evidence` answers `question`; see the module docstring for the tests and their order."""
     best = evidence[0].score if evidence else 0.0
     if not evidence or best < settings.min_evidence_score:
-        return Decision(False, "no passage is close to the question", best)
+        return Decision(False, "no_close_passage", best)
     about = _evidence_text(evidence, corpus)
     missing = places(spell_out(question)) - places(about)
     missing |= set(_YEAR_RE.findall(question)) - set(_YEAR_RE.findall(about))
     if missing:
-        return Decision(False, f"the passages do not concern {', '.join(sorted(missing))}", best)
+        return Decision(False, "not_about", best, ", ".join(sorted(missing)))
     if missing_figure(
         question, evidence[: settings.answerable_figure_paragraphs], corpus, settings.answerable_figure_recall
     ):
-        return Decision(False, "the passages state no figure of the kind asked for", best)
+        return Decision(False, "no_figure", best)
     return Decision(True, "", best)

@@ -11,6 +11,7 @@ import re
 
 from rag.answer.support import content_words
 from rag.core.errors import BadQuestion
+from rag.core.language import DEFAULT, say
 from rag.core.questions import EXAMPLE_QUESTION, validate_question
 from rag.core.settings import Settings
 
@@ -25,8 +26,9 @@ _OVERRIDE_RE = re.compile(
 _QUESTION_SPLIT_RE = re.compile(r"(?<=[.!?;:])\s+|\n+")
 
 
-def clean_question(question: object, settings: Settings) -> tuple[str, str | None]:
-    """The question to answer and a notice if instructions were removed from it; BadQuestion if unusable."""
+def clean_question(question: object, settings: Settings, language: str = DEFAULT) -> tuple[str, str | None]:
+    """The question to answer and a notice (in `language`) if instructions were removed from it; BadQuestion if
+    unusable."""
     text = validate_question(question, settings)
     parts = [p for p in _QUESTION_SPLIT_RE.split(text) if p.strip()]
     kept = [p for p in parts if not _OVERRIDE_RE.search(p)]
@@ -37,6 +39,4 @@ def clean_question(question: object, settings: Settings) -> tuple[str, str | Non
             "The question asks the assistant to change its rules; it only answers from the documents. "
             f"Ask about the policies themselves, e.g. {EXAMPLE_QUESTION!r}"
         )
-    return " ".join(
-        kept
-    ), "Instructions in the question were ignored; only the question about the documents was answered."
+    return " ".join(kept), say("instructions_ignored", language)

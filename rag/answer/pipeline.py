@@ -45,11 +45,9 @@ from rag.answer.support import split_answer
 from rag.answer.verify import REFUSAL_RE, check_citations, quote_citations
 from rag.core.errors import LLMUnavailable
 from rag.core.glossary import expand
+from rag.core.language import DEFAULT, say
 from rag.core.settings import Settings, get_settings
 from rag.core.types import Answer, Evidence
-
-MESSAGES = prompts.MESSAGES
-
 
 log = logging.getLogger("rag.answer")
 
@@ -86,13 +84,14 @@ def _join(*notices: str | None) -> str | None:
 
 
 def _refusal(
-    question: str, evidence: list[Evidence], timings: dict[str, float], notice: str | None, reason: str
+    question: str, evidence: list[Evidence], timings: dict[str, float], notice: str | None, reason: str, language: str
 ) -> Answer:
-    """A refusal naming the nearest passages; `reason` (reader's words, may be "") joins the notice."""
-    notice = _join(notice, MESSAGES["why_refused"].format(reason=reason) if reason else None)
+    """A refusal naming the nearest passages (in English: rag.answer.multilingual rewrites it for another
+    language); `reason` (reader's words in `language`, may be "") joins the notice."""
+    notice = _join(notice, say("why_refused", language, reason=reason) if reason else None)
     nearest = list(dict.fromkeys(prompts.evidence_label(ev).rstrip(".") for ev in evidence))[:3]
-    text = MESSAGES["refusal"] + " "
-    text += MESSAGES["nearest"].format(passages="; ".join(nearest)) if nearest else MESSAGES["no_passage"]
+    text = say("refusal", DEFAULT) + " "
+    text += say("nearest", DEFAULT, passages="; ".join(nearest)) if nearest else say("no_passage", DEFAULT)
     return Answer(
         question=question, text=text, refused=True, backend="none", evidence=evidence, timings=timings, notice=notice
     )
@@ -111,12 +110,14 @@ def model_input(query: str, quotes: list[Quote], settings: Settings) -> tuple[st
     return expand(query), format_quotes(quotes, prompts.evidence_label, settings.judge_passage_tokens)
 
 
-def _fallback(primary: Backend, settings: Settings, err: LLMUnavailable, notice: str | None) -> tuple[str, str | None]:
+def _fallback(
+    primary: Backend, settings: Settings, err: LLMUnavailable, notice: str | None, language: str
+) -> tuple[str, str | None]:
     """(backend named in the answer, notice) once the model failed: the quotes alone are the answer."""
     if settings.fallback_backend == primary.name:
         raise err
     log.warning("answer backend %s failed, quoting instead: %s", primary.name, err)
-    return settings.fallback_backend, _join(notice, MESSAGES["model_failed"])
+    return settings.fallback_backend, _join(notice, say("model_failed", language))
 
 
 def _checked_lead(raw: str, evidence: list[Evidence], retriever: Retriever, settings: Settings) -> str:
@@ -179,7 +180,8 @@ def _stream_checked(
     question = turn.question
     t0 = time.perf_counter()
     ms = lambda: (time.perf_counter() - t0) * 1000
-    query, notice = clean_question(turn.search, settings)
+    language = turn.language  # of the notices; the answer itself is written in English and translated afterwards
+    query, notice = clean_question(turn.search, settings, language)
     primary = (
         backend
         if backend is not None and not isinstance(backend, str)
@@ -193,7 +195,7 @@ def _stream_checked(
     quotes = select_quotes(query, evidence, settings) if decision.answerable else []
     if not quotes:
         timings["total_ms"] = ms()
-        yield AnswerEvent(_refusal(question, evidence, timings, notice, decision.reason))
+        yield AnswerEvent(_refusal(question, evidence, timings, notice, decision.why(language), language))
         return
 
     used, lead, model = primary.name, "", primary.name != "extractive"
@@ -204,11 +206,12 @@ def _stream_checked(
             timings["judge_ms"] = ms()
             if judged is not None and judged < settings.answerable_min_model_yes:
                 timings["total_ms"] = ms()
-                yield AnswerEvent(_refusal(question, evidence, timings, notice, MESSAGES["model_judged"]))
+                reason = say("model_judged", language)
+                yield AnswerEvent(_refusal(question, evidence, timings, notice, reason, language))
                 return
         except LLMUnavailable as err:
-            model, (used, notice) = False, _fallback(primary, settings, err, notice)
-            yield NoticeEvent(MESSAGES["model_failed"])
+            model, (used, notice) = False, _fallback(primary, settings, err, notice, language)
+            yield NoticeEvent(say("model_failed", language))
 
     # Answerability is decided: the quotes are checked (verbatim evidence), so they go on screen now.
     for n, q in enumerate(quotes):
@@ -222,11 +225,11 @@ def _stream_checked(
             if lead:
                 yield TokenEvent(lead, lead=True)
             elif raw.strip() and not REFUSAL_RE.search(raw):
-                notice = _join(notice, MESSAGES["lead_dropped"])
-                yield NoticeEvent(MESSAGES["lead_dropped"])
+                notice = _join(notice, say("lead_dropped", language))
+                yield NoticeEvent(say("lead_dropped", language))
         except LLMUnavailable as err:
-            used, notice = _fallback(primary, settings, err, notice)
-            yield NoticeEvent(MESSAGES["model_failed"])
+            used, notice = _fallback(primary, settings, err, notice, language)
+            yield NoticeEvent(say("model_failed", language))
     sentences = ([lead] if lead else []) + [q.cited() for q in quotes]
     text = " ".join(sentences)
     # The lead cites only quoted paragraphs, so the quotes' citations cover every marker in the text.

@@ -1,4 +1,4 @@
-"""Every prompt the assistant sends to a language model, and every fixed text a reader sees (MESSAGES).
+"""Every prompt the assistant sends to a language model (the fixed texts a reader sees are in rag.core.language).
 
 Kept short on purpose: on a 2-core CPU the model reads about 60 prompt tokens per second, so each
 sentence here costs the user time on every question. The model writes only a one-sentence direct
@@ -12,19 +12,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from rag.core.language import DEFAULT, say
 from rag.core.types import Evidence
 
-# Fixed texts shown to the reader, in one place so they can be translated (keys are stable).
-MESSAGES: dict[str, str] = {
-    "refusal": say("refusal", DEFAULT),  # rag.core.language has it in every language
-    "nearest": "Nearest passages: {passages}.",
-    "no_passage": "No passage came close.",
-    "why_refused": "Not answered because {reason}.",
-    "model_judged": "the language model read the closest passages as not answering it",
-    # Reader's words: no backend or setting names (the technical reason goes to the log).
-    "model_failed": "The language model could not answer this time, so the documents' exact words are shown "
-    "instead of a summary.",
-    "lead_dropped": "The summary could not be checked against the documents, so only their exact words are shown.",
-}
-REFUSAL = MESSAGES["refusal"]  # how a refused answer begins
+REFUSAL = say("refusal", DEFAULT)  # how a refused answer begins (fixed texts: rag.core.language)
 
 # One conversation per answer, in two turns. First the model judges whether the quoted passages answer the
 # question (its probability of "Yes" is read, not generated: rag.answer.answerability); then, when they do, it

@@ -35,6 +35,17 @@ TEXTS: dict[str, dict[str, str]] = {
         "quoted_english": "No summary could be written; the documents' own English words are quoted.",
         "not_translated": "The question could not be translated for the search; "
         "only the multilingual index was searched.",
+        "why_refused": "Not answered because {reason}.",
+        "no_close_passage": "no passage is close to the question",
+        "not_about": "the passages do not concern {names}",
+        "no_figure": "the passages state no figure of the kind asked for",
+        "model_judged": "the language model read the closest passages as not answering it",
+        # Reader's words: no backend or setting names (the technical reason goes to the log).
+        "model_failed": "The language model could not answer this time, so the documents' exact words are shown "
+        "instead of a summary.",
+        "lead_dropped": "The summary could not be checked against the documents, so only their exact words are shown.",
+        "instructions_ignored": "Instructions in the question were ignored; only the question about the documents "
+        "was answered.",
     },
     "zh": {
         "refusal": "文件中没有相关规定。",
@@ -48,6 +59,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "checked_english": "已核对的英文答案",
         "quoted_english": "未能生成摘要；以下引用的是文件英文原文。",
         "not_translated": "问题未能翻译成英文，仅检索了多语言索引。",
+        "why_refused": "未作回答，因为{reason}。",
+        "no_close_passage": "没有与问题相近的段落",
+        "not_about": "相关段落不涉及{names}",
+        "no_figure": "相关段落未写明所问的数字",
+        "model_judged": "语言模型判断最接近的段落不能回答该问题",
+        "model_failed": "语言模型此次未能作答，因此显示文件原文，而非摘要。",
+        "lead_dropped": "摘要未能与文件核对一致，因此仅显示文件原文。",
+        "instructions_ignored": "问题中的指令已被忽略，仅回答了关于文件的问题。",
     },
 }
 
