@@ -186,6 +186,15 @@ def test_an_untranslatable_question_is_searched_in_its_own_words_with_a_notice(s
     assert translate_question(ZH_FUND_Q, scripted_complete("Can a WFOE be a fund manager?"), settings)
 
 
+def test_a_chinese_phrase_left_in_the_english_question_is_translated_on_its_own(settings):
+    complete = scripted_complete("Can foreign firms run 职业技能培训 schools?", "vocational skills training")
+    english = translate_question("外资可以办职业技能培训学校吗？", complete, settings)
+    assert english == "Can foreign firms run vocational skills training schools?"
+    assert complete.calls[1][1] == "职业技能培训"  # the phrase alone
+    left = scripted_complete("Can foreign firms run 职业技能培训 schools?", "职业技能培训")  # still Chinese
+    assert translate_question("外资可以办职业技能培训学校吗？", left, settings) is None
+
+
 # --- the command line ---------------------------------------------------------------
 def test_batch_lines_carry_their_history(tmp_path):
     from rag.interfaces.inputs import read_questions

@@ -18,7 +18,7 @@ from dataclasses import replace
 from rag.answer import model_files
 from rag.answer.llama import forget, load_llama
 from rag.answer.support import split_answer
-from rag.core.language import DEFAULT, detect, name, say
+from rag.core.language import CJK_RUN_RE, DEFAULT, detect, name, say
 from rag.core.settings import Settings
 from rag.core.text import MARKER_RE, markers
 from rag.core.types import Answer
@@ -30,6 +30,7 @@ QUESTION_SYSTEM = (
     "Translate the user's question about Chinese government policy into English. Keep names, numbers and "
     "abbreviations. Use the English terms given. Write only the English question."
 )
+TERM_SYSTEM = "Translate the Chinese term into English. Write only the English term."
 # A neutral example: one with a policy subject leaks into translations of other questions (measured:
 # a law-firm example turned "one-stop service for foreign investors" into one for foreign law firms).
 QUESTION_EXAMPLE = ("这项措施什么时候开始实施？", "When does this measure take effect?")
@@ -101,13 +102,22 @@ def helper_model(settings: Settings) -> Complete | None:
 
 
 def translate_question(question: str, complete: Complete, settings: Settings) -> str | None:
-    """The question in English, or None when the model gave no usable English."""
+    """The question in English, or None when the model gave no usable English. A Chinese phrase the model left
+    in its English (measured: 2 of 39 questions, e.g. "invest in Beijing的职业技能培训 schools") is translated
+    on its own and put in its place."""
     terms = "; ".join(f"{zh} = {en}" for zh, en in TERMS.items() if zh in question)
     glossary = f"Terms: {terms}\n" if terms else ""
     user = f"{QUESTION_EXAMPLE[0]}\n=> {QUESTION_EXAMPLE[1]}\n\n{glossary}{question}\n=>"
     out = complete(QUESTION_SYSTEM, user, settings.rewrite_max_tokens)
     english = " ".join((out or "").split("\n")[0].replace(QUESTION_EXAMPLE[1], "").split()).strip("\"'")
-    return english if english and detect(english) == DEFAULT else None  # (a small model may repeat the example)
+    if not english or detect(english) != DEFAULT:  # (a small model may repeat the example)
+        return None
+    for phrase in dict.fromkeys(CJK_RUN_RE.findall(english)):
+        term = (complete(TERM_SYSTEM, phrase, settings.rewrite_max_tokens) or "").split("\n")[0].strip(" .\"'")
+        if not term or CJK_RUN_RE.search(term):
+            return None
+        english = re.sub(rf"\s*{re.escape(phrase)}\s*", f" {term} ", english).strip()
+    return re.sub(r"\s+(?=[?.,])", "", english)
 
 
 _SCALES = {"million": 10**6, "billion": 10**9, "万": 10**4, "亿": 10**8}
