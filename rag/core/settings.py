@@ -181,7 +181,12 @@ class ModelSettings(BaseSettings):
         None, description="Expected SHA-256 of model_file (the default model's is pinned)."
     )
     n_ctx: int = Field(2048, description="llama.cpp context window.")
-    n_threads: int = Field(2, description="llama.cpp threads.")
+    n_threads: int = Field(
+        1,
+        description="llama.cpp threads. One holds up beside another busy process on a 2-core machine "
+        "(bench/bench_answer.py, 12 questions: idle p50 7.8 s / p95 11.8 s, loaded p50 10.8 s = 1.38x; "
+        "two threads: idle 6.8 / 14.3 s, loaded 11.2 s = 1.64x).",
+    )
     n_batch: int = Field(512, description="llama.cpp prompt batch size (tokens evaluated per step).")
     openai_base_url: str = Field("http://127.0.0.1:8000/v1", description="Endpoint for the 'openai' backend.")
     openai_model: str = Field("local", description="Model name sent to the endpoint.")
