@@ -15,6 +15,7 @@ from eval.report import bar_chart, report_markdown
 from eval.runner import METRIC_GROUPS, Run, SkipGroup, aggregate, breakdowns
 from rag.core.errors import EvalDataError
 from rag.core.settings import get_settings
+from rag.ingest.documents import write_atomic
 from rag.interfaces.cli import command, load_retriever, log
 from rag.retrieve import MODES
 
@@ -82,8 +83,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     report = report_markdown(run, metrics, parts, failures)
     out_dir = Path(settings.eval_results_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "report.md").write_text(report, encoding="utf-8")
-    (out_dir / "eval.json").write_text(
+    write_atomic(out_dir / "report.md", report.encode("utf-8"))
+    write_atomic(
+        out_dir / "eval.json",
         json.dumps(
             {
                 "metrics": metrics,
@@ -104,8 +106,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             },
             ensure_ascii=False,
             indent=1,
-        ),
-        encoding="utf-8",
+        ).encode("utf-8"),
     )
     bar_chart(parts, run, out_dir / "by_type.png")
     print(report)
@@ -114,8 +115,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         "eval.json, by_type.png"
     )
     if args.write_baseline:
-        BASELINE_FILE.write_text(baseline_json(run, metrics), encoding="utf-8")
-        (EVAL_DIR / "report.md").write_text(report, encoding="utf-8")  # the report that goes with the baseline
+        write_atomic(BASELINE_FILE, baseline_json(run, metrics).encode("utf-8"))
+        write_atomic(EVAL_DIR / "report.md", report.encode("utf-8"))  # the report that goes with the baseline
         log(f"eval: wrote {BASELINE_FILE} and {EVAL_DIR / 'report.md'}")
     for line in [str(f) for f in failures or []] + [f"PROBLEM {p}" for p in run.problems]:
         log(line)

@@ -22,7 +22,7 @@ from pathlib import Path
 from eval.data import EVAL_DIR, QUESTIONS_FILE, STATUS_LABELS_FILE, TYPES
 from rag.core.settings import Settings
 from rag.core.types import Paragraph
-from rag.ingest.documents import Corpus, load_corpus
+from rag.ingest.documents import Corpus, load_corpus, write_atomic
 
 STATUS_HELDOUT = EVAL_DIR / "status_labels_heldout.jsonl"  # labelled without seeing the tagger
 STATUSES = ("in_force", "supported", "explore", "other")
@@ -116,9 +116,7 @@ def load_jsonl(path: Path) -> list[dict]:
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    write_atomic(path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode("utf-8"))
 
 
 def annotate_question(corpus: Corpus, q: dict) -> dict:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from rag.core.errors import ModelCorrupt, ModelMissing
 from rag.core.settings import Settings
+from rag.ingest.documents import write_atomic
 
 _BLOCK = 8 << 20
 
@@ -140,7 +141,7 @@ def verify(path: Path, sha256: str, cache: Path) -> None:
 def _write_sidecar(sidecar: Path, stamp: dict) -> None:
     try:
         sidecar.parent.mkdir(parents=True, exist_ok=True)
-        sidecar.write_text(json.dumps(stamp))
+        write_atomic(sidecar, json.dumps(stamp).encode())
     except OSError:
         pass  # read-only cache: verification still happened, it just repeats next start
 
