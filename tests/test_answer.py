@@ -120,6 +120,17 @@ def test_a_figure_of_a_kind_the_evidence_does_not_state_is_refused(retriever, se
     assert a.refused and "no figure" in a.notice
 
 
+def test_a_follow_ups_own_words_may_find_the_figure_its_carried_subject_words_dilute(retriever, settings):
+    from rag.answer.answerability import missing_figure
+
+    evidence = select_evidence(VPN_Q, retriever.search(VPN_Q, k=4), retriever, settings)
+    own = "What is the cap on foreign shareholding?"
+    standalone = f"{own} (licences welcomed investors pilot zone treasury futures bonds insurers brokers auditors)"
+    limit = settings.answerable_figure_recall
+    assert missing_figure(standalone, evidence, retriever.corpus, limit)  # the history's words outweigh its own
+    assert not missing_figure(standalone, evidence, retriever.corpus, limit, own)
+
+
 def test_evidence_the_model_judges_not_answering_is_refused_before_any_lead(retriever, settings, scripted_backend):
     name = scripted_backend(f"{FUND_CLAIM} [1].", judged=settings.answerable_min_model_yes - 0.01)
     a = ask(retriever, settings, FUND_Q, backend=name)

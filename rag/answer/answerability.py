@@ -110,9 +110,12 @@ def places(text: str) -> set[str]:
     return {m.lower().replace("'", "") for m in _PLACE_RE.findall(text)}
 
 
-def missing_figure(question: str, evidence: list[Evidence], corpus: Any, min_recall: float) -> bool:
+def missing_figure(
+    question: str, evidence: list[Evidence], corpus: Any, min_recall: float, own: str | None = None
+) -> bool:
     """Does the question ask for a kind of figure (a rate, an amount, a cap, a duration) that no evidence sentence
-    states about the question's subject (sharing at least `min_recall` of its IDF-weighted content words)?"""
+    states about the question's subject (sharing at least `min_recall` of its IDF-weighted content words, or of
+    `own`'s: a follow-up's own words, without the subject words its standalone form carries from the history)?"""
     asked = [(found, registry) for ask, found, registry in FIGURE_KINDS if ask.search(question)]
     if not asked:
         return False
@@ -125,14 +128,18 @@ def missing_figure(question: str, evidence: list[Evidence], corpus: Any, min_rec
     if all(registry for _, registry in asked):
         stated += [(f"{i.number or ''} {i.date or ''}", i.title) for i in _documents(evidence, corpus)]
     weights = corpus_weights(corpus)
+    asks = [spell_out(q) for q in dict.fromkeys([question, own or question])]
     return not any(
-        all(found.search(figure) for found, _ in asked) and weights.recall(spell_out(question), about) >= min_recall
+        all(found.search(figure) for found, _ in asked) and max(weights.recall(q, about) for q in asks) >= min_recall
         for figure, about in stated
     )
 
 
-def decide(question: str, evidence: list[Evidence], corpus: Any, settings: Settings) -> Decision:
-    """Whether `evidence` answers `question`; see the module docstring for the tests and their order."""
+def decide(
+    question: str, evidence: list[Evidence], corpus: Any, settings: Settings, own: str | None = None
+) -> Decision:
+    """Whether `evidence` answers `question`; see the module docstring for the tests and their order. `own` is a
+    follow-up's own words when `question` is its standalone form."""
     best = evidence[0].score if evidence else 0.0
     if not evidence or best < settings.min_evidence_score:
         return Decision(False, "no_close_passage", best)
@@ -142,7 +149,7 @@ def decide(question: str, evidence: list[Evidence], corpus: Any, settings: Setti
     if missing:
         return Decision(False, "not_about", best, ", ".join(sorted(missing)))
     if missing_figure(
-        question, evidence[: settings.answerable_figure_paragraphs], corpus, settings.answerable_figure_recall
+        question, evidence[: settings.answerable_figure_paragraphs], corpus, settings.answerable_figure_recall, own
     ):
         return Decision(False, "no_figure", best)
     return Decision(True, "", best)

@@ -191,7 +191,8 @@ def _stream_checked(
     evidence = gather_evidence(query, retriever, settings, doc_ids, **turn.search_options)
     timings = {"retrieve_ms": ms()}
     yield EvidenceEvent(evidence, turn.search)
-    decision = decide(query, evidence, retriever.corpus, settings)
+    own = turn.question if turn.search != turn.question else None  # a follow-up (or a translation) as typed
+    decision = decide(query, evidence, retriever.corpus, settings, own)
     quotes = select_quotes(query, evidence, settings) if decision.answerable else []
     if not quotes:
         timings["total_ms"] = ms()
