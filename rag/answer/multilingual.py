@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from rag.answer import model_files
 from rag.answer.llama import forget, load_llama
-from rag.answer.support import split_answer
+from rag.answer.support import Claim, split_answer
 from rag.core.language import CJK_RUN_RE, DEFAULT, detect, name, say
 from rag.core.settings import Settings
 from rag.core.text import MARKER_RE, markers
@@ -62,7 +62,6 @@ ANSWER_SYSTEM = (
     "Translate the text into {language}. Copy numbers, percentages and document names exactly. "
     "Write only the translation."
 )
-_STOP_RE = re.compile(r"\s*[.。!！?？]*\s*$")
 
 
 def local_complete(settings: Settings) -> Complete:
@@ -144,16 +143,14 @@ def translate_answer(text: str, language: str, complete: Complete, settings: Set
     The model translates the words alone and the citation markers are put back at the end: a 1.5B model drops
     them (measured: 10 of 10 Chinese translations of cited sentences came back without their marker).
     """
-    cited = " ".join(m.group(0) for m in MARKER_RE.finditer(text))
-    words = MARKER_RE.sub("", text).strip()
-    out = complete(ANSWER_SYSTEM.format(language=name(language)), words, settings.translation_max_tokens)
+    cited = tuple(dict.fromkeys(n for _, n in markers(text)))
+    out = complete(
+        ANSWER_SYSTEM.format(language=name(language)), MARKER_RE.sub("", text).strip(), settings.translation_max_tokens
+    )
     if not out or detect(out) != language:
         return None
     plain = MARKER_RE.sub("", out).strip()
-    stop = _STOP_RE.search(plain)
-    end = stop.group(0).strip() if stop else ""
-    body = plain[: stop.start()] if stop else plain
-    translation = f"{body} {cited}{end or '.'}" if cited else plain
+    translation = Claim(plain, cited).marked() if cited else plain
     return translation if faithful(translation, text) else None
 
 

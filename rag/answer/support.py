@@ -78,6 +78,9 @@ def numbers(text: str) -> set[str]:
     return {re.sub(r"[.,]", "", n) for n in _NUMBER_RE.findall(text)}
 
 
+_STOPS = ".!?。！？"
+
+
 @dataclass(frozen=True)
 class Claim:
     """One sentence of a generated answer."""
@@ -86,10 +89,11 @@ class Claim:
     markers: tuple[int, ...]  # [n] markers it carried, in order, without repeats
 
     def marked(self, markers: tuple[int, ...] | list[int] | None = None) -> str:
-        """The sentence with its markers (or `markers`) before its final stop: 'Foreign banks may ... [2].'"""
+        """The sentence with its markers (or `markers`) before its final stop: 'Foreign banks may ... [2].' (a
+        Chinese sentence keeps its own stop: '外资 ... [2]。')"""
         body = self.text.rstrip()
-        end = body[-1] if body and body[-1] in ".!?" else "."
-        body = body.rstrip(".!?").rstrip()
+        end = body[-1] if body and body[-1] in _STOPS else "."
+        body = body.rstrip(_STOPS).rstrip()
         return f"{body} {''.join(f'[{m}]' for m in (self.markers if markers is None else markers))}{end}"
 
 

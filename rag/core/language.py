@@ -12,8 +12,9 @@ import re
 
 DEFAULT = "en"
 CJK_SHARE = 0.3
-_CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-CJK_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")  # a Chinese word or phrase
+_CJK = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"  # a Chinese character
+_CJK_RE = re.compile(_CJK)
+CJK_RUN_RE = re.compile(f"{_CJK}+")  # a Chinese word or phrase
 _LATIN_RE = re.compile(r"[A-Za-z]")
 
 # How the language is named to the model ("Write in ...").
