@@ -67,6 +67,17 @@ def test_questions_naming_their_own_subject_are_not_follow_ups(question, setting
     assert not is_follow_up(question, settings)
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Would they be treated the same as Chinese nationals when starting a technology firm in Beijing?",
+        "这些企业在东城区设立研发中心能享受哪些资金支持和人才政策？",
+    ],
+)
+def test_a_long_question_whose_subject_is_a_pronoun_is_a_follow_up(question, settings):
+    assert is_follow_up(question, settings)
+
+
 def test_a_follow_up_gets_the_previous_questions_subject(settings):
     standalone = condense_by_rule(
         "Who handles it in Dongcheng?", ["Can a WFOE run an outbound travel agency?"], settings

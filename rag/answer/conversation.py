@@ -63,6 +63,14 @@ _GENERIC = frozenset(
 _PRONOUN_RE = re.compile(
     r"\b(?:it|its|this|that|these|those|they|them|their|such|same|former|latter|above|there|one)\b", re.I
 )
+# A pronoun as the question's grammatical subject ("Would they be treated the same…?", "这些…") leans on the
+# history however many words of its own the question has: who "they" are is nowhere else in it.
+_SUBJECT_PRONOUN_RE = re.compile(
+    r"^\W*(?:(?:would|will|can|could|do|does|did|are|were|should|must|may|might|have|had|need)\s+)?"
+    r"(?:they|these|those)\b",
+    re.I,
+)
+_ZH_SUBJECT_PRONOUN_RE = re.compile(r"^\W*(?:他们|它们|这些|那些)")
 _EXISTENTIAL_RE = re.compile(r"\b(?:is|are|was|were|be)\s+there\b|\bthere\s+(?:is|are|was|were|be)\b", re.I)
 _OPENER_RE = re.compile(
     r"^\W*(?:and|also|what about|how about|then|so|but|or|what else|anything else|in that case|same for)\b", re.I
@@ -143,6 +151,8 @@ def own_words(question: str) -> list[str]:
 
 def is_follow_up(question: str, settings: Settings) -> bool:
     """Whether the question leans on an earlier one rather than naming its own subject."""
+    if _SUBJECT_PRONOUN_RE.search(question) or _ZH_SUBJECT_PRONOUN_RE.search(question):
+        return True
     n = len(own_words(question))
     if detect(question) != DEFAULT:
         leans = bool(_ZH_PRONOUN_RE.search(question) or _ZH_OPENER_RE.search(question))
