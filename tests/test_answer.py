@@ -11,6 +11,7 @@ from rag.answer.evidence import select_evidence
 from rag.answer.guard import clean_question
 from rag.answer.pipeline import AnswerEvent, EvidenceEvent, NoticeEvent, TokenEvent, answer, stream_answer
 from rag.answer.prompts import REFUSAL
+from rag.answer.quotes import select_quotes
 from rag.answer.verify import check_citations
 from rag.core.errors import BadQuestion
 from rag.core.types import Evidence
@@ -399,3 +400,17 @@ def test_a_bracketed_year_in_a_quoted_document_number_is_not_read_as_a_citation_
     ev = ask(retriever, settings, FUND_Q, backend="extractive").evidence[0]
     cited = Quote(ev, 0, "The reply (Guo Han [2015] No. 81) remains valid.").cited()
     assert re.findall(r"\[(\d+)\]", cited) == [str(ev.marker)]
+
+
+def test_each_quoted_tasks_departments_line_follows_its_own_quotes(retriever, settings):
+    # Before, the lines came after every quote, where the model's token-capped passages could cut them off.
+    ids = ["plan.p005", "plan.p007", "plan.p002"]  # task 4's measure and its departments, then task 3's measure
+    question = "Who handles virtual private network services and private fund managers?"
+    chunks = {pid: h.chunk for h in retriever.search(question, k=4) for pid in h.chunk.paragraph_ids}
+    evidence = [
+        Evidence(marker=n + 1, paragraph=retriever.corpus.paragraph(pid), chunk=chunks[pid], score=0.5)
+        for n, pid in enumerate(ids)
+    ]
+    loose = settings.model_copy(update={"extractive_other_relative": 0.1})
+    quotes = select_quotes(question, evidence, loose)
+    assert [q.ev.paragraph.id for q in quotes] == ["plan.p005", "plan.p007", "plan.p002"]

@@ -1,6 +1,6 @@
 """Splitting generated answers into sentences and markers."""
 
-from rag.answer.support import Claim, split_answer
+from rag.answer.support import Claim, content_words, split_answer
 
 
 def test_markers_after_a_full_stop_belong_to_that_sentence():
@@ -28,3 +28,7 @@ def test_a_copied_format_placeholder_is_not_part_of_the_sentence():
     assert split_answer("[1] Foreign shareholding not exceeding 50% [n]") == [
         Claim("Foreign shareholding not exceeding 50%", (1,))
     ]
+
+
+def test_a_noun_in_ization_shares_its_stem_with_its_verb():
+    assert content_words("securitizing intellectual property") == content_words("intellectual property securitization")

@@ -63,7 +63,7 @@ def select_quotes(question: str, evidence: list[Evidence], settings: Settings) -
     The best-scoring sentence's paragraph is the answer's anchor: its sentences are quoted when they score at least
     settings.extractive_min_relative of the best; another paragraph's only at settings.extractive_other_relative
     (a neighbouring measure that shares a few words is not the answer). At most settings.extractive_max_sentences
-    in all. Each quoted task's responsible-departments line follows when the evidence holds it (it does only for
+    in all. Each quoted task's responsible-departments line follows its quotes when the evidence holds it (it does only for
     a question asking who is responsible: rag.answer.evidence).
     """
     scored = _scored(question, evidence, settings)
@@ -77,15 +77,21 @@ def select_quotes(question: str, evidence: list[Evidence], settings: Settings) -
         return best * (settings.extractive_min_relative if same else settings.extractive_other_relative)
 
     kept = [t for t in ranked if t[0] <= bar(t)][: settings.extractive_max_sentences]
-    quotes = [t[3] for t in sorted(kept, key=lambda t: (t[1], t[2]))]
-    return quotes + _departments(quotes, evidence)
+    return _with_departments([t[3] for t in sorted(kept, key=lambda t: (t[1], t[2]))], evidence)
 
 
-def _departments(quotes: list[Quote], evidence: list[Evidence]) -> list[Quote]:
-    """The responsible-departments line (when the evidence holds it) of each quoted task, once each."""
-    tasks = list(dict.fromkeys(q.ev.chunk.id for q in quotes))
+def _with_departments(quotes: list[Quote], evidence: list[Evidence]) -> list[Quote]:
+    """The quotes, each quoted task's responsible-departments line (when the evidence holds it) right after the
+    task's last quote: the model, whose passages are cut at a token budget, reads who beside what."""
     lines = {ev.chunk.id: ev for ev in evidence if ev.paragraph.kind == "departments"}
-    return [Quote(lines[t], 0, lines[t].paragraph.text.strip()) for t in tasks if t in lines]
+    last = {q.ev.chunk.id: n for n, q in enumerate(quotes)}
+    out: list[Quote] = []
+    for n, q in enumerate(quotes):
+        out.append(q)
+        task = q.ev.chunk.id
+        if last[task] == n and task in lines:
+            out.append(Quote(lines[task], 0, lines[task].paragraph.text.strip()))
+    return out
 
 
 def format_quotes(quotes: list[Quote], label, max_tokens: int) -> str:

@@ -54,8 +54,13 @@ _STOPWORD_TEXT = (
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
+_IZATION_RE = re.compile(r"i([sz])ations?$")
+
+
 def stem(word: str) -> str:
-    """A crude suffix stripper: enough to match 'investors'/'investment'/'invest', 'finance'/'financial'."""
+    """A crude suffix stripper: enough to match 'investors'/'investment'/'invest', 'finance'/'financial',
+    'securitization'/'securitizing'."""
+    word = _IZATION_RE.sub(r"i\1e", word)  # the noun of an -ize verb: its stem is the verb's
     for suffix in ("ments", "ment", "ings", "ing", "ions", "ion", "ors", "or", "ers", "er", "ed", "ial", "al"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)]
