@@ -9,7 +9,7 @@ import pytest
 
 from rag.answer import pipeline
 from rag.answer.conversation import bounded, condense_by_rule, is_follow_up, parse_history, prepare
-from rag.answer.multilingual import faithful, localize, translate_answer, translate_question
+from rag.answer.multilingual import QUESTION_EXAMPLE, faithful, localize, translate_answer, translate_question
 from rag.answer.pipeline import AnswerEvent, EvidenceEvent, answer, stream_answer
 from rag.core.errors import BadQuestion
 from rag.core.language import TEXTS, detect, say
@@ -204,6 +204,18 @@ def test_a_chinese_phrase_left_in_the_english_question_is_translated_on_its_own(
     assert complete.calls[1][1] == "职业技能培训"  # the phrase alone
     left = scripted_complete("Can foreign firms run 职业技能培训 schools?", "职业技能培训")  # still Chinese
     assert translate_question("外资可以办职业技能培训学校吗？", left, settings) is None
+
+
+def test_a_phrase_that_comes_back_half_translated_gets_a_second_round(settings):
+    complete = scripted_complete("Which code applies to 保税网购 imports?", "online shopping in 保税", "bonded")
+    english = translate_question("保税网购进口用哪个代码？", complete, settings)
+    assert english == "Which code applies to online shopping in bonded imports?"
+
+
+def test_a_model_that_repeats_the_example_is_asked_again_without_it(settings):
+    complete = scripted_complete(QUESTION_EXAMPLE[1], "Can a WFOE be a fund manager?")
+    assert translate_question(ZH_FUND_Q, complete, settings) == "Can a WFOE be a fund manager?"
+    assert QUESTION_EXAMPLE[0] in complete.calls[0][1] and QUESTION_EXAMPLE[0] not in complete.calls[1][1]
 
 
 # --- the command line ---------------------------------------------------------------

@@ -22,12 +22,11 @@ from dataclasses import dataclass, field
 from rag.answer.multilingual import Complete, helper_model, translate_question
 from rag.answer.support import STOPWORDS
 from rag.core.errors import BadQuestion
-from rag.core.language import DEFAULT, detect, say
+from rag.core.language import DEFAULT, cjk_count, detect, say
 from rag.core.settings import Settings
 from rag.core.tokens import count_tokens
 
 _WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9&'-]*|\d+(?:[.,]\d+)*%?")
-_CJK_RE = re.compile(r"[\u3400-\u9fff]")
 # Words that carry no subject of their own in a question ("how long", "which department", "too").
 _GENERIC = frozenset(
     [
@@ -143,7 +142,7 @@ def own_words(question: str) -> list[str]:
     """The words that could name a subject (question words, stopwords and generic words left out)."""
     if detect(question) != DEFAULT:
         text = _ZH_FILLER_RE.sub("", question)
-        cjk = len(_CJK_RE.findall(text))
+        cjk = cjk_count(text)
         return [w for w in _WORD_RE.findall(text)] + ["字"] * (cjk // 2)  # about two characters a word
     words = [w for w in _WORD_RE.findall(question) if w.lower() not in STOPWORDS and w.lower() not in _GENERIC]
     return list(dict.fromkeys(words))

@@ -73,9 +73,14 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
+def cjk_count(text: str) -> int:
+    """How many Chinese characters `text` holds."""
+    return len(_CJK_RE.findall(text))
+
+
 def detect(text: str) -> str:
     """'zh' when Chinese characters make up at least CJK_SHARE of the letters, else 'en'."""
-    cjk = len(_CJK_RE.findall(text))
+    cjk = cjk_count(text)
     latin = len(_LATIN_RE.findall(text))
     return "zh" if cjk and cjk / (cjk + latin) >= CJK_SHARE else DEFAULT
 

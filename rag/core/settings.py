@@ -271,6 +271,11 @@ class ConversationSettings(BaseSettings):
     )
     rewrite_max_tokens: int = Field(80, description="Most tokens of a rewritten or translated question.")
     translation_max_tokens: int = Field(400, description="Most tokens of a translated answer.")
+    term_rounds: int = Field(
+        2,
+        description="A Chinese phrase the model leaves in its English translation of a question is translated on "
+        "its own, for at most this many rounds; a question still holding Chinese then is searched in its own words.",
+    )
 
 
 class Settings(
