@@ -414,3 +414,10 @@ def test_each_quoted_tasks_departments_line_follows_its_own_quotes(retriever, se
     loose = settings.model_copy(update={"extractive_other_relative": 0.1})
     quotes = select_quotes(question, evidence, loose)
     assert [q.ev.paragraph.id for q in quotes] == ["plan.p005", "plan.p007", "plan.p002"]
+
+
+def test_a_lead_drops_its_yes_when_the_question_asks_no_yes_or_no(retriever, settings, scripted_backend):
+    backend = scripted_backend(f"Yes, {FUND_CLAIM[0].lower()}{FUND_CLAIM[1:]} [1].")
+    which = ask(retriever, settings, "Which firms may become private fund managers?", backend=backend)
+    assert which.lead == f"{FUND_CLAIM} [1]."
+    assert ask(retriever, settings, FUND_Q, backend=backend).lead.startswith("Yes, the plan supports")  # yes-or-no

@@ -28,6 +28,7 @@ a notice; a question made only of such instructions is refused with BadQuestion.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, replace
@@ -120,7 +121,24 @@ def _fallback(
     return settings.fallback_backend, _join(notice, say("model_failed", language))
 
 
-def _checked_lead(raw: str, evidence: list[Evidence], retriever: Retriever, settings: Settings) -> str:
+_YES_NO_RE = re.compile(
+    r"^\W*(?:is|are|was|were|can|could|do|does|did|will|would|should|shall|may|might|must|has|have|had|what about"
+    r"|how about|and)\b",
+    re.I,
+)
+_YES_RE = re.compile(r"^\s*Yes,\s*(?=\S)")
+
+
+def _opening(lead: str, question: str) -> str:
+    """The lead without a "Yes," that answers no yes-or-no question ("Who handles it?" -> "Yes, the Justice Bureau
+    is in charge": the model says Yes after judging that the passages answer)."""
+    if _YES_NO_RE.search(question) or not _YES_RE.search(lead):
+        return lead
+    rest = _YES_RE.sub("", lead, count=1)
+    return rest[:1].upper() + rest[1:]
+
+
+def _checked_lead(raw: str, question: str, evidence: list[Evidence], retriever: Retriever, settings: Settings) -> str:
     """The draft's first sentence that passes the citation check, or "" (a refusal, or a plan stated as a
     right: the quotes that follow already carry the document's own words)."""
     for claim in split_answer(raw)[: settings.lead_max_sentences]:
@@ -128,7 +146,7 @@ def _checked_lead(raw: str, evidence: list[Evidence], retriever: Retriever, sett
             return ""
         checked = check_citations(claim.marked(), evidence, retriever, settings)
         if checked.text:
-            return "" if checked.restated else checked.text
+            return "" if checked.restated else _opening(checked.text, question)
     return ""
 
 
@@ -222,7 +240,7 @@ def _stream_checked(
         try:
             raw = _lead(primary, asked, shown, timings, ms)
             quoted = list({q.marker: q.ev for q in quotes}.values())  # the lead may cite only what is quoted
-            lead = _checked_lead(raw, quoted, retriever, settings)
+            lead = _checked_lead(raw, query, quoted, retriever, settings)
             if lead:
                 yield TokenEvent(lead, lead=True)
             elif raw.strip() and not REFUSAL_RE.search(raw):
