@@ -421,3 +421,10 @@ def test_a_lead_drops_its_yes_when_the_question_asks_no_yes_or_no(retriever, set
     which = ask(retriever, settings, "Which firms may become private fund managers?", backend=backend)
     assert which.lead == f"{FUND_CLAIM} [1]."
     assert ask(retriever, settings, FUND_Q, backend=backend).lead.startswith("Yes, the plan supports")  # yes-or-no
+
+
+def test_a_lead_that_lost_its_words_is_not_shown(retriever, settings, scripted_backend):
+    # The model wrote "… was dated on and approved for [1]." (its dates went missing): the quotes alone answer.
+    garbled = f"{FUND_CLAIM} as announced for [1]."
+    a = ask(retriever, settings, FUND_Q, backend=scripted_backend(garbled))
+    assert a.lead == "" and not a.refused and a.text.startswith(FUND_QUOTE)

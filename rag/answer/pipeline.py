@@ -42,7 +42,7 @@ from rag.answer.evidence import Retriever, gather_evidence
 from rag.answer.guard import clean_question
 from rag.answer.multilingual import helper_model, localize
 from rag.answer.quotes import Quote, format_quotes, select_quotes
-from rag.answer.support import split_answer
+from rag.answer.support import broken, split_answer
 from rag.answer.verify import REFUSAL_RE, check_citations, quote_citations
 from rag.core.errors import LLMUnavailable
 from rag.core.glossary import expand
@@ -144,6 +144,8 @@ def _checked_lead(raw: str, question: str, evidence: list[Evidence], retriever: 
     for claim in split_answer(raw)[: settings.lead_max_sentences]:
         if REFUSAL_RE.search(claim.text):
             return ""
+        if broken(claim.text):  # "… was dated on and approved for [5]": words went missing
+            continue
         checked = check_citations(claim.marked(), evidence, retriever, settings)
         if checked.text:
             return "" if checked.restated else _opening(checked.text, question)

@@ -28,6 +28,9 @@ _DANGLING_RE = re.compile(
     re.I,
 )
 _EMPTY_BRACKETS_RE = re.compile(r"\s*\(\s*\)")
+# A sentence ending on a word that needs an object lost words: "… was dated on and approved for."
+_FUNCTION = r"(?:on|for|of|to|by|with|at|from|about|into|than|the|a|an)"
+_BROKEN_RE = re.compile(rf"\b(?:{_FUNCTION}|and|or)\s*[.!?]?\s*$", re.I)
 _PLACEHOLDER_RE = re.compile(r"\[(?:n|N|x|number|citation|source)\]")  # a format example copied by the model
 _END_RE = re.compile(r"[.!?]+[\"”’)]*(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*(?=\s|$)")
 _BARE_END_RE = re.compile(r"[.!?]+[\"”’)]*(?=\s|$)")
@@ -131,6 +134,11 @@ def _claim(sentence: str) -> Claim:
     text = _PLACEHOLDER_RE.sub("", MARKER_RE.sub("", _MARKER_RUN_RE.sub("", sentence)))
     text = re.sub(r"\s+([.,;:!?])", r"\1", _EMPTY_BRACKETS_RE.sub("", _DANGLING_RE.sub("", text)))
     return Claim(text=" ".join(text.split()), markers=tuple(markers))
+
+
+def broken(sentence: str) -> bool:
+    """Whether the sentence (markers left out) lost words: a preposition or article with nothing after it."""
+    return bool(_BROKEN_RE.search(MARKER_RE.sub("", sentence).strip()))
 
 
 class WordWeights:
