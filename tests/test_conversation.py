@@ -273,3 +273,9 @@ def test_a_history_file_is_read_or_named_in_a_one_line_error(tmp_path):
         read_history(str(path))
     with pytest.raises(BadQuestion, match="Cannot read the history file"):
         read_history(str(tmp_path / "missing.json"))
+
+
+def test_a_phrase_the_model_gives_back_unchanged_is_not_asked_again(settings):
+    complete = scripted_complete("Which code applies to 保税 imports?", "保税")
+    assert translate_question("保税进口用哪个代码？", complete, settings.model_copy(update={"term_rounds": 3})) is None
+    assert len(complete.calls) == 2  # the question, then the phrase once

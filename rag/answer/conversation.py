@@ -24,6 +24,7 @@ from rag.answer.support import STOPWORDS
 from rag.core.errors import BadQuestion
 from rag.core.language import DEFAULT, cjk_count, detect, say
 from rag.core.settings import Settings
+from rag.core.text import AUXILIARIES
 from rag.core.tokens import count_tokens
 
 _WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9&'-]*|\d+(?:[.,]\d+)*%?")
@@ -65,8 +66,7 @@ _PRONOUN_RE = re.compile(
 # A pronoun as the question's grammatical subject ("Would they be treated the same…?", "这些…") leans on the
 # history however many words of its own the question has: who "they" are is nowhere else in it.
 _SUBJECT_PRONOUN_RE = re.compile(
-    r"^\W*(?:(?:would|will|can|could|do|does|did|are|were|should|must|may|might|have|had|need)\s+)?"
-    r"(?:they|these|those)\b",
+    rf"^\W*(?:{AUXILIARIES}\s+)?(?:they|these|those)\b",
     re.I,
 )
 _ZH_SUBJECT_PRONOUN_RE = re.compile(r"^\W*(?:他们|它们|这些|那些)")

@@ -135,9 +135,12 @@ def translate_question(question: str, complete: Complete, settings: Settings) ->
     if not english or detect(english) != DEFAULT:
         return None
     for _ in range(settings.term_rounds):
+        before = english
         for phrase in dict.fromkeys(CJK_RUN_RE.findall(english)):
             term = (complete(TERM_SYSTEM, phrase, settings.rewrite_max_tokens) or "").split("\n")[0].strip(" .\"'")
             english = re.sub(rf"\s*{re.escape(phrase)}\s*", f" {term} ", english).strip() if term else english
+        if english == before:  # nothing left, or the model gave the same Chinese back: asking again changes nothing
+            break
     if CJK_RUN_RE.search(english):
         return None
     return re.sub(r"\s+(?=[?.,])", "", english)

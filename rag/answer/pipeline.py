@@ -48,6 +48,7 @@ from rag.core.errors import LLMUnavailable
 from rag.core.glossary import expand
 from rag.core.language import DEFAULT, say
 from rag.core.settings import Settings, get_settings
+from rag.core.text import AUXILIARIES
 from rag.core.types import Answer, Evidence
 
 log = logging.getLogger("rag.answer")
@@ -121,11 +122,7 @@ def _fallback(
     return settings.fallback_backend, _join(notice, say("model_failed", language))
 
 
-_YES_NO_RE = re.compile(
-    r"^\W*(?:is|are|was|were|can|could|do|does|did|will|would|should|shall|may|might|must|has|have|had|what about"
-    r"|how about|and)\b",
-    re.I,
-)
+_YES_NO_RE = re.compile(rf"^\W*(?:{AUXILIARIES}|what about|how about|and)\b", re.I)
 _YES_RE = re.compile(r"^\s*Yes,\s*(?=\S)")
 
 
