@@ -81,7 +81,7 @@ def judgements(data, corpus, settings: Settings, backend: str) -> dict[str, floa
     out = {}
     for q, ev in data:
         query, _ = clean_question(q["question"], settings)
-        quotes = select_quotes(query, ev, settings) if decide(query, ev, corpus, settings).answerable else []
+        quotes = select_quotes(query, ev, corpus, settings) if decide(query, ev, corpus, settings).answerable else []
         judged = model.judge(*model_input(query, quotes, settings)) if quotes else None
         if judged is not None:
             out[q["id"]] = judged

@@ -201,6 +201,22 @@ def test_the_official_translation_is_preferred_over_another(retriever, settings)
     assert all(ev.paragraph.doc_id == "plan" for ev in a.evidence)
 
 
+def test_a_section_of_the_other_translation_gives_way_though_its_heading_is_numbered_differently():
+    from rag.answer.evidence import prefer_official
+    from rag.core.types import Chunk, Hit
+
+    def hit(doc_id: str, section: str, rank: int) -> Hit:
+        chunk = Chunk(f"{doc_id}.s04", doc_id, "plan", None, None, None, section, (f"{doc_id}.p009",), 0, 1, "x")
+        return Hit(chunk=chunk, score=1.0 / rank, rank=rank)
+
+    hits = [
+        hit("plan-news", "4、 Organization and Implementation", 1),
+        hit("plan", "Four, organization and implementation", 2),
+    ]
+    other = hit("plan-news", "Annex > 5、 Safeguards", 3)
+    assert [h.chunk.doc_id for h in prefer_official([*hits, other])] == ["plan", "plan-news"]
+
+
 def test_responsible_departments_are_evidence_only_when_asked(retriever, settings):
     kinds = lambda q: {ev.paragraph.kind for ev in ask(retriever, settings, q, backend="extractive").evidence}
     assert "departments" not in kinds(VPN_Q)
@@ -412,8 +428,24 @@ def test_each_quoted_tasks_departments_line_follows_its_own_quotes(retriever, se
         for n, pid in enumerate(ids)
     ]
     loose = settings.model_copy(update={"extractive_other_relative": 0.1})
-    quotes = select_quotes(question, evidence, loose)
+    quotes = select_quotes(question, evidence, retriever.corpus, loose)
     assert [q.ev.paragraph.id for q in quotes] == ["plan.p005", "plan.p007", "plan.p002"]
+
+
+def test_the_quote_is_chosen_by_the_questions_rare_words_not_its_common_ones(settings):
+    from types import SimpleNamespace
+
+    from rag.core.types import Chunk, Paragraph
+
+    # Nine paragraphs speak of foreign investors' services in Beijing; one of textbooks. Counted plainly, the first
+    # shares three of the question's four words and the second two; weighted by rarity, "textbooks" decides.
+    texts = ["Foreign investors may offer services in Beijing."] * 9 + ["Schools may use foreign textbooks."]
+    paragraphs = [Paragraph(f"d.p{n:03d}", "d", n, t, 0, 1, "measure", "Main tasks") for n, t in enumerate(texts)]
+    corpus = SimpleNamespace(documents={"d": SimpleNamespace(id="d", text=" ".join(texts), paragraphs=paragraphs)})
+    chunk = Chunk("d.t01", "d", "d", "1", None, None, "Main tasks", (), 0, 1, "")
+    evidence = [Evidence(marker=n + 1, paragraph=paragraphs[i], chunk=chunk, score=0.5) for n, i in enumerate([0, 9])]
+    quotes = select_quotes("Can foreign investors in Beijing use textbooks?", evidence, corpus, settings)
+    assert [q.ev.paragraph.id for q in quotes] == ["d.p009"]
 
 
 def test_a_lead_drops_its_yes_when_the_question_asks_no_yes_or_no(retriever, settings, scripted_backend):

@@ -13,6 +13,7 @@ from rag.answer import prompts
 from rag.core.settings import Settings
 from rag.core.tokens import count_tokens
 from rag.core.types import Chunk, Evidence, Hit, Paragraph
+from rag.ingest.parser import SECTION_RE
 
 
 class Retriever(Protocol):
@@ -38,8 +39,13 @@ _WHO_RE = re.compile(
 
 
 def _group(chunk: Chunk) -> tuple[str, str]:
-    """Chunks with the same group are translations of the same task (or section)."""
-    return chunk.canonical_doc_id, f"t{chunk.task}" if chunk.task else f"s:{chunk.section}"
+    """Chunks with the same group are translations of the same task (or section: its heading without its number,
+    "Four, organization and implementation" and "4、 Organization and Implementation" are one)."""
+    if chunk.task:
+        return chunk.canonical_doc_id, f"t{chunk.task}"
+    heading = chunk.section.rsplit(">", 1)[-1].strip()
+    numbered = SECTION_RE.match(heading)
+    return chunk.canonical_doc_id, f"s:{(numbered.group(3) if numbered else heading).lower()}"
 
 
 def prefer_official(hits: list[Hit]) -> list[Hit]:

@@ -210,7 +210,7 @@ def _stream_checked(
     yield EvidenceEvent(evidence, turn.search)
     own = turn.question if turn.search != turn.question else None  # a follow-up (or a translation) as typed
     decision = decide(query, evidence, retriever.corpus, settings, own)
-    quotes = select_quotes(query, evidence, settings) if decision.answerable else []
+    quotes = select_quotes(query, evidence, retriever.corpus, settings) if decision.answerable else []
     if not quotes:
         timings["total_ms"] = ms()
         yield AnswerEvent(_refusal(question, evidence, timings, notice, decision.why(language), language))

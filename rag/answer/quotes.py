@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
-from rag.answer.support import content_words
+from rag.answer.support import corpus_weights
 from rag.core.glossary import spell_out
 from rag.core.settings import Settings
 from rag.core.text import split_sentences
@@ -37,11 +38,15 @@ class Quote:
         return f"{body} [{self.marker}]."
 
 
-def _scored(question: str, evidence: list[Evidence], settings: Settings) -> list[tuple[float, int, int, Quote]]:
+def _scored(
+    question: str, evidence: list[Evidence], corpus: Any, settings: Settings
+) -> list[tuple[float, int, int, Quote]]:
     """(-score, evidence rank, sentence number, quote) for each evidence sentence sharing a word with the question:
-    question-word overlap plus settings.extractive_score_weight x the paragraph's similarity to the question.
-    A responsible-departments line is never quoted for its words (it names every office); see `select_quotes`."""
-    asked = content_words(spell_out(question))
+    the share of the question's words it holds, each word weighted by its rarity in the corpus (IDF: "textbook"
+    decides, "foreign" and "Beijing" are in every other paragraph), plus settings.extractive_score_weight x the
+    paragraph's similarity to the question. A responsible-departments line is never quoted for its words (it names
+    every office); see `select_quotes`."""
+    asked, weights = spell_out(question), corpus_weights(corpus)
     scored = []
     for rank, ev in enumerate(evidence):
         if ev.paragraph.kind == "departments":
@@ -49,7 +54,7 @@ def _scored(question: str, evidence: list[Evidence], settings: Settings) -> list
         text = ev.paragraph.text
         for i, (s, e) in enumerate(split_sentences(text)):
             sentence = text[s:e].strip()
-            overlap = len(asked & content_words(sentence)) / (len(asked) or 1)
+            overlap = weights.recall(asked, sentence)
             if overlap > 0:
                 scored.append(
                     (-(overlap + settings.extractive_score_weight * ev.score), rank, i, Quote(ev, i, sentence))
@@ -57,7 +62,7 @@ def _scored(question: str, evidence: list[Evidence], settings: Settings) -> list
     return scored
 
 
-def select_quotes(question: str, evidence: list[Evidence], settings: Settings) -> list[Quote]:
+def select_quotes(question: str, evidence: list[Evidence], corpus: Any, settings: Settings) -> list[Quote]:
     """The sentences to quote, in evidence order.
 
     The best-scoring sentence's paragraph is the answer's anchor: its sentences are quoted when they score at least
@@ -66,7 +71,7 @@ def select_quotes(question: str, evidence: list[Evidence], settings: Settings) -
     in all. Each quoted task's responsible-departments line follows its quotes when the evidence holds it (it does only for
     a question asking who is responsible: rag.answer.evidence).
     """
-    scored = _scored(question, evidence, settings)
+    scored = _scored(question, evidence, corpus, settings)
     if not scored:
         return []
     ranked = sorted(scored, key=lambda t: t[:3])

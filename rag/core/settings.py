@@ -120,7 +120,9 @@ class AnswerSettings(BaseSettings):
     )
     extractive_max_sentences: int = Field(3, description="Most evidence sentences the extractive backend quotes.")
     extractive_score_weight: float = Field(
-        0.6, description="Extractive backend: weight of the paragraph's retrieval score beside question-word overlap."
+        1.0,
+        description="Quotes: weight of the paragraph's similarity to the question beside the sentence's share of the "
+        "question's words (IDF-weighted).",
     )
     extractive_min_relative: float = Field(
         0.5,
