@@ -185,6 +185,9 @@ class FakeRetriever:
         )
         return [Hit(chunk=self.corpus.chunks[cid], score=s, rank=r) for r, (s, cid) in enumerate(scored[:k]) if s > 0]
 
+    def chunk_of(self, paragraph_id: str) -> Chunk | None:
+        return next((c for c in self.corpus.chunks.values() if paragraph_id in c.paragraph_ids), None)
+
     def paragraph_scores(self, question: str, paragraph_ids: list[str]) -> dict[str, float]:
         vecs = self.embed([question] + [self.corpus.paragraph(pid).text for pid in paragraph_ids])
         return {pid: float(vecs[0] @ vecs[i + 1]) for i, pid in enumerate(paragraph_ids)}

@@ -149,3 +149,24 @@ def test_cli_prints_the_governing_provision_and_chain(real, monkeypatch, capsys)
     out = capsys.readouterr().out
     assert out.startswith("Governing provision: gh-2020-123.p184") and "older, kept in force" in out
     assert "viewer?doc=gh-2019-16" in out
+
+
+def test_a_question_asking_when_a_named_document_was_signed_and_its_number_quotes_those_lines(real):
+    from rag.answer.pipeline import answer
+
+    a = answer(
+        "What is the document number of the 2020 State Council reply, and when was it signed?",
+        real,
+        backend="extractive",
+        settings=real.settings,
+    )
+    cited = [c.paragraph_id for c in a.citations]
+    assert {"gh-2020-123.p017", "gh-2020-123.p003"} <= set(cited)  # "August 28, 2020", "National Letter (2020) No. 123"
+    assert a.text.startswith("August 28, 2020 [") and "No. 123" in a.text
+
+
+def test_a_question_about_when_a_measure_happens_gets_no_date_line(real):
+    from rag.answer.evidence import asked_lines
+
+    assert asked_lines("When will the 2020 plan's measures be evaluated?", real) == []
+    assert [p.id for p in asked_lines("When was the Dongcheng proposal issued?", real)] == ["dongcheng-2019.p003"]

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
+from dataclasses import replace
 from typing import Any, Protocol
 
 import numpy as np
 
-from rag.analysis.relations import Registry
+from rag.analysis.relations import Registry, number_line
 from rag.answer import prompts
 from rag.core.settings import Settings
 from rag.core.tokens import count_tokens
 from rag.core.types import Chunk, Evidence, Hit, Paragraph
+from rag.ingest.metadata import date_paragraph
 from rag.ingest.parser import SECTION_RE
 
 
@@ -29,12 +31,25 @@ class Retriever(Protocol):
 
     def chunk(self, chunk_id: str) -> Chunk: ...
 
+    def chunk_of(self, paragraph_id: str) -> Chunk | None: ...
+
 
 SKIPPED_KINDS = frozenset({"title", "heading", "group"})  # carry no claims; the task title goes in each label
 _WHO_RE = re.compile(
     r"\b(who|whom|responsib\w*|department\w*|ministr\w*|bureau\w*|agenc\w*|office|oversee\w*|handles?|contact"
     r"|in charge|lead unit|implement\w* by)\b",
     re.I,
+)
+
+
+# Asking when a document was issued, or its number: its own date or number line answers, whatever words it shares.
+_DATE_ASKED_RE = re.compile(
+    r"\bwhen\b[^?]*\b(?:issued|dated|signed|published|approved|adopted|released|promulgated)\b|\bwhat date\b"
+    r"|\b(?:issue|issuing|publication|release)\s+date\b|\bdate of\b",
+    re.I,
+)
+_NUMBER_ASKED_RE = re.compile(
+    r"\b(?:document|reference|file|serial|its|official)\s+number\b|\bwhat number\b|\bnumbered\b", re.I
 )
 
 
@@ -125,6 +140,36 @@ def gather_evidence(
             hits = retriever.search(question, k=settings.evidence_chunks, doc_ids=named, **search)
             evidence = select_evidence(question, hits, retriever, settings, registry.subject(question))
             if evidence and evidence[0].score >= settings.min_evidence_score:
-                return evidence
+                return with_asked_lines(question, evidence, retriever)
     hits = retriever.search(question, k=settings.evidence_chunks, doc_ids=doc_ids, **search)
-    return select_evidence(question, hits, retriever, settings)
+    return with_asked_lines(question, select_evidence(question, hits, retriever, settings), retriever)
+
+
+def asked_lines(question: str, retriever: Retriever) -> list[Paragraph]:
+    """The date line and/or number line of each document the question names, when it asks when the document was
+    issued or what its number is (rag.ingest.metadata reads the same lines for the registry)."""
+    wants_date, wants_number = bool(_DATE_ASKED_RE.search(question)), bool(_NUMBER_ASKED_RE.search(question))
+    if not (wants_date or wants_number):
+        return []
+    registry, lines = Registry(retriever.corpus), []
+    for doc_id in sorted(registry.mentioned(question)):
+        doc = retriever.corpus.documents.get(doc_id)
+        if doc is not None:
+            lines += [date_paragraph(doc.paragraphs) if wants_date else None]
+            lines += [number_line(registry, doc_id) if wants_number else None]
+    return [p for p in lines if p is not None and retriever.chunk_of(p.id) is not None]
+
+
+def with_asked_lines(question: str, evidence: list[Evidence], retriever: Retriever) -> list[Evidence]:
+    """The evidence, with the lines `asked_lines` finds marked as asked (and added after it when absent)."""
+    lines = {p.id: p for p in asked_lines(question, retriever)}
+    if not evidence or not lines:  # no line makes a question answerable on its own
+        return evidence
+    out = [replace(e, asked=e.paragraph.id in lines) for e in evidence]
+    new = [pid for pid in lines if pid not in {e.paragraph.id for e in evidence}]
+    scores = retriever.paragraph_scores(question, new) if new else {}
+    for pid in new:
+        chunk = retriever.chunk_of(pid)
+        assert chunk is not None  # asked_lines keeps only lines inside a chunk
+        out.append(Evidence(len(out) + 1, lines[pid], chunk, float(scores.get(pid, 0.0)), asked=True))
+    return out

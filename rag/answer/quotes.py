@@ -49,7 +49,7 @@ def _scored(
     asked, weights = spell_out(question), corpus_weights(corpus)
     scored = []
     for rank, ev in enumerate(evidence):
-        if ev.paragraph.kind == "departments":
+        if ev.paragraph.kind == "departments" or ev.asked:
             continue
         text = ev.paragraph.text
         for i, (s, e) in enumerate(split_sentences(text)):
@@ -69,11 +69,13 @@ def select_quotes(question: str, evidence: list[Evidence], corpus: Any, settings
     settings.extractive_min_relative of the best; another paragraph's only at settings.extractive_other_relative
     (a neighbouring measure that shares a few words is not the answer). At most settings.extractive_max_sentences
     in all. Each quoted task's responsible-departments line follows its quotes when the evidence holds it (it does only for
-    a question asking who is responsible: rag.answer.evidence).
+    a question asking who is responsible: rag.answer.evidence). A date or number line the question asks for
+    (Evidence.asked) comes first, whatever words it shares with the question.
     """
+    asked = [Quote(ev, 0, ev.paragraph.text.strip()) for ev in evidence if ev.asked]
     scored = _scored(question, evidence, corpus, settings)
     if not scored:
-        return []
+        return asked
     ranked = sorted(scored, key=lambda t: t[:3])
     best, anchor = ranked[0][0], ranked[0][3].ev.paragraph.id
 
@@ -82,7 +84,7 @@ def select_quotes(question: str, evidence: list[Evidence], corpus: Any, settings
         return best * (settings.extractive_min_relative if same else settings.extractive_other_relative)
 
     kept = [t for t in ranked if t[0] <= bar(t)][: settings.extractive_max_sentences]
-    return _with_departments([t[3] for t in sorted(kept, key=lambda t: (t[1], t[2]))], evidence)
+    return asked + _with_departments([t[3] for t in sorted(kept, key=lambda t: (t[1], t[2]))], evidence)
 
 
 def _with_departments(quotes: list[Quote], evidence: list[Evidence]) -> list[Quote]:

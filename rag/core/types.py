@@ -139,6 +139,7 @@ class Evidence:
     paragraph: Paragraph
     chunk: Chunk
     score: float
+    asked: bool = False  # the date or number line of a document the question names and asks it of: always quoted
 
 
 @dataclass(frozen=True)

@@ -132,17 +132,27 @@ class Stated:
     issuer: str | None
 
 
+def _head(paragraphs: Sequence[Paragraph]) -> list[Paragraph]:
+    return [p for p in paragraphs if p.kind in ("title", "letter")] or list(paragraphs[:8])
+
+
+def date_paragraph(paragraphs: Sequence[Paragraph]) -> Paragraph | None:
+    """The line giving a text's date ("August 28, 2020")."""
+    return next((p for p in _head(paragraphs) if DATE_LINE_RE.match(p.text)), None)
+
+
 def stated_metadata(paragraphs: Sequence[Paragraph]) -> Stated:
-    head = [p for p in paragraphs if p.kind in ("title", "letter")] or list(paragraphs[:8])
+    head = _head(paragraphs)
     # Its own number is on a title line (before the addressee); numbers in the letter cite other documents.
     number = next((n for p in head if p.kind == "title" for n in numbers_in(p.text)), None)
-    date, issuer = None, None
+    dated = date_paragraph(paragraphs)
+    date = iso_date(dated.text) if dated else None
+    issuer = None
     for i, p in enumerate(head):
         named = ISSUER_RE.match(p.text)
         if named and not issuer:
             issuer = named.group(1).strip()
-        if DATE_LINE_RE.match(p.text) and not date:
-            date = iso_date(p.text)
+        if p is dated:
             before = head[i - 1].text if i else ""
             if not issuer and p.kind == "letter" and _looks_like_issuer(before):
                 issuer = before
