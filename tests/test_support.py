@@ -32,3 +32,12 @@ def test_a_copied_format_placeholder_is_not_part_of_the_sentence():
 
 def test_a_noun_in_ization_shares_its_stem_with_its_verb():
     assert content_words("securitizing intellectual property") == content_words("intellectual property securitization")
+
+
+def test_an_irregular_plural_shares_its_stem_with_its_singular():
+    assert content_words("children of foreign personnel") >= content_words("a child")
+
+
+def test_pronouns_and_the_rest_of_a_contraction_are_not_content_words():
+    # "my" would match "my country's" in the 2020 plan; "I'm" leaves an "m"
+    assert content_words("I'm told my kids and us") == content_words("told kids")

@@ -52,7 +52,9 @@ _STOPWORD_TEXT = (
     "might must no not of on or our shall should so such than that the their them then there these they "
     "this to up was we were what when where which while who whom why will with would you your about also "
     "any all more other some only own same very just each both after before over per yes document "
-    "documents evidence say says said mention mentions according"
+    "documents evidence say says said mention mentions according am me my mine us he him his she her hers "
+    # what is left of a contraction once the apostrophe splits it ("I'm", "Beijing's", "don't", "we'll")
+    "m s t d ll ve re"
 )
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
@@ -60,9 +62,14 @@ STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 _IZATION_RE = re.compile(r"i([sz])ations?$")
 
 
+_IRREGULAR = {"children": "child", "people": "person", "persons": "person", "women": "woman", "men": "man"}
+
+
 def stem(word: str) -> str:
     """A crude suffix stripper: enough to match 'investors'/'investment'/'invest', 'finance'/'financial',
-    'securitization'/'securitizing'."""
+    'securitization'/'securitizing', 'children'/'child'."""
+    if word in _IRREGULAR:
+        return _IRREGULAR[word]
     word = _IZATION_RE.sub(r"i\1e", word)  # the noun of an -ize verb: its stem is the verb's
     for suffix in ("ments", "ment", "ings", "ing", "ions", "ion", "ors", "or", "ers", "er", "ed", "ial", "al"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
