@@ -132,26 +132,27 @@ def gather_evidence(
     """Retrieve and select the evidence. A question that names one document ("the 2023 work plan", "No. 16",
     "Dongcheng's proposal") and is not already limited to some is answered from that document, its paragraphs
     scored also on what the question asks about (Registry.subject), when it holds a paragraph close enough
-    (settings.min_evidence_score); otherwise, and when it names none or several, from the whole corpus."""
-    if doc_ids is None:
-        registry = Registry(retriever.corpus)
-        named = {d for d in registry.mentioned(question) if d in retriever.corpus.documents}
-        if len(named) == 1:
-            hits = retriever.search(question, k=settings.evidence_chunks, doc_ids=named, **search)
-            evidence = select_evidence(question, hits, retriever, settings, registry.subject(question))
-            if evidence and evidence[0].score >= settings.min_evidence_score:
-                return with_asked_lines(question, evidence, retriever)
-    hits = retriever.search(question, k=settings.evidence_chunks, doc_ids=doc_ids, **search)
-    return with_asked_lines(question, select_evidence(question, hits, retriever, settings), retriever)
+    (settings.min_evidence_score); otherwise, and when it names none or several, from the whole corpus. A date or
+    number line the question asks for joins it (`with_asked_lines`)."""
+    registry = Registry(retriever.corpus)
+    named = {d for d in registry.mentioned(question) if d in retriever.corpus.documents}
+    evidence: list[Evidence] = []
+    if doc_ids is None and len(named) == 1:
+        hits = retriever.search(question, k=settings.evidence_chunks, doc_ids=named, **search)
+        evidence = select_evidence(question, hits, retriever, settings, registry.subject(question))
+    if not evidence or evidence[0].score < settings.min_evidence_score:
+        hits = retriever.search(question, k=settings.evidence_chunks, doc_ids=doc_ids, **search)
+        evidence = select_evidence(question, hits, retriever, settings)
+    return with_asked_lines(question, evidence, retriever, registry)
 
 
-def asked_lines(question: str, retriever: Retriever) -> list[Paragraph]:
+def asked_lines(question: str, retriever: Retriever, registry: Registry | None = None) -> list[Paragraph]:
     """The date line and/or number line of each document the question names, when it asks when the document was
     issued or what its number is (rag.ingest.metadata reads the same lines for the registry)."""
     wants_date, wants_number = bool(_DATE_ASKED_RE.search(question)), bool(_NUMBER_ASKED_RE.search(question))
     if not (wants_date or wants_number):
         return []
-    registry, lines = Registry(retriever.corpus), []
+    registry, lines = registry or Registry(retriever.corpus), []
     for doc_id in sorted(registry.mentioned(question)):
         doc = retriever.corpus.documents.get(doc_id)
         if doc is not None:
@@ -160,9 +161,11 @@ def asked_lines(question: str, retriever: Retriever) -> list[Paragraph]:
     return [p for p in lines if p is not None and retriever.chunk_of(p.id) is not None]
 
 
-def with_asked_lines(question: str, evidence: list[Evidence], retriever: Retriever) -> list[Evidence]:
+def with_asked_lines(
+    question: str, evidence: list[Evidence], retriever: Retriever, registry: Registry | None = None
+) -> list[Evidence]:
     """The evidence, with the lines `asked_lines` finds marked as asked (and added after it when absent)."""
-    lines = {p.id: p for p in asked_lines(question, retriever)}
+    lines = {p.id: p for p in asked_lines(question, retriever, registry)}
     if not evidence or not lines:  # no line makes a question answerable on its own
         return evidence
     out = [replace(e, asked=e.paragraph.id in lines) for e in evidence]
