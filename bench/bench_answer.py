@@ -1,6 +1,6 @@
 """Answer latency: p50/p95, first checked sentence on screen, idle and beside a competing CPU-bound process.
 
-    .venv/bin/python bench/bench_answer.py [--backend local] [--questions 12] [--threads 1,2] [--batch 512]
+    .venv/bin/python bench/bench_answer.py [--backend local] [--questions 12] [--threads 0,1,2] [--batch 512]
         [--no-load] [--json out.json]
 
 The questions are a fixed stratified set of eval/questions.jsonl (the first of each type, round-robin).
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", default="local", help="answer backend by registry name (default: local)")
     parser.add_argument("--questions", type=int, default=12, help="size of the fixed stratified question set")
-    parser.add_argument("--threads", default=None, help="llama.cpp thread counts to compare, e.g. 1,2")
+    parser.add_argument("--threads", default=None, help="llama.cpp thread counts to compare, e.g. 0,1,2 (0: every core other processes leave free, per call)")
     parser.add_argument("--batch", type=int, default=None, help="llama.cpp n_batch (default: settings.n_batch)")
     parser.add_argument("--no-load", action="store_true", help="idle runs only (no competing process)")
     parser.add_argument("--json", dest="json_out", help="also write the results to this file")

@@ -6,6 +6,7 @@ Translations of the same task and parts of one task fold into a single hit
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from rag.ingest.embedders import get_embedder
 from rag.ingest.index import IndexData, ensure_index, tokenize_for_bm25
 
 MODES = ("dense", "bm25", "hybrid")
+_REMEMBERED = 20_000  # texts whose vectors `embed` keeps (384 floats each: about 30 MB)
 
 
 @dataclass
@@ -43,6 +45,8 @@ class Retriever:
         self._chunk_of_paragraph = {pid: c for c in self.chunks for pid in c.paragraph_ids}
         self._embed = get_embedder(self.settings.embedder, self.settings.embed_threads)
         self._position = {c.id: i for i, c in enumerate(self.chunks)}
+        self._vectors: dict[str, np.ndarray] = {}  # embed's memory, oldest first
+        self._vectors_lock = threading.Lock()
 
     def chunk(self, chunk_id: str) -> Chunk:
         return self._chunk_by_id[chunk_id]
@@ -51,7 +55,18 @@ class Retriever:
         return self._chunk_of_paragraph.get(paragraph_id)
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        return self._embed(texts)
+        """Unit vectors of `texts`. Each text is embedded on its own and remembered (the corpus's sentences recur
+        from question to question: `rag governs` and an answer's governance compare dozens of them). One at a time
+        is faster than a padded batch of sentences of mixed length, and a text gets the same vector whatever was
+        asked before."""
+        if not texts:
+            return self._embed(texts)
+        with self._vectors_lock:
+            for text in dict.fromkeys(t for t in texts if t not in self._vectors):
+                if len(self._vectors) >= _REMEMBERED:
+                    self._vectors.pop(next(iter(self._vectors)))  # the oldest
+                self._vectors[text] = self._embed([text])[0]
+            return np.stack([self._vectors[t] for t in texts])
 
     def multilingual(self, question: str) -> bool:
         """Whether `question` is searched in the multilingual index (not English, and the index has one)."""

@@ -5,12 +5,16 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import itertools
+import os
 import socket
+import subprocess
+import sys
+import time
 
 import pytest
 
 from rag.answer import backends, model_files
-from rag.answer.llama import _LLAMAS
+from rag.answer.llama import _CORES, _LAST, _LLAMAS, free_cores
 from rag.answer.model_files import SplitModel, ensure_model
 from rag.answer.pipeline import answer
 from rag.core import tokens
@@ -206,3 +210,17 @@ def test_the_same_question_gets_the_same_answer_and_judgement_alone_and_after_ot
     for llama, _ in _LLAMAS.values():
         llama.reset()  # a fresh context: the fixed part is evaluated anew, on its own, as it was the first time
     assert backend.judge(question, evidence) == first
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/stat"), reason="reads the load from Linux's /proc")
+def test_a_core_another_process_keeps_busy_is_not_given_to_the_model():
+    """With settings.n_threads = 0 the model takes every core other processes leave free (rag.answer.llama)."""
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.5)  # the process is running
+        _LAST.clear()  # read over the next 0.1 s only
+        free = free_cores()
+        assert free is not None and free <= _CORES - 1
+    finally:
+        busy.kill()
+        busy.wait()

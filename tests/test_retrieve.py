@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from rag.core.errors import BadQuestion
@@ -112,3 +113,15 @@ def test_ask_batch_reports_a_bad_question_and_goes_on(tmp_path, capsys):
     assert main(["ask", "--backend", "extractive", "--questions", str(questions)]) == 3  # a line was unusable
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert "error" in lines[0] and lines[1]["id"] == "ok" and "answer" in lines[1]
+
+
+def test_a_text_gets_the_same_vector_alone_or_among_others_and_is_embedded_once(real, monkeypatch):
+    sentence = "Support wholly foreign-owned enterprises to apply to become private equity fund managers."
+    others = ["Foreign banks may trade treasury bond futures.", "A longer sentence about visas " * 5]
+    alone = real.embed([sentence])[0]
+    calls = []
+    embed = real._embed
+    monkeypatch.setattr(real, "_embed", lambda texts: calls.append(texts) or embed(texts))
+    together = real.embed(others + [sentence, sentence])
+    assert np.array_equal(together[2], alone) and np.array_equal(together[3], alone)
+    assert calls == [[others[0]], [others[1]]]  # only what was not embedded before, each text on its own

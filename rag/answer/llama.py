@@ -1,4 +1,5 @@
-"""llama.cpp as a LangChain chat model: one process-wide Llama per GGUF, its lock, and the KV-state rule.
+"""llama.cpp as a LangChain chat model: one process-wide Llama per GGUF, its lock, the KV-state rule, and the
+threads of each call (with settings.n_threads = 0, the cores other processes leave free: `use_threads`).
 
 A Llama serves one generation at a time (its lock). Before each call the previous call's context is forgotten
 (`forget`), except the judging turn of the same question, which the lead's prompt extends: that prefix was
@@ -7,8 +8,11 @@ evaluated the same way every time, so reusing it keeps answers independent of ea
 
 from __future__ import annotations
 
+import logging
 import math
+import os
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +22,8 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
 from rag.core.errors import LLMUnavailable
+
+log = logging.getLogger("rag.answer")
 
 _LLAMAS: dict[tuple[str, int, int, int], tuple[Any, threading.Lock]] = {}
 _LOAD_LOCK = threading.Lock()
@@ -42,6 +48,52 @@ def forget(llama: Any, keep: tuple | None = None, prefix: list[int] | None = Non
     llama.reset()
     if prefix:
         llama.eval(prefix)
+
+
+_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+_TICK_S = 1 / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 0.01
+_WINDOW_S = (0.1, 10.0)  # the load is read over at least 0.1 s, and over at most the last 10 s
+_LAST: list[tuple[float, int, int]] = []  # the previous reading: (monotonic s, busy ticks of all cores, own ticks)
+
+
+def _ticks() -> tuple[float, int, int] | None:
+    """(now, CPU ticks all cores spent busy, ticks this process spent), from /proc; None where unreadable."""
+    try:
+        with open("/proc/stat") as f:
+            cpu = [int(x) for x in f.readline().split()[1:9]]
+        with open("/proc/self/stat") as f:
+            own = f.read().rsplit(")", 1)[1].split()
+        return time.monotonic(), sum(cpu) - cpu[3] - cpu[4], int(own[11]) + int(own[12])  # less idle, iowait
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def free_cores() -> int | None:
+    """Cores that other processes left free since the previous reading (this process's own work, the model's
+    included, is left out), read over at least 0.1 s; None where /proc cannot be read."""
+    start = _LAST[0] if _LAST and time.monotonic() - _LAST[0][0] <= _WINDOW_S[1] else _ticks()
+    if start is None:
+        return None
+    time.sleep(max(0.0, _WINDOW_S[0] - (time.monotonic() - start[0])))
+    end = _ticks()
+    if end is None:
+        return None
+    _LAST[:] = [end]
+    others = ((end[1] - start[1]) - (end[2] - start[2])) * _TICK_S / (end[0] - start[0])  # in cores
+    return _CORES - max(0, math.ceil(others - 0.3))  # a core is taken when another process kept it 30% busy
+
+
+def use_threads(llama: Any, n_threads: int) -> int:
+    """Set the threads of the next call (hold the Llama's lock): `n_threads`, or with 0 every core that other
+    processes leave free, at least one. On 2 cores two threads generate 1.7x faster than one on an idle machine,
+    and 3x slower than one beside a busy process (they wait on each other); thread count never changes the
+    logits."""
+    import llama_cpp
+
+    n = n_threads or max(1, free_cores() or _CORES)
+    llama_cpp.llama_set_n_threads(llama._ctx.ctx, n, n)
+    log.debug("llama.cpp call on %d thread(s)", n)
+    return n
 
 
 def chat_tokens(llama: Any, messages: list[dict]) -> list[int] | None:
@@ -83,7 +135,16 @@ def load_llama(path: str, n_ctx: int, n_threads: int, n_batch: int = 512) -> tup
                 raise LLMUnavailable(
                     f"llama-cpp-python is not installed ({err}). Install it with: scripts/install_llm.sh"
                 ) from err
-            llama = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, n_batch=n_batch, seed=0, verbose=False)
+            threads = n_threads or _CORES  # 0: chosen per call (use_threads)
+            llama = Llama(
+                model_path=path,
+                n_ctx=n_ctx,
+                n_threads=threads,
+                n_threads_batch=threads,
+                n_batch=n_batch,
+                seed=0,
+                verbose=False,
+            )
             _LLAMAS[key] = (llama, threading.Lock())
         return _LLAMAS[key]
 
@@ -97,7 +158,7 @@ class LlamaChatModel(BaseChatModel):
 
     model_path: str
     n_ctx: int = 2048
-    n_threads: int = 2
+    n_threads: int = 0  # 0: every core other processes leave free, chosen per call
     n_batch: int = 512
     temperature: float = 0.0
     max_tokens: int = 256
@@ -130,6 +191,7 @@ class LlamaChatModel(BaseChatModel):
         if not lock.acquire(timeout=self.busy_timeout_s):
             raise LLMUnavailable(f"The local model stayed busy for {self.busy_timeout_s:.0f} s with another question.")
         forget(llama, keep, prefix)
+        use_threads(llama, self.n_threads)
 
     def yes_probability(self, messages: list[BaseMessage], probe: list[BaseMessage]) -> float:
         """P("Yes") against "No" as the model's first word after `messages` (read from its logits, not sampled).
