@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.outputs import LLMResult
 
@@ -110,9 +111,18 @@ class ChainBackend:
         try:
             self._chain()
             if isinstance(self._chat_model, LlamaChatModel):
-                self._chat_model.load()
+                self._chat_model.keep_fixed(*self._judging("?", "?"))  # its fixed part, evaluated now
         except Exception as err:
             raise self._unavailable(err) from err
+
+    @staticmethod
+    def _judging(question: str = "-", evidence: str = "-") -> tuple[list[BaseMessage], list[BaseMessage]]:
+        """The judging turn's messages, and the same filled with "-" (shows which part of the prompt is fixed)."""
+        prompt = prompts.judge_prompt()
+        return (
+            prompt.format_messages(evidence=evidence, question=question),
+            prompt.format_messages(evidence="-", question="-"),
+        )
 
     def judge(self, question: str, evidence: str) -> float | None:
         """P(Yes) read from a local model's logits; None for other chat models (no logits to read)."""
@@ -120,11 +130,7 @@ class ChainBackend:
             self._chain()
             if not isinstance(self._chat_model, LlamaChatModel):
                 return None
-            prompt = prompts.judge_prompt()
-            return self._chat_model.yes_probability(
-                prompt.format_messages(evidence=evidence, question=question),
-                prompt.format_messages(evidence="-", question="-"),  # shows which part of the prompt is fixed
-            )
+            return self._chat_model.yes_probability(*self._judging(question, evidence))
         except Exception as err:
             raise self._unavailable(err) from err
 

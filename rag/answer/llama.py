@@ -193,6 +193,17 @@ class LlamaChatModel(BaseChatModel):
         forget(llama, keep, prefix)
         use_threads(llama, self.n_threads)
 
+    def _fixed(self, llama: Any, messages: list[BaseMessage], probe: list[BaseMessage]) -> list[int] | None:
+        """The tokens `messages` and `probe` (the same prompt filled with other inputs) share from the start."""
+        tokens, fixed = (chat_tokens(llama, self._call_args(m, None)["messages"]) for m in (messages, probe))
+        return shared_prefix(tokens, fixed) if tokens and fixed else None
+
+    def keep_fixed(self, messages: list[BaseMessage], probe: list[BaseMessage]) -> None:
+        """Evaluate the prompt's fixed part now (see `yes_probability`), so the first question does not wait for it."""
+        llama, lock = self.load()
+        self._acquire(llama, lock, prefix=self._fixed(llama, messages, probe))
+        lock.release()
+
     def yes_probability(self, messages: list[BaseMessage], probe: list[BaseMessage]) -> float:
         """P("Yes") against "No" as the model's first word after `messages` (read from its logits, not sampled).
 
@@ -208,8 +219,7 @@ class LlamaChatModel(BaseChatModel):
             seen.append((max(logits[t] for t in yes), max(logits[t] for t in no)))
             return logits
 
-        tokens, fixed = (chat_tokens(llama, self._call_args(m, None)["messages"]) for m in (messages, probe))
-        self._acquire(llama, lock, prefix=shared_prefix(tokens, fixed) if tokens and fixed else None)
+        self._acquire(llama, lock, prefix=self._fixed(llama, messages, probe))
         try:
             args = self._call_args(messages, None) | {"max_tokens": 1, "logits_processor": LogitsProcessorList([read])}
             llama.create_chat_completion(**args)
