@@ -448,6 +448,24 @@ def test_the_quote_is_chosen_by_the_questions_rare_words_not_its_common_ones(set
     assert [q.ev.paragraph.id for q in quotes] == ["d.p009"]
 
 
+def test_a_fragment_of_a_few_words_is_not_quoted(settings):
+    from types import SimpleNamespace
+
+    from rag.core.types import Chunk, Paragraph
+
+    # A reply's signature and its "The reply is as follows." share the question's words and state nothing.
+    texts = ["State Council", "The reply is as follows. The State Council agrees to the official text of the plan."]
+    paragraphs = [Paragraph(f"d.p{n:03d}", "d", n, t, 0, 1, "text", "Reply") for n, t in enumerate(texts)]
+    corpus = SimpleNamespace(documents={"d": SimpleNamespace(id="d", text=" ".join(texts), paragraphs=paragraphs)})
+    chunk = Chunk("d.s01", "d", "d", None, None, None, "Reply", (), 0, 1, "")
+    evidence = [Evidence(marker=n + 1, paragraph=p, chunk=chunk, score=0.5) for n, p in enumerate(paragraphs)]
+    question = "What is the State Council's reply on the official text?"
+    quotes = select_quotes(question, evidence, corpus, settings)
+    assert [q.text for q in quotes] == ["The State Council agrees to the official text of the plan."]
+    settings.quote_min_words = 0  # the rule is what keeps "The reply is as follows." out
+    assert "The reply is as follows." in [q.text for q in select_quotes(question, evidence, corpus, settings)]
+
+
 def test_a_lead_drops_its_yes_when_the_question_asks_no_yes_or_no(retriever, settings, scripted_backend):
     backend = scripted_backend(f"Yes, {FUND_CLAIM[0].lower()}{FUND_CLAIM[1:]} [1].")
     which = ask(retriever, settings, "Which firms may become private fund managers?", backend=backend)

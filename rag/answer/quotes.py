@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from rag.answer.support import corpus_weights
+from rag.answer.support import content_words, corpus_weights
 from rag.core.glossary import spell_out
 from rag.core.settings import Settings
 from rag.core.text import split_sentences
@@ -45,7 +45,8 @@ def _scored(
     the share of the question's words it holds, each word weighted by its rarity in the corpus (IDF: "textbook"
     decides, "foreign" and "Beijing" are in every other paragraph), plus settings.extractive_score_weight x the
     paragraph's similarity to the question. A responsible-departments line is never quoted for its words (it names
-    every office); see `select_quotes`."""
+    every office; see `select_quotes`), nor a fragment of fewer than settings.quote_min_words content words (a
+    signature, "The reply is as follows.")."""
     asked, weights = spell_out(question), corpus_weights(corpus)
     scored = []
     for rank, ev in enumerate(evidence):
@@ -55,7 +56,7 @@ def _scored(
         for i, (s, e) in enumerate(split_sentences(text)):
             sentence = text[s:e].strip()
             overlap = weights.recall(asked, sentence)
-            if overlap > 0:
+            if overlap > 0 and len(content_words(sentence)) >= settings.quote_min_words:
                 scored.append(
                     (-(overlap + settings.extractive_score_weight * ev.score), rank, i, Quote(ev, i, sentence))
                 )

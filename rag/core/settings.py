@@ -134,6 +134,12 @@ class AnswerSettings(BaseSettings):
         description="A sentence outside the paragraph of the best-scoring sentence is quoted only if it scores at "
         "least this share of the best: a neighbouring measure sharing a few words is not the answer.",
     )
+    quote_min_words: int = Field(
+        3,
+        ge=0,
+        description="A sentence with fewer content words than this is never quoted for the words it shares with the "
+        "question: a reply's signature ('State Council') or 'The reply is as follows.' states nothing.",
+    )
     lead_max_sentences: int = Field(
         2,
         description="The lead is the first of the model's first this-many sentences that passes the citation check "
