@@ -71,7 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", default="local", help="answer backend by registry name (default: local)")
     parser.add_argument("--questions", type=int, default=12, help="size of the fixed stratified question set")
-    parser.add_argument("--threads", default=None, help="llama.cpp thread counts to compare, e.g. 0,1,2 (0: every core other processes leave free, per call)")
+    parser.add_argument(
+        "--threads",
+        default=None,
+        help="llama.cpp thread counts to compare, e.g. 0,1,2 (0: every core other processes leave free, per call)",
+    )
     parser.add_argument("--batch", type=int, default=None, help="llama.cpp n_batch (default: settings.n_batch)")
     parser.add_argument("--no-load", action="store_true", help="idle runs only (no competing process)")
     parser.add_argument("--json", dest="json_out", help="also write the results to this file")
