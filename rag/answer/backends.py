@@ -117,7 +117,8 @@ class ChainBackend:
 
     @staticmethod
     def _judging(question: str = "-", evidence: str = "-") -> tuple[list[BaseMessage], list[BaseMessage]]:
-        """The judging turn's messages, and the same filled with "-" (shows which part of the prompt is fixed)."""
+        """The judging turn's messages, and the same filled with "-" (the tokens the two share are the prompt's fixed
+        part)."""
         prompt = prompts.judge_prompt()
         return (
             prompt.format_messages(evidence=evidence, question=question),

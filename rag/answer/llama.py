@@ -96,6 +96,13 @@ def use_threads(llama: Any, n_threads: int) -> int:
     return n
 
 
+def prepare(llama: Any, n_threads: int, keep: tuple | None = None, prefix: list[int] | None = None) -> None:
+    """Before any call (hold the Llama's lock): forget the previous call's context (`forget`) and set the threads
+    (`use_threads`)."""
+    forget(llama, keep, prefix)
+    use_threads(llama, n_threads)
+
+
 def chat_tokens(llama: Any, messages: list[dict]) -> list[int] | None:
     """The tokens llama.cpp evaluates for `messages` under the GGUF's own chat template; None for another format."""
     if llama.chat_format != "chat_template.default":
@@ -190,8 +197,7 @@ class LlamaChatModel(BaseChatModel):
         """Take the model and forget the previous call's context but the judging turn `keep` or `prefix` (`forget`)."""
         if not lock.acquire(timeout=self.busy_timeout_s):
             raise LLMUnavailable(f"The local model stayed busy for {self.busy_timeout_s:.0f} s with another question.")
-        forget(llama, keep, prefix)
-        use_threads(llama, self.n_threads)
+        prepare(llama, self.n_threads, keep, prefix)
 
     def _fixed(self, llama: Any, messages: list[BaseMessage], probe: list[BaseMessage]) -> list[int] | None:
         """The tokens `messages` and `probe` (the same prompt filled with other inputs) share from the start."""

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from rag.answer import model_files
-from rag.answer.llama import forget, load_llama, use_threads
+from rag.answer.llama import load_llama, prepare
 from rag.answer.support import Claim, split_answer
 from rag.core.language import CJK_RUN_RE, DEFAULT, detect, name, say
 from rag.core.settings import Settings
@@ -93,8 +93,7 @@ def local_complete(settings: Settings) -> Complete:
         if not lock.acquire(timeout=settings.llm_timeout_s):
             return None
         try:
-            forget(llama)  # no KV state from an earlier call (the backend does the same before each answer)
-            use_threads(llama, settings.n_threads)
+            prepare(llama, settings.n_threads)  # no KV state from an earlier call, as before each answer
             out = llama.create_chat_completion(
                 messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
                 temperature=0.0,

@@ -2,7 +2,8 @@
 
 Kept short on purpose: on a 2-core CPU the model reads about 37 prompt tokens per second (21 on one core), so each
 sentence after the passages costs the user time on every question (the instructions sit in the prompt's fixed part,
-evaluated once per process, when the backend is warmed). The model writes only a one-sentence direct lead; the evidence sentences themselves are quoted verbatim after it by the pipeline.
+evaluated once per process, when the backend is warmed). The model writes only a one-sentence direct lead; the
+evidence sentences themselves are quoted verbatim after it by the pipeline.
 """
 
 from __future__ import annotations
