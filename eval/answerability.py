@@ -12,11 +12,15 @@ out-of-scope / out-of-scope.
 With `--model local` the model's judgement is measured too: for each question the code finds answerable,
 the backend's probability that the quoted evidence answers it (rag.answer.backends `judge`); the threshold
 settings.answerable_min_model_yes is fitted the same way (odd -> even, even -> odd) on the whole decision.
+Then settings.answerable_sure_score, above which the model is not asked: fitted on each half as the lowest score
+above the evidence of every out-of-scope question the code lets through, and reported on the other half (out-of-scope questions it would
+let pass the judge unasked, and the share of answerable questions whose quotes go on screen at once).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 
 from eval.data import QUESTIONS_FILE, load_questions
 from rag.answer.answerability import Decision, decide
@@ -100,6 +104,22 @@ def fit_model(rows, judged: dict[str, float]) -> float:
     return max(YES_GRID, key=lambda t: (round(balanced(confusion(with_model(rows, judged, t))), 4), -t))
 
 
+def fit_sure(rows: list[tuple[dict, Decision]]) -> float:
+    """The lowest score (in hundredths) above the evidence of every out-of-scope question in `rows` that the code's
+    tests let through (the others are refused before the model would be asked)."""
+    passed = [d.best_score for q, d in rows if q["refuse"] and d.answerable]
+    return math.floor(max(passed, default=0.0) * 100 + 1) / 100
+
+
+def sure_line(name: str, rows: list[tuple[dict, Decision]], threshold: float) -> str:
+    sure = [q for q, d in rows if d.answerable and d.best_score >= threshold]
+    answerable = sum(1 for q, _ in rows if not q["refuse"])
+    return (
+        f"{name}: out-of-scope questions not asked {sum(q['refuse'] for q in sure)}, answerable questions not asked "
+        f"{sum(not q['refuse'] for q in sure) / answerable if answerable else 0.0:.2f}"
+    )
+
+
 def _line(name: str, c: dict[str, float]) -> str:
     return (
         f"{name}: n={c['n']:.0f} refusal precision {c['refusal_precision']:.3f} recall {c['refusal_recall']:.3f} "
@@ -135,7 +155,13 @@ def main(argv: list[str] | None = None) -> int:
             held_out = [r for r in rows if half[r[0]["id"]] != part]
             print(f"model {name}: fitted answerable_min_model_yes={threshold}")
             print("  " + _line("held out", confusion(with_model(held_out, judged, threshold))))
-        rows = with_model(rows, judged, settings.answerable_min_model_yes)
+        for name, part in (("odd->even", 1), ("even->odd", 0)):
+            threshold = fit_sure([r for r in rows if half[r[0]["id"]] == part])
+            print(f"sure {name}: fitted answerable_sure_score={threshold}")
+            print("  " + sure_line("held out", [r for r in rows if half[r[0]["id"]] != part], threshold))
+        print("  " + sure_line(f"all, at {settings.answerable_sure_score}", rows, settings.answerable_sure_score))
+        sure = {q["id"] for q, d in rows if d.best_score >= settings.answerable_sure_score}
+        rows = with_model(rows, {k: v for k, v in judged.items() if k not in sure}, settings.answerable_min_model_yes)
         print(f"with the model at answerable_min_model_yes={settings.answerable_min_model_yes}:")
     print(
         f"settings (min_evidence_score={settings.min_evidence_score}, "

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -219,10 +221,10 @@ def scripted_backend(monkeypatch):
     """Register backend "fake" answering with `reply` through the real LCEL chain; returns the registered name.
 
     `fail=True` makes the chat model raise before its first token; `judged` is what its `judge` returns (a chat
-    model without logits judges nothing: None).
+    model without logits judges nothing: None); `tokens` the output tokens its usage reports after the reply.
     """
 
-    def make(reply: str = "", fail: bool = False, judged: float | None = None) -> str:
+    def make(reply: str = "", fail: bool = False, judged: float | None = None, tokens: int | None = None) -> str:
         def factory(settings: Settings) -> backends.Backend:
             chat = FakeListChatModel(responses=[reply or "x"], error_on_chunk_number=0 if fail else None)
             backend = backends.ChainBackend(
@@ -230,6 +232,14 @@ def scripted_backend(monkeypatch):
             )
             if judged is not None:
                 backend.judge = lambda question, evidence: judged  # type: ignore[method-assign]
+            if tokens is not None:
+                stream = backend.stream
+
+                def counted(*args: Any, **kwargs: Any) -> Iterator[str]:
+                    yield from stream(*args, **kwargs)
+                    backend.usage["output_tokens"] = tokens
+
+                backend.stream = counted  # type: ignore[method-assign]
             return backend
 
         monkeypatch.setitem(backends.BACKENDS, "fake", factory)

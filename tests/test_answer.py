@@ -134,12 +134,14 @@ def test_a_follow_ups_own_words_may_find_the_figure_its_carried_subject_words_di
 
 def test_evidence_the_model_judges_not_answering_is_refused_before_any_lead(retriever, settings, scripted_backend):
     name = scripted_backend(f"{FUND_CLAIM} [1].", judged=settings.answerable_min_model_yes - 0.01)
+    settings.answerable_sure_score = 1.0  # the model is asked, however close the evidence
     a = ask(retriever, settings, FUND_Q, backend=name)
     assert a.refused and not a.citations and not a.lead and "language model" in (a.notice or "")
 
 
 def test_evidence_the_model_judges_answering_gets_its_lead(retriever, settings, scripted_backend):
     name = scripted_backend(f"{FUND_CLAIM} [1].", judged=settings.answerable_min_model_yes)
+    settings.answerable_sure_score = 1.0
     a = ask(retriever, settings, FUND_Q, backend=name)
     assert not a.refused and a.lead and a.timings["judge_ms"] <= a.timings["total_ms"]
 
@@ -478,3 +480,23 @@ def test_a_lead_that_lost_its_words_is_not_shown(retriever, settings, scripted_b
     garbled = f"{FUND_CLAIM} as announced for [1]."
     a = ask(retriever, settings, FUND_Q, backend=scripted_backend(garbled))
     assert a.lead == "" and not a.refused and a.text.startswith(FUND_QUOTE)
+
+
+def test_sure_evidence_goes_on_screen_before_the_model_reads_it_and_its_verdict_is_not_needed(
+    retriever, settings, scripted_backend
+):
+    name = scripted_backend(f"{FUND_CLAIM} [1].", judged=0.0)  # a verdict that would refuse
+    settings.answerable_sure_score = 0.0
+    events = list(stream_answer(FUND_Q, retriever, backend=name, settings=settings))
+    a = events[-1].answer
+    assert not a.refused and a.lead and a.timings["first_token_ms"] <= a.timings["judge_ms"]
+    shown = [e for e in events if isinstance(e, TokenEvent)]
+    assert shown[0].text.startswith(FUND_QUOTE) and shown[-1].lead  # the quotes first, then the lead
+
+
+def test_a_lead_the_token_limit_cut_off_mid_sentence_is_not_shown(retriever, settings, scripted_backend):
+    cut = "The plan [1] supports wholly foreign-owned enterprises applying to become private fund"  # "... managers"
+    whole = ask(retriever, settings, FUND_Q, backend=scripted_backend(cut, tokens=settings.max_answer_tokens - 1))
+    assert whole.lead.endswith("private fund [1].")  # within the limit the words pass: the cut is what drops them
+    a = ask(retriever, settings, FUND_Q, backend=scripted_backend(cut, tokens=settings.max_answer_tokens))
+    assert not a.refused and not a.lead and a.text.startswith(FUND_QUOTE)

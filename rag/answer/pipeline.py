@@ -17,7 +17,10 @@
 Answerability is decided in code before any model runs, the same way for every
 backend (rag.answer.answerability): weak evidence, a place the evidence does not
 concern, or a figure asked of evidence that states none gives a refusal
-(Answer.refused, citations=[], the nearest passages named in the text).
+(Answer.refused, citations=[], the nearest passages named in the text). A model
+that can judge then decides whether the quotes answer the question, unless the
+evidence is sure (settings.answerable_sure_score): then the quotes go on screen
+at once, before the model reads them.
 
 Questions that try to change the assistant's rules ("ignore previous
 instructions", "you are now ...", "system prompt") are not obeyed: the
@@ -48,7 +51,7 @@ from rag.core.errors import LLMUnavailable
 from rag.core.glossary import expand
 from rag.core.language import DEFAULT, say
 from rag.core.settings import Settings, get_settings
-from rag.core.text import AUXILIARIES
+from rag.core.text import AUXILIARIES, split_sentences
 from rag.core.types import Answer, Evidence
 
 log = logging.getLogger("rag.answer")
@@ -99,10 +102,14 @@ def _refusal(
     )
 
 
-def _lead(backend: Backend, question: str, evidence_text: str, timings: dict[str, float], ms) -> str:
-    """The model's whole draft lead in English (not shown: it is checked first)."""
+def _lead(backend: Backend, question: str, evidence_text: str, timings: dict[str, float], ms, limit: int) -> str:
+    """The model's whole draft lead in English (not shown: it is checked first), less the sentence the token `limit`
+    (settings.max_answer_tokens) cut off: "… shall account for the total R" would read as a whole claim."""
     draft = "".join(backend.stream(question, evidence_text, "English"))
     timings["lead_ms"] = ms()
+    spans = split_sentences(draft)
+    if backend.usage.get("output_tokens", 0) >= limit and spans:
+        return draft[: spans[-1][0]]
     return draft
 
 
@@ -147,6 +154,13 @@ def _checked_lead(raw: str, question: str, evidence: list[Evidence], retriever: 
         if checked.text:
             return "" if checked.restated else _opening(checked.text, question)
     return ""
+
+
+def _quoted(quotes: list[Quote], timings: dict[str, float], ms) -> Iterator[TokenEvent]:
+    """The quotes as checked sentences, each with its marker; the first one's time is first_token_ms."""
+    for n, q in enumerate(quotes):
+        timings.setdefault("first_token_ms", ms())
+        yield TokenEvent(f"{' ' if n else ''}{q.cited()}")
 
 
 def stream_answer(
@@ -218,11 +232,16 @@ def _stream_checked(
 
     used, lead, model = primary.name, "", primary.name != "extractive"
     asked, shown = model_input(query, quotes, settings) if model else ("", "")
+    # Sure evidence needs no judgement: its quotes go on screen now. The model still reads the judging turn (its
+    # verdict unused), so the lead extends the same evaluated prompt, and reads the same, as on judged evidence.
+    sure = not model or decision.best_score >= settings.answerable_sure_score
+    if sure:
+        yield from _quoted(quotes, timings, ms)
     if model:
         try:
             judged = primary.judge(asked, shown)
             timings["judge_ms"] = ms()
-            if judged is not None and judged < settings.answerable_min_model_yes:
+            if not sure and judged is not None and judged < settings.answerable_min_model_yes:
                 timings["total_ms"] = ms()
                 reason = say("model_judged", language)
                 yield AnswerEvent(_refusal(question, evidence, timings, notice, reason, language))
@@ -230,14 +249,11 @@ def _stream_checked(
         except LLMUnavailable as err:
             model, (used, notice) = False, _fallback(primary, settings, err, notice, language)
             yield NoticeEvent(say("model_failed", language))
-
-    # Answerability is decided: the quotes are checked (verbatim evidence), so they go on screen now.
-    for n, q in enumerate(quotes):
-        timings.setdefault("first_token_ms", ms())
-        yield TokenEvent(f"{' ' if n else ''}{q.cited()}")
+    if not sure:  # answerability is decided: the quotes are checked (verbatim evidence), so they go on screen now
+        yield from _quoted(quotes, timings, ms)
     if model:
         try:
-            raw = _lead(primary, asked, shown, timings, ms)
+            raw = _lead(primary, asked, shown, timings, ms, settings.max_answer_tokens)
             quoted = list({q.marker: q.ev for q in quotes}.values())  # the lead may cite only what is quoted
             lead = _checked_lead(raw, query, quoted, retriever, settings)
             if lead:

@@ -165,6 +165,15 @@ class AnswerSettings(BaseSettings):
         "refusals 0.009 (0.38: 0.80 / 1.0 / 0.0; 0.50: 0.967 / 0.853 / 0.043). Refitted when the lead's "
         "instructions moved into the prompt's fixed part (rag.answer.prompts): the model reads 'Yes' more often.",
     )
+    answerable_sure_score: float = Field(
+        0.65,
+        description="With a model backend that can judge, evidence whose best paragraph scores at least this (cosine "
+        "to the question) needs no verdict from the model: its quotes go on screen at once, before the model reads "
+        "them (it still reads the judging turn, which its lead extends). The judge is there for near misses: on "
+        "the eval set every out-of-scope question the code's tests let through scores under 0.60 (the highest "
+        "0.594), against half of the answerable ones at 0.65 or more. `python -m eval.answerability --model local` "
+        "fits it on each half of the questions and reports the other.",
+    )
     judge_passage_tokens: int = Field(
         160,
         description="The quoted passages the model reads (to judge answerability, then to write the lead) are cut "
