@@ -12,9 +12,10 @@ out-of-scope / out-of-scope.
 With `--model local` the model's judgement is measured too: for each question the code finds answerable,
 the backend's probability that the quoted evidence answers it (rag.answer.backends `judge`); the threshold
 settings.answerable_min_model_yes is fitted the same way (odd -> even, even -> odd) on the whole decision.
-Then settings.answerable_sure_score, above which the model is not asked: fitted on each half as the lowest score
-above the evidence of every out-of-scope question the code lets through, and reported on the other half (out-of-scope questions it would
-let pass the judge unasked, and the share of answerable questions whose quotes go on screen at once).
+Then settings.answerable_sure_score, from which the model's verdict is not needed (Decision.sure): fitted on each
+half as the lowest score above the evidence of every out-of-scope question the code lets through, and reported on
+the other half (out-of-scope questions it would answer without the verdict, and the share of answerable questions
+whose quotes go on screen at once).
 """
 
 from __future__ import annotations
@@ -115,8 +116,8 @@ def sure_line(name: str, rows: list[tuple[dict, Decision]], threshold: float) ->
     sure = [q for q, d in rows if d.answerable and d.best_score >= threshold]
     answerable = sum(1 for q, _ in rows if not q["refuse"])
     return (
-        f"{name}: out-of-scope questions not asked {sum(q['refuse'] for q in sure)}, answerable questions not asked "
-        f"{sum(not q['refuse'] for q in sure) / answerable if answerable else 0.0:.2f}"
+        f"{name}: out-of-scope questions answered without the verdict {sum(q['refuse'] for q in sure)}, answerable "
+        f"questions shown at once {sum(not q['refuse'] for q in sure) / answerable if answerable else 0.0:.2f}"
     )
 
 
@@ -160,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"sure {name}: fitted answerable_sure_score={threshold}")
             print("  " + sure_line("held out", [r for r in rows if half[r[0]["id"]] != part], threshold))
         print("  " + sure_line(f"all, at {settings.answerable_sure_score}", rows, settings.answerable_sure_score))
-        sure = {q["id"] for q, d in rows if d.best_score >= settings.answerable_sure_score}
+        sure = {q["id"] for q, d in rows if d.sure}
         rows = with_model(rows, {k: v for k, v in judged.items() if k not in sure}, settings.answerable_min_model_yes)
         print(f"with the model at answerable_min_model_yes={settings.answerable_min_model_yes}:")
     print(

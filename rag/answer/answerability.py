@@ -14,7 +14,8 @@ evidence-score threshold on one half of eval/questions.jsonl and reports on the 
 
 4. (model backends that can judge) the model's probability that the quoted sentences answer the question
    (rag.answer.backends `judge`, settings.answerable_min_model_yes), checked in rag.answer.pipeline once
-   the quotes are chosen.
+   the quotes are chosen; not needed on sure evidence (Decision.sure: the best paragraph's cosine at least
+   settings.answerable_sure_score, above every out-of-scope question the first three tests let through).
 
 Measured and left out: rare question words missing from the evidence (IDF-weighted) did not separate
 out-of-scope from answerable questions (investors' words differ from the documents'); the threshold fitted
@@ -88,6 +89,7 @@ class Decision:
     reason: str  # why not: "no_close_passage", "not_about" or "no_figure" (keys of rag.core.language); "" if answerable
     best_score: float
     missing: str = ""  # for "not_about": the places or years the passages do not concern
+    sure: bool = False  # answerable on evidence close enough that a model's verdict is not needed (test 4)
 
     def why(self, language: str = DEFAULT) -> str:
         """Why not, in the reader's words and language ("" when answerable)."""
@@ -152,4 +154,4 @@ def decide(
         question, evidence[: settings.answerable_figure_paragraphs], corpus, settings.answerable_figure_recall, own
     ):
         return Decision(False, "no_figure", best)
-    return Decision(True, "", best)
+    return Decision(True, "", best, sure=best >= settings.answerable_sure_score)

@@ -107,9 +107,9 @@ def _lead(backend: Backend, question: str, evidence_text: str, timings: dict[str
     (settings.max_answer_tokens) cut off: "… shall account for the total R" would read as a whole claim."""
     draft = "".join(backend.stream(question, evidence_text, "English"))
     timings["lead_ms"] = ms()
-    spans = split_sentences(draft)
-    if backend.usage.get("output_tokens", 0) >= limit and spans:
-        return draft[: spans[-1][0]]
+    if backend.usage.get("output_tokens", 0) >= limit:
+        spans = split_sentences(draft)
+        return draft[: spans[-1][0]] if spans else draft
     return draft
 
 
@@ -232,16 +232,17 @@ def _stream_checked(
 
     used, lead, model = primary.name, "", primary.name != "extractive"
     asked, shown = model_input(query, quotes, settings) if model else ("", "")
-    # Sure evidence needs no judgement: its quotes go on screen now. The model still reads the judging turn (its
-    # verdict unused), so the lead extends the same evaluated prompt, and reads the same, as on judged evidence.
-    sure = not model or decision.best_score >= settings.answerable_sure_score
-    if sure:
+    # Without a model, or on sure evidence, nothing is left to decide: the quotes go on screen now. On sure evidence
+    # the model still reads the judging turn (its verdict unused), so the lead extends the same evaluated prompt,
+    # and reads the same, as on judged evidence.
+    at_once = not model or decision.sure
+    if at_once:
         yield from _quoted(quotes, timings, ms)
     if model:
         try:
             judged = primary.judge(asked, shown)
             timings["judge_ms"] = ms()
-            if not sure and judged is not None and judged < settings.answerable_min_model_yes:
+            if not decision.sure and judged is not None and judged < settings.answerable_min_model_yes:
                 timings["total_ms"] = ms()
                 reason = say("model_judged", language)
                 yield AnswerEvent(_refusal(question, evidence, timings, notice, reason, language))
@@ -249,7 +250,7 @@ def _stream_checked(
         except LLMUnavailable as err:
             model, (used, notice) = False, _fallback(primary, settings, err, notice, language)
             yield NoticeEvent(say("model_failed", language))
-    if not sure:  # answerability is decided: the quotes are checked (verbatim evidence), so they go on screen now
+    if not at_once:  # answerability is decided: the quotes are checked (verbatim evidence), so they go on screen now
         yield from _quoted(quotes, timings, ms)
     if model:
         try:
