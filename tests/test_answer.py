@@ -14,7 +14,8 @@ from rag.answer.prompts import REFUSAL
 from rag.answer.quotes import select_quotes
 from rag.answer.verify import check_citations
 from rag.core.errors import BadQuestion
-from rag.core.types import Evidence
+from rag.core.types import Chunk, Evidence
+from tests.conftest import FakeCorpus, corpus_of, make_paragraph
 
 FUND_Q = "Can a wholly foreign-owned company become a private fund manager?"
 VPN_Q = "What foreign shareholding is allowed for virtual private network services?"
@@ -434,33 +435,39 @@ def test_each_quoted_tasks_departments_line_follows_its_own_quotes(retriever, se
     assert [q.ev.paragraph.id for q in quotes] == ["plan.p005", "plan.p007", "plan.p002"]
 
 
+def _one_section(texts: list[str], kind: str, task: str | None) -> tuple[FakeCorpus, list[Evidence]]:
+    """A one-document corpus of these paragraphs, all in one chunk, each offered as evidence (score 0.5)."""
+    paragraphs = [make_paragraph(f"d.p{n:03d}", t, kind, index=n) for n, t in enumerate(texts)]
+    chunk = Chunk(f"d.{'t01' if task else 's01'}", "d", "d", task, None, None, "S", (), 0, 1, "")
+    evidence = [Evidence(marker=n + 1, paragraph=p, chunk=chunk, score=0.5) for n, p in enumerate(paragraphs)]
+    return corpus_of(paragraphs), evidence
+
+
 def test_the_quote_is_chosen_by_the_questions_rare_words_not_its_common_ones(settings):
-    from types import SimpleNamespace
-
-    from rag.core.types import Chunk, Paragraph
-
     # Nine paragraphs speak of foreign investors' services in Beijing; one of textbooks. Counted plainly, the first
     # shares three of the question's four words and the second two; weighted by rarity, "textbooks" decides.
     texts = ["Foreign investors may offer services in Beijing."] * 9 + ["Schools may use foreign textbooks."]
-    paragraphs = [Paragraph(f"d.p{n:03d}", "d", n, t, 0, 1, "measure", "Main tasks") for n, t in enumerate(texts)]
-    corpus = SimpleNamespace(documents={"d": SimpleNamespace(id="d", text=" ".join(texts), paragraphs=paragraphs)})
-    chunk = Chunk("d.t01", "d", "d", "1", None, None, "Main tasks", (), 0, 1, "")
-    evidence = [Evidence(marker=n + 1, paragraph=paragraphs[i], chunk=chunk, score=0.5) for n, i in enumerate([0, 9])]
-    quotes = select_quotes("Can foreign investors in Beijing use textbooks?", evidence, corpus, settings)
+    corpus, evidence = _one_section(texts, "measure", "1")
+    quotes = select_quotes(
+        "Can foreign investors in Beijing use textbooks?", [evidence[0], evidence[9]], corpus, settings
+    )
     assert [q.ev.paragraph.id for q in quotes] == ["d.p009"]
 
 
+def test_the_words_naming_a_document_do_not_choose_the_quote(settings):
+    # The reply letter names the 2019 plan; the measure asked about does not. Scored on the whole question, the
+    # letter's sentence holds "2019" and "plan" beside "finance", and outscores the measure.
+    letter = "The 2019 plan on finance and the work plan of the district are approved."
+    measure = "Support the district in building a finance street for foreign banks."
+    corpus, evidence = _one_section([letter, measure], "text", None)
+    quotes = select_quotes("What does the 2019 plan say about a finance street?", evidence, corpus, settings)
+    assert [q.ev.paragraph.id for q in quotes] == ["d.p001"]
+
+
 def test_a_fragment_of_a_few_words_is_not_quoted(settings):
-    from types import SimpleNamespace
-
-    from rag.core.types import Chunk, Paragraph
-
     # A reply's signature and its "The reply is as follows." share the question's words and state nothing.
     texts = ["State Council", "The reply is as follows. The State Council agrees to the official text of the plan."]
-    paragraphs = [Paragraph(f"d.p{n:03d}", "d", n, t, 0, 1, "text", "Reply") for n, t in enumerate(texts)]
-    corpus = SimpleNamespace(documents={"d": SimpleNamespace(id="d", text=" ".join(texts), paragraphs=paragraphs)})
-    chunk = Chunk("d.s01", "d", "d", None, None, None, "Reply", (), 0, 1, "")
-    evidence = [Evidence(marker=n + 1, paragraph=p, chunk=chunk, score=0.5) for n, p in enumerate(paragraphs)]
+    corpus, evidence = _one_section(texts, "text", None)
     question = "What is the State Council's reply on the official text?"
     quotes = select_quotes(question, evidence, corpus, settings)
     assert [q.text for q in quotes] == ["The State Council agrees to the official text of the plan."]

@@ -38,6 +38,12 @@ def test_an_irregular_plural_shares_its_stem_with_its_singular():
     assert content_words("children of foreign personnel") >= content_words("a child")
 
 
+def test_a_companys_listing_is_not_a_negative_list():
+    assert content_words("an A-share listing") & content_words("the negative list") == set()
+    listed, platform = content_words("NEEQ-listed companies"), content_words("a domestic listing platform")
+    assert listed & platform == content_words("listing")
+
+
 def test_pronouns_and_the_rest_of_a_contraction_are_not_content_words():
     # "my" would match "my country's" in the 2020 plan; "I'm" leaves an "m"
     assert content_words("I'm told my kids and us") == content_words("told kids")

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from rag.analysis.relations import Registry
 from rag.answer.support import content_words, corpus_weights
 from rag.core.glossary import spell_out
 from rag.core.settings import Settings
@@ -72,9 +73,14 @@ def select_quotes(question: str, evidence: list[Evidence], corpus: Any, settings
     in all. Each quoted task's responsible-departments line follows its quotes when the evidence holds it (it does only for
     a question asking who is responsible: rag.answer.evidence). A date or number line the question asks for
     (Evidence.asked) comes first, whatever words it shares with the question.
+
+    Sentences are scored on what the question asks about, without the words naming documents (Registry.subject):
+    "the 2019 plan" and "Dongcheng's proposal" match the reply letters that name those documents, not the measure
+    asked about. On the whole question only when no sentence shares a word with the rest.
     """
     asked = [Quote(ev, 0, ev.paragraph.text.strip()) for ev in evidence if ev.asked]
-    scored = _scored(question, evidence, corpus, settings)
+    subject = Registry(corpus).subject(question)
+    scored = _scored(subject, evidence, corpus, settings) or _scored(question, evidence, corpus, settings)
     if not scored:
         return asked
     ranked = sorted(scored, key=lambda t: t[:3])

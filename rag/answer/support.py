@@ -62,12 +62,15 @@ STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 _IZATION_RE = re.compile(r"i([sz])ations?$")
 
 
+# "listing" and "listed" are a company's going public ("domestic listing service platform", "NEEQ-listed companies"),
+# not a "negative list": they keep their own stem.
 _IRREGULAR = {"children": "child", "people": "person", "persons": "person", "women": "woman", "men": "man"}
+_IRREGULAR |= {"listing": "listing", "listings": "listing", "listed": "listing"}
 
 
 def stem(word: str) -> str:
     """A crude suffix stripper: enough to match 'investors'/'investment'/'invest', 'finance'/'financial',
-    'securitization'/'securitizing', 'children'/'child'."""
+    'securitization'/'securitizing', 'children'/'child' (but not 'listing'/'list')."""
     if word in _IRREGULAR:
         return _IRREGULAR[word]
     word = _IZATION_RE.sub(r"i\1e", word)  # the noun of an -ize verb: its stem is the verb's
