@@ -35,6 +35,8 @@ def test_no_precedence_is_invented_for_the_2023_plan(registry):
 def test_documents_are_recognised_by_number_year_or_district(registry):
     assert registry.mentioned("Is Guo Han [2017] No. 86 still valid?") == {"gh-2017-86"}
     assert registry.mentioned("What does Dongcheng's 2019 proposal implement?") == {"dongcheng-2019"}
+    both = "What role does the 2019 plan give Dongcheng, and how does Dongcheng's proposal pick it up?"
+    assert registry.mentioned(both) == {"gh-2019-16", "dongcheng-2019"}  # the year is not written with the place
     assert registry.mentioned("Under the 2020 plan ...") == {"gh-2020-123"}  # one document, two translations
 
 

@@ -96,11 +96,13 @@ class Registry:
     def mentioned(self, question: str) -> set[str]:
         """Canonical ids of the documents a question names: by number, by local issuer's place, or by year.
 
-        A bare year names the national documents of that year, unless a local document of that year is
-        named by its place ("Dongcheng's 2019 proposal" is not the 2019 State Council plan).
+        A bare year names the national documents of that year, unless it is a local document's year written with
+        its place ("Dongcheng's 2019 proposal" is not the 2019 State Council plan; "the 2019 plan ... Dongcheng's
+        proposal" names both).
         """
         found: set[str] = set()
         by_year: dict[str, set[str]] = {}
+        local_years: set[str] = set()
         entries = [(d.id, d.info.number, d.info.level, d.info.issuer) for d in self.corpus.documents.values()]
         entries += [(r.id, r.number, "national", None) for r in self.corpus.references.values()]
         for doc_id, number, level, issuer in entries:
@@ -111,13 +113,16 @@ class Registry:
                 place and re.search(rf"\b{place}\b", question, re.I)
             ):
                 found.add(self.canonical(doc_id))
+                if (
+                    place
+                    and year
+                    and re.search(
+                        rf"\b{place}(?:\s+District)?(?:['’]s)?\s+{year}\b|\b{year}\s+{place}\b", question, re.I
+                    )
+                ):
+                    local_years.add(year)
             elif level == "national" and year and re.search(rf"\b{year}\b", question):
                 by_year.setdefault(year, set()).add(self.canonical(doc_id))
-        local_years = {
-            self.year(d)
-            for d in found
-            if self.corpus.documents.get(d) and self.corpus.documents[d].info.level != "national"
-        }
         for year, docs in by_year.items():
             if year not in local_years:
                 found |= docs
