@@ -454,6 +454,20 @@ def test_the_quote_is_chosen_by_the_questions_rare_words_not_its_common_ones(set
     assert [q.ev.paragraph.id for q in quotes] == ["d.p009"]
 
 
+def test_a_neighbour_sharing_only_the_questions_common_words_is_not_quoted_beside_its_rare_ones(settings):
+    # Counted by plain rarity, the services sentence holds enough of the question to be quoted beside the
+    # recruitment measure; with rarity squared (settings.quote_idf_power), missing "Zhongguancun" and "recruitment"
+    # puts it under the bar.
+    texts = ["Foreign investors may offer services to companies in Beijing."] * 9
+    corpus, evidence = _one_section([*texts, "Support recruitment agencies in Zhongguancun."], "measure", "1")
+    question = "Can foreign investors offer recruitment services to companies in Zhongguancun?"
+    assert [q.ev.paragraph.id for q in select_quotes(question, [evidence[0], evidence[9]], corpus, settings)] == [
+        "d.p009"
+    ]
+    settings.quote_idf_power = 1.0
+    assert len(select_quotes(question, [evidence[0], evidence[9]], corpus, settings)) == 2
+
+
 def test_the_words_naming_a_document_do_not_choose_the_quote(settings):
     # The reply letter names the 2019 plan; the measure asked about does not. Scored on the whole question, the
     # letter's sentence holds "2019" and "plan" beside "finance", and outscores the measure.

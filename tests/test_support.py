@@ -1,6 +1,6 @@
 """Splitting generated answers into sentences and markers."""
 
-from rag.answer.support import Claim, content_words, split_answer
+from rag.answer.support import Claim, WordWeights, content_words, near_words, split_answer
 
 
 def test_markers_after_a_full_stop_belong_to_that_sentence():
@@ -42,6 +42,15 @@ def test_a_companys_listing_is_not_a_negative_list():
     assert content_words("an A-share listing") & content_words("the negative list") == set()
     listed, platform = content_words("NEEQ-listed companies"), content_words("a domestic listing platform")
     assert listed & platform == content_words("listing")
+
+
+def test_a_long_word_spelled_one_letter_apart_is_the_same_word_a_short_one_is_not():
+    # The 2019 plan spells "Zhongguanchun"; "complete" and "compete" (8 letters) are different words.
+    held = content_words("solely foreign-funded institutions in Zhongguanchun may compete")
+    assert near_words(content_words("Zhongguancun complete"), held) == content_words("Zhongguancun")
+    weights = WordWeights(["Zhongguanchun", "foreign institutions"])
+    assert weights.recall("Zhongguancun", "institutions in Zhongguanchun") == 0.0
+    assert weights.recall("Zhongguancun", "institutions in Zhongguanchun", near=True) == 1.0
 
 
 def test_pronouns_and_the_rest_of_a_contraction_are_not_content_words():

@@ -43,8 +43,9 @@ def _scored(
     question: str, evidence: list[Evidence], corpus: Any, settings: Settings
 ) -> list[tuple[float, int, int, Quote]]:
     """(-score, evidence rank, sentence number, quote) for each evidence sentence sharing a word with the question:
-    the share of the question's words it holds, each word weighted by its rarity in the corpus (IDF: "textbook"
-    decides, "foreign" and "Beijing" are in every other paragraph), plus settings.extractive_score_weight x the
+    the share of the question's words it holds, each word weighted by its rarity in the corpus (IDF to the power
+    settings.quote_idf_power: "textbook" decides, "foreign" and "Beijing" are in every other paragraph; a long word
+    spelled one letter apart counts), plus settings.extractive_score_weight x the
     paragraph's similarity to the question. A responsible-departments line is never quoted for its words (it names
     every office; see `select_quotes`), nor a fragment of fewer than settings.quote_min_words content words (a
     signature, "The reply is as follows.")."""
@@ -56,7 +57,7 @@ def _scored(
         text = ev.paragraph.text
         for i, (s, e) in enumerate(split_sentences(text)):
             sentence = text[s:e].strip()
-            overlap = weights.recall(asked, sentence)
+            overlap = weights.recall(asked, sentence, settings.quote_idf_power, near=True)
             if overlap > 0 and len(content_words(sentence)) >= settings.quote_min_words:
                 scored.append(
                     (-(overlap + settings.extractive_score_weight * ev.score), rank, i, Quote(ev, i, sentence))

@@ -169,11 +169,30 @@ class WordWeights:
         """Does any of the texts contain `word`?"""
         return word in self._idf
 
-    def recall(self, claim: str, source: str) -> float:
-        """Weighted share of the claim's content words that `source` contains: rare words count most."""
-        words = content_words(claim)
-        total = sum(self.weight(w) for w in words)
-        return sum(self.weight(w) for w in words & content_words(source)) / total if total else 0.0
+    def recall(self, claim: str, source: str, power: float = 1.0, near: bool = False) -> float:
+        """Weighted share of the claim's content words that `source` contains: rare words count most (each weight
+        raised to `power`). With `near`, a long word also counts when `source` spells it one letter apart
+        (`near_words`: the published texts' "Zhongguanchun")."""
+        words, held = content_words(claim), content_words(source)
+        found = (words & held) | (near_words(words - held, held) if near else set())
+        total = sum(self.weight(w) ** power for w in words)
+        return sum(self.weight(w) ** power for w in found) / total if total else 0.0
+
+
+def near_words(words: set[str], held: set[str], min_length: int = 9) -> set[str]:
+    """The words of `words` (at least `min_length` letters) that some word of `held` spells one letter apart (one
+    letter added, dropped or changed, the first three kept): a typo in the published text, or in the question."""
+
+    def one_apart(a: str, b: str) -> bool:
+        a, b = sorted((a, b), key=len)
+        i = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), len(a))
+        return a[i + (len(a) == len(b)) :] == b[i + 1 :]
+
+    return {
+        w
+        for w in words
+        if len(w) >= min_length and any(abs(len(h) - len(w)) <= 1 and h[:3] == w[:3] and one_apart(w, h) for h in held)
+    }
 
 
 _CORPUS_WEIGHTS: dict[tuple, WordWeights] = {}

@@ -124,6 +124,13 @@ class AnswerSettings(BaseSettings):
         description="Quotes: weight of the paragraph's similarity to the question beside the sentence's share of the "
         "question's words (IDF-weighted).",
     )
+    quote_idf_power: float = Field(
+        2.0,
+        ge=1.0,
+        description="Quotes: each question word's IDF weight is raised to this power when a sentence's share of the "
+        "question's words is scored, so the sentence holding the question's rarest words ('Zhongguancun', 'QDLP') "
+        "ranks first and a neighbouring measure sharing its common words falls under the bars below (1: plain IDF).",
+    )
     extractive_min_relative: float = Field(
         0.5,
         description="Extractive backend: a sentence is quoted only if it scores at least this share of the best one, "
