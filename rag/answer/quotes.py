@@ -44,8 +44,8 @@ def _scored(
 ) -> list[tuple[float, int, int, Quote]]:
     """(-score, evidence rank, sentence number, quote) for each evidence sentence sharing a word with the question:
     the share of the question's words it holds, each word weighted by its rarity in the corpus (IDF to the power
-    settings.quote_idf_power: "textbook" decides, "foreign" and "Beijing" are in every other paragraph; a long word
-    spelled one letter apart counts), plus settings.extractive_score_weight x the
+    settings.quote_idf_power: "textbook" decides, "foreign" and "Beijing" are in every other paragraph; a word of
+    settings.quote_near_letters or more spelled one letter apart counts), plus settings.extractive_score_weight x the
     paragraph's similarity to the question. A responsible-departments line is never quoted for its words (it names
     every office; see `select_quotes`), nor a fragment of fewer than settings.quote_min_words content words (a
     signature, "The reply is as follows.")."""
@@ -57,7 +57,7 @@ def _scored(
         text = ev.paragraph.text
         for i, (s, e) in enumerate(split_sentences(text)):
             sentence = text[s:e].strip()
-            overlap = weights.recall(asked, sentence, settings.quote_idf_power, near=True)
+            overlap = weights.recall(asked, sentence, settings.quote_idf_power, settings.quote_near_letters)
             if overlap > 0 and len(content_words(sentence)) >= settings.quote_min_words:
                 scored.append(
                     (-(overlap + settings.extractive_score_weight * ev.score), rank, i, Quote(ev, i, sentence))

@@ -169,18 +169,18 @@ class WordWeights:
         """Does any of the texts contain `word`?"""
         return word in self._idf
 
-    def recall(self, claim: str, source: str, power: float = 1.0, near: bool = False) -> float:
+    def recall(self, claim: str, source: str, power: float = 1.0, near_letters: int = 0) -> float:
         """Weighted share of the claim's content words that `source` contains: rare words count most (each weight
-        raised to `power`). With `near`, a long word also counts when `source` spells it one letter apart
-        (`near_words`: the published texts' "Zhongguanchun")."""
+        raised to `power`). With `near_letters`, a word of at least that many letters also counts when `source`
+        spells it one letter apart (`near_words`: the published texts' "Zhongguanchun")."""
         words, held = content_words(claim), content_words(source)
-        found = (words & held) | (near_words(words - held, held) if near else set())
+        found = (words & held) | (near_words(words - held, held, near_letters) if near_letters else set())
         total = sum(self.weight(w) ** power for w in words)
         return sum(self.weight(w) ** power for w in found) / total if total else 0.0
 
 
-def near_words(words: set[str], held: set[str], min_length: int = 9) -> set[str]:
-    """The words of `words` (at least `min_length` letters) that some word of `held` spells one letter apart (one
+def near_words(words: set[str], held: set[str], min_letters: int) -> set[str]:
+    """The words of `words` (at least `min_letters` letters) that some word of `held` spells one letter apart (one
     letter added, dropped or changed, the first three kept): a typo in the published text, or in the question."""
 
     def one_apart(a: str, b: str) -> bool:
@@ -191,7 +191,7 @@ def near_words(words: set[str], held: set[str], min_length: int = 9) -> set[str]
     return {
         w
         for w in words
-        if len(w) >= min_length and any(abs(len(h) - len(w)) <= 1 and h[:3] == w[:3] and one_apart(w, h) for h in held)
+        if len(w) >= min_letters and any(abs(len(h) - len(w)) <= 1 and h[:3] == w[:3] and one_apart(w, h) for h in held)
     }
 
 

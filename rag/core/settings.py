@@ -131,6 +131,13 @@ class AnswerSettings(BaseSettings):
         "question's words is scored, so the sentence holding the question's rarest words ('Zhongguancun', 'QDLP') "
         "ranks first and a neighbouring measure sharing its common words falls under the bars below (1: plain IDF).",
     )
+    quote_near_letters: int = Field(
+        9,
+        ge=0,
+        description="Quotes: a question word (stemmed) of at least this many letters also counts when a sentence "
+        "spells it one letter apart: the 2019 plan's 'Zhongguanchun' is 'Zhongguancun'. Shorter words are left out, "
+        "since 'complete'/'compete' and 'contract'/'contact' are different words (0: exact words only).",
+    )
     extractive_min_relative: float = Field(
         0.5,
         description="Extractive backend: a sentence is quoted only if it scores at least this share of the best one, "
