@@ -9,10 +9,10 @@ import traceback
 from pathlib import Path
 
 import eval.conversation  # noqa: F401 — registers the conversation and multilingual metric groups
-from eval.data import BASELINE_FILE, EVAL_DIR, QUESTIONS_FILE, TYPES, gold_of, load_questions
+from eval.data import BASELINE_FILE, EVAL_DIR, QUESTIONS_FILE, SPLITS, TYPES, gold_of, load_questions
 from eval.gate import baseline_json, check, thresholds
 from eval.report import bar_chart, report_markdown
-from eval.runner import METRIC_GROUPS, Run, SkipGroup, aggregate, breakdowns
+from eval.runner import METRIC_GROUPS, Run, SkipGroup, aggregate, breakdowns, check_groups
 from rag.core.errors import EvalDataError
 from rag.core.settings import get_settings
 from rag.ingest.documents import write_atomic
@@ -39,6 +39,11 @@ def _eval_args(p: argparse.ArgumentParser) -> None:
         help="model backends answer N questions stratified by type (default: all; with --check settings.eval_llm_subset)",
     )
     p.add_argument("--type", choices=TYPES, help="only questions of this type")
+    p.add_argument(
+        "--split",
+        choices=SPLITS,
+        help="only this split of every eval file (default: both, reported side by side; tune on dev only)",
+    )
     p.add_argument("--check", action="store_true", help="fail on a threshold breach or a drop vs eval/baseline.json")
     p.add_argument("--write-baseline", action="store_true", help="write eval/baseline.json from this run")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -48,7 +53,7 @@ def _eval_args(p: argparse.ArgumentParser) -> None:
 def cmd_eval(args: argparse.Namespace) -> int:
     """Measure retrieval, answers and governance on the eval questions; --check gates CI."""
     settings = get_settings()
-    questions = load_questions(args.questions)
+    questions = load_questions(args.questions, args.split)
     if args.type:
         questions = [q for q in questions if q["type"] == args.type]
     questions = questions[: args.limit] if args.limit else questions
@@ -60,7 +65,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
     retriever = load_retriever()
     gold = {q["id"]: gold_of(q, retriever.corpus) for q in questions}
     subset = args.subset if args.subset is not None else (settings.eval_llm_subset if args.check else 0)
-    run = Run(settings, retriever, questions, gold, modes, backends, progress=not args.no_progress, llm_subset=subset)
+    run = Run(
+        settings,
+        retriever,
+        questions,
+        gold,
+        modes,
+        backends,
+        progress=not args.no_progress,
+        llm_subset=subset,
+        split=args.split,
+    )
     started = time.perf_counter()
     for name, group in METRIC_GROUPS.items():
         try:
@@ -79,7 +94,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         baseline = json.loads(BASELINE_FILE.read_text(encoding="utf-8")) if BASELINE_FILE.exists() else None
         if baseline is None:
             run.notes.append(f"No {BASELINE_FILE.name}: only thresholds checked (write one with --write-baseline).")
-        failures = check(run.values, baseline, thresholds(settings, modes, backends), settings.eval_max_drop)
+        limits = thresholds(settings, modes, backends)
+        failures = check(run.values, baseline, limits, settings.eval_max_drop, check_groups(run))
     report = report_markdown(run, metrics, parts, failures)
     out_dir = Path(settings.eval_results_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -92,11 +108,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 "figures": run.figures,
                 "by_type": parts["type"],
                 "by_doc": parts["doc"],
+                "by_split": parts["split"],
                 "notes": run.notes,
                 "questions": {
                     q["id"]: {
                         "question": q["question"],
                         "type": q["type"],
+                        "split": run.splits[q["id"]],
                         "gold": {"tasks": q["gold_tasks"], "paragraphs": [sorted(g) for g in gold[q["id"]].paragraphs]},
                         "values": run.values.get(q["id"], {}),
                         **run.details.get(q["id"], {}),

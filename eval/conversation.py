@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from eval.data import EVAL_DIR, gold_of, llm_subset, load_questions
-from eval.metrics import key_fact_recall, paragraph_matches, ranked_units, ranking_metrics
+from eval.data import EVAL_DIR, gold_of, load_questions, model_subset, split_of
+from eval.metrics import faithfulness, key_fact_recall, paragraph_matches, ranked_units, ranking_metrics
 from eval.runner import NO_MODEL_BACKENDS, Run, metric_group
 from rag.answer.conversation import parse_history, prepare
 from rag.answer.pipeline import answer
@@ -45,6 +45,7 @@ def answer_language(a: Answer, language: str) -> float:
 def score_turn(a: Answer, q: dict, gold_paragraphs: list[set[str]], task_of) -> dict[str, float]:
     """Per-item values; a key is absent where the metric does not apply."""
     out = {"answer_language": answer_language(a, q.get("language", DEFAULT))} if a.text else {}
+    out |= faithfulness(a, q)
     if q["refuse"]:
         out["refusal_accuracy"] = float(a.refused)
         return out
@@ -70,7 +71,8 @@ def _retrieval(run: Run, group: str, items: list[dict], gold: dict) -> None:
 
 
 def run_file(run: Run, group: str, path: Path) -> None:
-    items = load_questions(path)
+    items = load_questions(path, run.split)
+    run.splits.update({q["id"]: split_of(q) for q in items})
     for q in items:
         q["history"] = parse_history(q.get("history"), f"{path.name} {q['id']}")
     gold = {q["id"]: gold_of(q, run.retriever.corpus) for q in items}
@@ -78,11 +80,11 @@ def run_file(run: Run, group: str, path: Path) -> None:
     for backend in run.backends:
         model_free = backend in NO_MODEL_BACKENDS
         settings = run.settings.model_copy(update={"language_model": "none"}) if model_free else run.settings
-        subset = items if model_free else llm_subset(items, run.settings.eval_conversation_subset)
+        subset = items if model_free else model_subset(items, run.settings.eval_conversation_subset)
         if len(subset) < len(items):
             run.notes.append(
                 f"{group}: `{backend}` answered {len(subset)} of {len(items)} items "
-                f"(settings.eval_conversation_subset={run.settings.eval_conversation_subset}, stratified by type)."
+                f"(settings.eval_conversation_subset={run.settings.eval_conversation_subset} per split, stratified by type)."
             )
         for q in run.bar(subset, f"{group} {backend}"):
             try:

@@ -70,9 +70,28 @@ def lower_is_better(metric: str) -> bool:
 
 
 def check(
+    values: dict[str, dict[str, float]],
+    baseline: dict | None,
+    limits: dict[str, float],
+    max_drop: float,
+    groups: dict[str, list[str]] | None = None,
+) -> list[Failure]:
+    """Threshold breaches and drops of more than `max_drop` vs the baseline, over the questions both measured.
+
+    With `groups` (split name -> item ids) each group is checked apart: its own means against the thresholds, its
+    own drop against the baseline, so a fall on `test` fails however well `dev` does. Failures name the group."""
+    if groups is None:
+        return _check_group(values, baseline, limits, max_drop)
+    failures = []
+    for name, ids in groups.items():
+        for f in _check_group({q: values[q] for q in ids if q in values}, baseline, limits, max_drop):
+            failures.append(Failure(f"[{name}] {f.metric}", f.why, f.worse, f.better))
+    return failures
+
+
+def _check_group(
     values: dict[str, dict[str, float]], baseline: dict | None, limits: dict[str, float], max_drop: float
 ) -> list[Failure]:
-    """Threshold breaches and drops of more than `max_drop` vs the baseline, over the questions both measured."""
     current = aggregate(values)
     base_q = (baseline or {}).get("questions", {})
     drops, changed = [], {}

@@ -141,6 +141,7 @@ def _ordered(row: dict, first: tuple[str, ...]) -> dict:
 Q_ORDER = (
     "id",
     "type",
+    "split",
     "question",
     "gold_tasks",
     "gold_quotes",

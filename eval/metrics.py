@@ -42,6 +42,43 @@ def key_fact_recall(answer: str, key_facts: list[list[str]]) -> float:
     return sum(any(normalize(a) in text for a in aliases) for aliases in key_facts) / len(key_facts)
 
 
+# --- the assistant's own words: contradictions and leads that say nothing ------------------
+# A lead that describes the passage instead of answering ("The passage discusses ...", "这篇论文讨论了...").
+META_LEAD = re.compile(
+    r"\b(the|this|these|above|given) (passage|passages|excerpt|quote|quotes|text|paragraph)s?\b"
+    r"|\bdiscuss(es|ed)?\b|这篇|该段|这段|上述(段落|文字|引文)|论文",
+    re.IGNORECASE,
+)
+
+
+def own_words(a: Answer) -> str:
+    """The answer less its verbatim quotes and markers: what the assistant says in its own words."""
+    text = a.text
+    for c in a.citations:
+        quote = c.quote.strip().rstrip(".")
+        if quote:
+            text = text.replace(quote, " ")
+    return " ".join(MARKER_RE.sub(" ", text).split())
+
+
+def faithfulness(a: Answer, q: dict) -> dict[str, float]:
+    """`contradictions`: 1.0 when the assistant's own words match a `must_not` pattern of the question (a verdict
+    that says the opposite of its source); `meta_leads`: 1.0 when the lead describes the passage instead of
+    answering (answers with a lead); `verdict_accuracy`: the answer's verdict against the gold `verdict` of a yes-or-no question."""
+    out: dict[str, float] = {}
+    own = own_words(a)
+    if q.get("must_not"):
+        out["contradictions"] = float(any(re.search(rx, own, re.IGNORECASE) for rx in q["must_not"]))
+    if a.lead and not a.refused:
+        out["meta_leads"] = float(bool(META_LEAD.search(a.lead)))
+    if q.get("verdict"):
+        got = "not_said" if a.refused else a.verdict
+        out["verdict_accuracy"] = float(got == q["verdict"])
+    if q.get("status") and not a.refused:
+        out["headline_status_accuracy"] = float(a.status == q["status"])
+    return out
+
+
 # --- ranking metrics ---------------------------------------------------------------
 def ranking_metrics(ranked: list[str], gold: list[set[str]], k: int = RETRIEVAL_K) -> dict[str, float]:
     """Recall@1/5/10, MRR@k and nDCG@k of a ranked id list against any-of gold groups.
@@ -117,8 +154,10 @@ def paragraph_matches(pid: str, group: Iterable[str], task_of: Callable[[str], s
 
 
 def citation_scores(cited: list[str], gold: list[set[str]], task_of) -> dict[str, float]:
-    """Precision: share of cited paragraphs in some gold group; recall: share of groups some citation hits."""
-    out = {"citation_recall": sum(any(paragraph_matches(p, g, task_of) for p in cited) for g in gold) / len(gold)}
+    """Precision: share of cited paragraphs in some gold group; recall: share of groups some citation hits;
+    hit: some citation is gold evidence."""
+    hits = [any(paragraph_matches(p, g, task_of) for p in cited) for g in gold]
+    out = {"citation_recall": sum(hits) / len(gold), "citation_hit": float(any(hits))}
     if cited:
         out["citation_precision"] = sum(any(paragraph_matches(p, g, task_of) for g in gold) for p in cited) / len(cited)
     return out
@@ -126,7 +165,7 @@ def citation_scores(cited: list[str], gold: list[set[str]], task_of) -> dict[str
 
 def score_answer(a: Answer, q: dict, gold: Gold, corpus: Corpus, task_of) -> dict[str, float]:
     """Per-question answer values; a key is absent where the metric does not apply."""
-    out: dict[str, float] = {"citation_validity": citation_validity(a, corpus)}
+    out: dict[str, float] = {"citation_validity": citation_validity(a, corpus)} | faithfulness(a, q)
     if q["refuse"]:
         out["refusal_accuracy"] = float(a.refused)
         return out

@@ -90,6 +90,8 @@ def report_markdown(run: Run, metrics: dict, parts: dict, failures: list[Failure
             out.append(f"\n### `{b}` by question type\n")
             rows = [[t] + [_fmt(m.get(f"answer.{b}.{c}")) for c in ANSWER_COLUMNS] for t, m in parts["type"].items()]
             out.append(_table(["type", *ANSWER_COLUMNS], rows))
+    if len(parts.get("split", {})) > 1:
+        out.append(split_table(parts["split"]))
     extra = sorted(k for k in metrics if k.startswith("governance."))
     if extra:
         out.append("\n## Governance\n")
@@ -104,6 +106,33 @@ def report_markdown(run: Run, metrics: dict, parts: dict, failures: list[Failure
         out.append("\n## Notes\n")
         out.append("\n".join([f"- **PROBLEM** {p}" for p in run.problems] + [f"- {n}" for n in run.notes]))
     return "\n".join(out) + "\n"
+
+
+SPLIT_METRICS = (
+    "task.recall@5",
+    "task.mrr",
+    "citation_hit",
+    "citation_precision",
+    "key_fact_recall",
+    "false_refusal",
+    "refusal_accuracy",
+    "answer_language",
+    "verdict_accuracy",
+    "contradictions",
+    "meta_leads",
+    "headline_status_accuracy",
+)
+
+
+def split_table(by_split: dict[str, dict[str, float]]) -> str:
+    """The headline metrics of `dev` and `test` side by side, with their gap (test minus dev)."""
+    dev, test = by_split.get("dev", {}), by_split.get("test", {})
+    keys = sorted(k for k in set(dev) | set(test) if k.endswith(SPLIT_METRICS) and ".paragraph." not in k)
+    rows = [
+        [k, _fmt(dev.get(k)), _fmt(test.get(k)), _fmt(test[k] - dev[k]) if k in dev and k in test else "–"]
+        for k in keys
+    ]
+    return "\n## Dev and test side by side\n\n" + _table(["metric", "dev", "test", "test − dev"], rows)
 
 
 def bar_chart(parts: dict, run: Run, path: Path) -> None:

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from eval.data import STATUS_LABELS_FILE, Gold, llm_subset
+from eval.data import SPLITS, STATUS_LABELS_FILE, Gold, model_subset, split_of
 from eval.metrics import (
     RETRIEVAL_K,
     governing_accuracy,
@@ -56,12 +56,17 @@ class Run:
     modes: list[str]
     backends: list[str]
     progress: bool = True
-    llm_subset: int = 0  # questions each model backend answers, stratified by type; 0 = all
+    llm_subset: int = 0  # questions each model backend answers per split, stratified by type; 0 = all
+    split: str | None = None  # only the items of this split (every file); None = both
+    splits: dict[str, str] = field(default_factory=dict)  # item id -> its split, over every file the run read
     values: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(dict))  # qid -> key -> value
     details: dict[str, dict] = field(default_factory=lambda: defaultdict(dict))
     figures: dict[str, float] = field(default_factory=dict)  # reported, not gated (latency, counts)
     notes: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # reported, and make the command fail
+
+    def __post_init__(self) -> None:
+        self.splits.update({q["id"]: split_of(q) for q in self.questions})
 
     def bar(self, items: list, desc: str):
         from tqdm import tqdm
@@ -117,11 +122,11 @@ def answer_metrics(run: Run) -> None:
         raise SkipGroup("no answer backend requested")
     corpus = run.retriever.corpus
     for backend in run.backends:
-        subset = run.questions if backend in NO_MODEL_BACKENDS else llm_subset(run.questions, run.llm_subset)
+        subset = run.questions if backend in NO_MODEL_BACKENDS else model_subset(run.questions, run.llm_subset)
         if len(subset) < len(run.questions):
             run.notes.append(
                 f"`{backend}` answered {len(subset)} of {len(run.questions)} questions "
-                f"(a stratified subset of {run.llm_subset}: `--subset`, or settings.eval_llm_subset with `--check`)."
+                f"(a stratified subset of {run.llm_subset} per split: `--subset`, or settings.eval_llm_subset with `--check`)."
             )
         try:
             get_backend(backend, run.settings).warm()  # model loading stays out of the latencies
@@ -183,6 +188,21 @@ def aggregate(values: dict[str, dict[str, float]], qids: Iterable[str] | None = 
     return {k: sum(v) / len(v) for k, v in sorted(sums.items())}
 
 
+def split_ids(run: Run) -> dict[str, list[str]]:
+    """Item ids per split, over every file the run read (status labels belong to no split)."""
+    out: dict[str, list[str]] = {s: [] for s in SPLITS}
+    for qid, split in run.splits.items():
+        out[split].append(qid)
+    return {s: ids for s, ids in out.items() if ids}
+
+
+def check_groups(run: Run) -> dict[str, list[str]]:
+    """What the gate checks apart: each split, and the items of no split (the status labels)."""
+    groups = split_ids(run)
+    rest = [qid for qid in run.values if qid not in run.splits]
+    return groups | ({"labels": rest} if rest else {})
+
+
 def breakdowns(run: Run) -> dict[str, dict[str, dict[str, float]]]:
     by_type: dict[str, list[str]] = defaultdict(list)
     by_doc: dict[str, list[str]] = defaultdict(list)
@@ -193,4 +213,5 @@ def breakdowns(run: Run) -> dict[str, dict[str, dict[str, float]]]:
     return {
         "type": {t: aggregate(run.values, ids) for t, ids in by_type.items()},
         "doc": {d: aggregate(run.values, ids) for d, ids in sorted(by_doc.items())},
+        "split": {s: aggregate(run.values, ids) for s, ids in split_ids(run).items()},
     }

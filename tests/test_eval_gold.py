@@ -7,10 +7,12 @@ eval/README.md holds.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import pytest
 
+from eval.data import HASHED_ID, hashed_split
 from eval.gold import (
     EVAL_DIR,
     QUESTIONS_FILE,
@@ -171,8 +173,9 @@ def test_conversation_gold_matches_the_parsed_corpus(corpus, path):
     items = load_jsonl(path)
     assert not check(corpus, items, []), "\n".join(check(corpus, items, []))
     source = {q["id"]: q for q in load_jsonl(QUESTIONS_FILE)}
-    for q in items:  # the gold is the source question's, so both files stay in step with it
-        assert q["gold_paragraphs"] == source[q["source"]]["gold_paragraphs"], q["id"]
+    for q in items:  # a first-set item carries its source question's gold, so both files stay in step with it
+        if "source" in q:
+            assert q["gold_paragraphs"] == source[q["source"]]["gold_paragraphs"], q["id"]
         assert len(q["key_facts"]) <= 3 and all(q["key_facts"]), q["id"]
 
 
@@ -194,3 +197,51 @@ def test_chinese_questions_are_chinese_and_include_out_of_scope():
     answerable = [q for q in items if not q["refuse"]]
     with_chinese_alias = [q for q in answerable if any(detect(a) == "zh" for f in q["key_facts"] for a in f)]
     assert len(with_chinese_alias) >= len(answerable) - 2  # figures like "1210" need no Chinese alias
+
+
+# --- the held-out batch: dev and test by a hash of the id --------------------------------
+ALL_FILES = (QUESTIONS_FILE, DIALOGUES, CHINESE)
+VERDICTS = {"yes", "yes_conditions", "no", "not_yet", "not_said"}
+
+
+@pytest.fixture(scope="module")
+def batch():
+    """Every item written after the code was tuned (ids starting with 'n'), from all three files."""
+    return [q for path in ALL_FILES for q in load_jsonl(path) if HASHED_ID.match(q["id"])]
+
+
+def test_every_item_records_its_split_and_the_first_set_is_all_dev():
+    for path in ALL_FILES:
+        for q in load_jsonl(path):
+            expected = hashed_split(q["id"]) if HASHED_ID.match(q["id"]) else "dev"
+            assert q["split"] == expected, (path.name, q["id"])
+
+
+def test_the_held_out_batch_is_big_varied_and_split_about_in_half(batch):
+    splits = Counter(q["split"] for q in batch)
+    assert len(batch) >= 300 and min(splits.values()) >= 0.4 * len(batch), splits
+    chinese = [q for q in batch if q.get("language") == "zh"]
+    follow_ups = [q for q in batch if q.get("history")]
+    traps = [q for q in batch if q.get("trap")]
+    assert len(chinese) >= 60 and len(follow_ups) >= 60 and len(traps) >= 60
+    assert sum(q["split"] == "test" for q in traps) >= 30
+    assert sum(q["refuse"] for q in batch) >= 30
+
+
+def test_every_task_is_the_subject_of_at_least_two_held_out_items(corpus, batch):
+    covered = Counter(t for q in batch for t in q["gold_tasks"])
+    for doc in corpus.documents.values():
+        if not doc.info.official:
+            continue
+        for num in {p.task for p in doc.paragraphs if p.task}:
+            assert covered[f"{doc.id}.t{int(num):02d}"] >= 2, f"{doc.id} task {num}"
+
+
+def test_traps_and_yes_no_items_carry_a_verdict_and_patterns_that_compile(batch):
+    for q in batch:
+        if "verdict" in q:
+            assert q["verdict"] in VERDICTS and (q["verdict"] == "not_said") == q["refuse"], q["id"]
+        if q.get("trap"):
+            assert q.get("verdict") and q["must_not"], q["id"]
+        for rx in q.get("must_not", []):
+            re.compile(rx)

@@ -6,11 +6,12 @@ import math
 
 import pytest
 
-from eval.data import Gold, llm_subset
+from eval.data import Gold, llm_subset, model_subset
 from eval.gate import check, thresholds
 from eval.metrics import (
     citation_scores,
     citation_validity,
+    faithfulness,
     key_fact_recall,
     normalize,
     ranking_metrics,
@@ -24,7 +25,7 @@ from tests.conftest import corpus_of, make_paragraph
 CORPUS = corpus_of([make_paragraph(f"d.p00{i}", "") for i in (1, 2, 3)])  # the paragraph ids citations may use
 
 
-def _citation(marker: int, pid: str) -> Citation:
+def _citation(marker: int, pid: str, quote: str = "") -> Citation:
     return Citation(
         marker=marker,
         paragraph_id=pid,
@@ -32,7 +33,7 @@ def _citation(marker: int, pid: str) -> Citation:
         canonical_doc_id="d",
         task="1",
         section="",
-        quote="",
+        quote=quote,
         start=0,
         end=0,
         url="",
@@ -114,23 +115,33 @@ def test_sentence_coverage_counts_sentences_with_a_valid_marker():
 def test_citation_precision_and_recall_against_any_of_groups():
     task_of = {"d.p001": "d.t01", "d.p002": "d.t01", "d.p003": "d.t02", "n.p010": "d.t01"}.get
     scores = citation_scores(["d.p001", "d.p003"], [{"d.p001"}, {"d.p005"}], task_of)
-    assert scores == {"citation_recall": 0.5, "citation_precision": 0.5}
+    assert scores == {"citation_recall": 0.5, "citation_precision": 0.5, "citation_hit": 1.0}
 
 
 def test_other_translation_paragraph_counts_for_the_same_task():
     task_of = {"d.p001": "d.t01", "n.p010": "d.t01"}.get  # n is the unofficial translation of d
-    assert citation_scores(["n.p010"], [{"d.p001"}], task_of) == {"citation_recall": 1.0, "citation_precision": 1.0}
+    assert citation_scores(["n.p010"], [{"d.p001"}], task_of) == {
+        "citation_recall": 1.0,
+        "citation_precision": 1.0,
+        "citation_hit": 1.0,
+    }
 
 
-def test_no_citations_gives_recall_zero_and_no_precision():
-    assert citation_scores([], [{"d.p001"}], lambda _: None) == {"citation_recall": 0.0}
+def test_no_citations_gives_recall_and_hit_zero_and_no_precision():
+    assert citation_scores([], [{"d.p001"}], lambda _: None) == {"citation_recall": 0.0, "citation_hit": 0.0}
 
 
 def test_refusing_an_answerable_question_scores_zero_facts_and_a_false_refusal():
     q = {"refuse": False, "key_facts": [["50 percent"]]}
     gold = Gold(tasks=[{"d.t01"}], paragraphs=[{"d.p001"}], docs=["d"])
     values = score_answer(_answer("The documents do not say.", refused=True), q, gold, CORPUS, lambda _: None)
-    assert values == {"citation_validity": 1.0, "false_refusal": 1.0, "key_fact_recall": 0.0, "citation_recall": 0.0}
+    assert values == {
+        "citation_validity": 1.0,
+        "false_refusal": 1.0,
+        "key_fact_recall": 0.0,
+        "citation_recall": 0.0,
+        "citation_hit": 0.0,
+    }
 
 
 def test_out_of_scope_question_is_scored_on_refusal_only():
@@ -144,6 +155,12 @@ def test_llm_subset_round_robins_over_types_in_file_order():
     qs = [{"id": f"e{i}", "type": "eligibility"} for i in range(4)] + [{"id": "o0", "type": "out-of-scope"}]
     assert [q["id"] for q in llm_subset(qs, 3)] == ["e0", "e1", "o0"]
     assert llm_subset(qs, 0) == qs
+
+
+def test_model_subset_takes_the_stratified_subset_in_each_split_apart():
+    qs = [{"id": f"d{i}", "type": "lookup", "split": "dev"} for i in range(3)]
+    qs += [{"id": f"t{i}", "type": "lookup", "split": "test"} for i in range(3)]
+    assert [q["id"] for q in model_subset(qs, 2)] == ["d0", "d1", "t0", "t1"]
 
 
 # --- the gate ---------------------------------------------------------------------------
@@ -197,3 +214,39 @@ def test_answer_quality_thresholds_apply_to_the_default_backend_only():
         assert f"answer.local.{metric}" in limits and f"answer.extractive.{metric}" not in limits
     assert limits["answer.extractive.citation_validity"] == 1.0
     assert limits["retrieval.hybrid.task.recall@5"] == 0.90
+
+
+def test_a_drop_on_test_fails_however_well_dev_does():
+    base = {f"d{i}": {KEY: 1.0} for i in range(80)} | {f"t{i}": {KEY: 1.0} for i in range(10)}
+    now = base | {"t1": {KEY: 0.0}}  # 1 of 90 pooled (0.011, within 0.05); 1 of 10 on test (0.1)
+    groups = {"dev": [q for q in now if q.startswith("d")], "test": [q for q in now if q.startswith("t")]}
+    assert check(now, _baseline(base), {}, 0.05) == []
+    [failure] = check(now, _baseline(base), {}, 0.05, groups)
+    assert failure.metric == f"[test] {KEY}" and failure.worse == ["t1"]
+
+
+def test_thresholds_hold_in_each_split():
+    now = {"d1": {KEY: 1.0}, "d2": {KEY: 1.0}, "d3": {KEY: 1.0}, "t1": {KEY: 0.5}}
+    [failure] = check(now, None, {KEY: 0.8}, 0.02, {"dev": ["d1", "d2", "d3"], "test": ["t1"]})
+    assert failure.metric == f"[test] {KEY}" and "under the threshold" in failure.why
+
+
+def test_faithfulness_counts_a_forbidden_verdict_in_the_assistants_words_not_in_the_quote():
+    q = {"refuse": False, "key_facts": [], "must_not": [r"\bstill (needs?|required)\b"], "verdict": "no"}
+    quote = "The requirement that it is still required to have 3 years of experience shall be eliminated."
+    cite = _citation(1, "d.p001", quote)  # the verbatim sentence under the verdict says "still required"
+    quoted = Answer(
+        "q", f"No: the requirement is eliminated [1]. {quote[:-1]} [1].", False, "fake", [cite], verdict="no"
+    )
+    assert faithfulness(quoted, q) == {"contradictions": 0.0, "verdict_accuracy": 1.0}
+    wrong = Answer(
+        "q", "Yes, it still needs 3 years [1].", False, "fake", [cite], lead="Yes, it still needs 3 years [1]."
+    )
+    assert faithfulness(wrong, q)["contradictions"] == 1.0 and faithfulness(wrong, q)["verdict_accuracy"] == 0.0
+
+
+def test_a_lead_that_describes_the_passage_is_a_meta_lead():
+    q = {"refuse": False, "key_facts": []}
+    meta = Answer("q", "x", False, "fake", lead="The passage discusses private fund managers [1].")
+    assert faithfulness(meta, q)["meta_leads"] == 1.0
+    assert faithfulness(Answer("q", "x", False, "fake", lead="Yes, with support [1]."), q)["meta_leads"] == 0.0

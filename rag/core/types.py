@@ -218,6 +218,11 @@ class Governance:
         return ids + ([self.other_translation.provision.paragraph_id] if self.other_translation else [])
 
 
+# The verdict that opens the answer to a yes-or-no question (rag.answer.verdict): granted as asked; granted with a
+# cap, condition or exclusion; the source says the opposite; only planned or to be explored; the documents do not say.
+VERDICTS = ("yes", "yes_conditions", "no", "not_yet", "not_said")
+
+
 @dataclass(frozen=True)
 class Answer:
     question: str
@@ -233,6 +238,8 @@ class Answer:
     standalone_question: str | None = None  # what was searched: the follow-up made standalone, in English
     language: str = "en"  # detected language of the question; the answer is written in it
     translated_from: str | None = None  # the checked English answer `text` is a model translation of
+    verdict: str | None = None  # yes-or-no questions: one of rag.core.types.VERDICTS; None for other questions
+    status: str | None = None  # the headline status: that of the sentence that answers (the first citation)
 
     def to_json(self, id: str | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {} if id is None else {"id": id}
@@ -251,6 +258,10 @@ class Answer:
         out.update(standalone_question=self.standalone_question or self.question, language=self.language)
         if self.translated_from is not None:
             out["translated_from"] = self.translated_from
+        if self.verdict is not None:
+            out["verdict"] = self.verdict
+        if self.status is not None:
+            out["status"] = self.status
         if self.notice:
             out["notice"] = self.notice
         if self.governing is not None:
