@@ -284,10 +284,13 @@ def test_a_study_stated_as_a_granted_right_is_replaced_by_the_documents_words(re
     assert checked.restated == 1 and checked.citations[0].status == "explore"
 
 
-def test_a_plan_stated_as_a_right_never_leads_an_answer(retriever, settings, scripted_backend):
+def test_a_plan_stated_as_a_right_never_leads_an_answer_the_verdict_says_not_yet(
+    retriever, settings, scripted_backend
+):
     reply = "Foreign banks in Beijing are allowed to carry out treasury bond futures trading [1]."
     a = ask(retriever, settings, BOND_Q, backend=scripted_backend(reply))
-    assert a.text.startswith("We will study how to allow foreign banks") and "are allowed" not in a.text
+    assert a.text.startswith("Not yet, planned or to be explored: “We will study how to allow foreign banks")
+    assert "are allowed" not in a.text and a.verdict == "not_yet" and a.status == "explore"
 
 
 def test_a_supported_measure_stated_as_granted_is_replaced_by_the_documents_words(retriever, settings):
@@ -295,10 +298,10 @@ def test_a_supported_measure_stated_as_granted_is_replaced_by_the_documents_word
     assert checked.text.startswith('The document says: "Support wholly foreign-owned enterprises to apply')
 
 
-def test_a_study_stated_as_a_study_leads_the_answer(retriever, settings, scripted_backend):
+def test_a_study_stated_as_a_study_follows_the_not_yet_verdict(retriever, settings, scripted_backend):
     reply = "The plan will study how to allow foreign banks in Beijing to carry out treasury bond futures trading [1]."
     a = ask(retriever, settings, BOND_Q, backend=scripted_backend(reply))
-    assert a.text.startswith("The plan will study") and a.citations[0].paragraph_id == "plan.p003"
+    assert a.lead.startswith("Not yet") and a.lead.endswith(reply) and a.citations[0].paragraph_id == "plan.p003"
 
 
 def test_a_negated_claim_is_not_supported_by_a_positive_source(retriever, settings):
@@ -493,7 +496,8 @@ def test_a_lead_drops_its_yes_when_the_question_asks_no_yes_or_no(retriever, set
     backend = scripted_backend(f"Yes, {FUND_CLAIM[0].lower()}{FUND_CLAIM[1:]} [1].")
     which = ask(retriever, settings, "Which firms may become private fund managers?", backend=backend)
     assert which.lead == f"{FUND_CLAIM} [1]."
-    assert ask(retriever, settings, FUND_Q, backend=backend).lead.startswith("Yes, the plan supports")  # yes-or-no
+    yes_no = ask(retriever, settings, FUND_Q, backend=backend).lead  # the verdict's fixed "Yes:" replaces the model's
+    assert yes_no == f"Yes: “{FUND_QUOTE}” [1]. {FUND_CLAIM} [1]."
 
 
 def test_a_lead_that_lost_its_words_is_not_shown(retriever, settings, scripted_backend):

@@ -204,18 +204,27 @@ def localize(answer: Answer, language: str, complete: Complete | None, settings:
     if answer.refused:
         return replace(answer, text=refusal_text(answer, language))
     # The model's checked lead is translated, or, without one, the first quote (the anchor sentence) is: it then
-    # opens the answer as a marked translation. The quotes themselves stay the documents' own English words.
+    # opens the answer as a marked translation. The quotes themselves stay the documents' own English words. A
+    # verdict's fixed words come from the catalog, never from the model (rag.answer.verdict.bottom_line).
     lead = answer.lead if answer.lead and answer.text.startswith(answer.lead) else ""
-    first = split_answer(answer.text)[0] if answer.text.strip() else None
-    source = lead or (first.marked() if first else "")
+    phrase = say(f"verdict_{answer.verdict}", DEFAULT) if answer.verdict else ""
+    phrase = phrase if phrase and lead.startswith(phrase) else ""
+    local_phrase = say(f"verdict_{answer.verdict}", language) if phrase else ""
+    body = lead[len(phrase) :].strip()
+    first = split_answer(answer.text)[0] if answer.text.strip() and not lead else None
+    source = body or (first.marked() if first else "")
     translated = translate_answer(source, language, complete, settings) if complete and source else None
     if translated is None:
+        if local_phrase:
+            opening = f"{local_phrase} {body}"
+            answer = replace(answer, text=opening + answer.text[len(lead) :], lead=opening)
         return replace(answer, notice=_join(say("untranslated" if lead else "quoted_english", language), answer.notice))
     rest = answer.text[len(lead) :].lstrip()
+    opening = f"{local_phrase}{translated}" if local_phrase else translated
     return replace(
         answer,
-        text=f"{translated} {rest}".strip(),
-        lead=translated,
+        text=f"{opening} {rest}".strip(),
+        lead=opening,
         translated_from=answer.text,
         notice=_join(say("translated", language), answer.notice),
     )

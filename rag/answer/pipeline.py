@@ -31,7 +31,6 @@ a notice; a question made only of such instructions is refused with BadQuestion.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, replace
@@ -46,12 +45,13 @@ from rag.answer.guard import clean_question
 from rag.answer.multilingual import helper_model, localize
 from rag.answer.quotes import Quote, format_quotes, select_quotes
 from rag.answer.support import broken, split_answer
+from rag.answer.verdict import opening, read
 from rag.answer.verify import REFUSAL_RE, check_citations, quote_citations
 from rag.core.errors import LLMUnavailable
 from rag.core.glossary import expand
 from rag.core.language import DEFAULT, say
 from rag.core.settings import Settings, get_settings
-from rag.core.text import AUXILIARIES, split_sentences
+from rag.core.text import split_sentences
 from rag.core.types import Answer, Evidence
 
 log = logging.getLogger("rag.answer")
@@ -129,22 +129,10 @@ def _fallback(
     return settings.fallback_backend, _join(notice, say("model_failed", language))
 
 
-_YES_NO_RE = re.compile(rf"^\W*(?:{AUXILIARIES}|what about|how about|and)\b", re.I)
-_YES_RE = re.compile(r"^\s*Yes,\s*(?=\S)")
-
-
-def _opening(lead: str, question: str) -> str:
-    """The lead without a "Yes," that answers no yes-or-no question ("Who handles it?" -> "Yes, the Justice Bureau
-    is in charge": the model says Yes after judging that the passages answer)."""
-    if _YES_NO_RE.search(question) or not _YES_RE.search(lead):
-        return lead
-    rest = _YES_RE.sub("", lead, count=1)
-    return rest[:1].upper() + rest[1:]
-
-
 def _checked_lead(raw: str, question: str, evidence: list[Evidence], retriever: Retriever, settings: Settings) -> str:
     """The draft's first sentence that passes the citation check, or "" (a refusal, or a plan stated as a
-    right: the quotes that follow already carry the document's own words)."""
+    right: the quotes that follow already carry the document's own words). rag.answer.verdict then checks it
+    against the verdict and the polarity of what it cites."""
     for claim in split_answer(raw)[: settings.lead_max_sentences]:
         if REFUSAL_RE.search(claim.text):
             return ""
@@ -152,7 +140,7 @@ def _checked_lead(raw: str, question: str, evidence: list[Evidence], retriever: 
             continue
         checked = check_citations(claim.marked(), evidence, retriever, settings)
         if checked.text:
-            return "" if checked.restated else _opening(checked.text, question)
+            return "" if checked.restated else checked.text
     return ""
 
 
@@ -230,7 +218,8 @@ def _stream_checked(
         yield AnswerEvent(_refusal(question, evidence, timings, notice, decision.why(language), language))
         return
 
-    used, lead, model = primary.name, "", primary.name != "extractive"
+    used, model = primary.name, primary.name != "extractive"
+    readings = [read(q.text, q.marker) for q in quotes]
     asked, shown = model_input(query, quotes, settings) if model else ("", "")
     # Without a model, or on sure evidence, nothing is left to decide: the quotes go on screen now. On sure evidence
     # the model still reads the judging turn (its verdict unused), so the lead extends the same evaluated prompt,
@@ -252,19 +241,22 @@ def _stream_checked(
             yield NoticeEvent(say("model_failed", language))
     if not at_once:  # answerability is decided: the quotes are checked (verbatim evidence), so they go on screen now
         yield from _quoted(quotes, timings, ms)
+    raw = checked = ""
     if model:
         try:
             raw = _lead(primary, asked, shown, timings, ms, settings.max_answer_tokens)
             quoted = list({q.marker: q.ev for q in quotes}.values())  # the lead may cite only what is quoted
-            lead = _checked_lead(raw, query, quoted, retriever, settings)
-            if lead:
-                yield TokenEvent(lead, lead=True)
-            elif raw.strip() and not REFUSAL_RE.search(raw):
-                notice = _join(notice, say("lead_dropped", language))
-                yield NoticeEvent(say("lead_dropped", language))
+            checked = _checked_lead(raw, query, quoted, retriever, settings)
         except LLMUnavailable as err:
             used, notice = _fallback(primary, settings, err, notice, language)
             yield NoticeEvent(say("model_failed", language))
+    first = opening(query, readings, checked)  # the verdict, decided in code; the model's lead only if it agrees
+    lead = first.text
+    if lead:
+        yield TokenEvent(lead, lead=True)
+    if raw.strip() and not REFUSAL_RE.search(raw) and (not checked or first.dropped):
+        notice = _join(notice, say("lead_dropped", language))
+        yield NoticeEvent(say("lead_dropped", language))
     sentences = ([lead] if lead else []) + [q.cited() for q in quotes]
     text = " ".join(sentences)
     # The lead cites only quoted paragraphs, so the quotes' citations cover every marker in the text.
@@ -283,6 +275,9 @@ def _stream_checked(
             notice=notice,
             governing=governing,
             lead=lead,
+            verdict=first.verdict,
+            decisive=first.decisive,
+            status=citations[0].status if citations else None,
         )
     )
 

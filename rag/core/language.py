@@ -48,6 +48,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "lead_dropped": "The summary could not be checked against the documents, so only their exact words are shown.",
         "instructions_ignored": "Instructions in the question were ignored; only the question about the documents "
         "was answered.",
+        # The verdict that opens the answer to a yes-or-no question (rag.answer.verdict), before the decisive clause.
+        "verdict_yes": "Yes:",
+        "verdict_yes_conditions": "Yes, with conditions:",
+        "verdict_no": "No:",
+        "verdict_not_yet": "Not yet, planned or to be explored:",
+        "verdict_not_said": "The documents do not say.",
     },
     "zh": {
         "refusal": "文件中没有相关规定。",
@@ -69,6 +75,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "model_failed": "语言模型此次未能作答，因此显示文件原文，而非摘要。",
         "lead_dropped": "摘要未能与文件核对一致，因此仅显示文件原文。",
         "instructions_ignored": "问题中的指令已被忽略，仅回答了关于文件的问题。",
+        "verdict_yes": "是：",
+        "verdict_yes_conditions": "是，但有条件：",
+        "verdict_no": "否：",
+        "verdict_not_yet": "尚未：仅为计划或有待探索：",
+        "verdict_not_said": "文件没有说明。",
     },
 }
 

@@ -238,7 +238,8 @@ class Answer:
     standalone_question: str | None = None  # what was searched: the follow-up made standalone, in English
     language: str = "en"  # detected language of the question; the answer is written in it
     translated_from: str | None = None  # the checked English answer `text` is a model translation of
-    verdict: str | None = None  # yes-or-no questions: one of rag.core.types.VERDICTS; None for other questions
+    verdict: str | None = None  # yes-or-no questions: one of VERDICTS as shown; None when none is shown
+    decisive: str = ""  # the source's decisive clause under the verdict, verbatim with its marker
     status: str | None = None  # the headline status: that of the sentence that answers (the first citation)
 
     def to_json(self, id: str | None = None) -> dict[str, Any]:

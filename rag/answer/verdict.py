@@ -1,0 +1,305 @@
+"""The bottom line: the verdict that opens an answer, decided in code, and the faithfulness check of a model's lead.
+
+An investor acts on the first sentence. Word overlap cannot see a "Yes, still required" written above a sentence
+that eliminates the requirement, so both the verdict and the check read the polarity and modality of the sentence
+that answers (the first quote), by class of marker:
+
+  removal     eliminate, cancel, remove, abolish, lift, no longer, exempt
+  lowering    lower, relax, reduce, shorten, simplify
+  voluntary   voluntarily, encourage
+  plan only   the measure's status is `explore` (explore, study, research, pilot, at an appropriate time:
+              rag.analysis.status reads the governing verb, not any word of the sentence)
+  exclusion   excluding, except, not included, other than
+  cap         not exceeding N%, no more than, Chinese control or holding
+
+and the question's own ask: a requirement ("still need", "must", "mandatory"), a removal or lowering ("was it
+dropped?"), or full ownership ("100%", "wholly", "control").
+
+A yes-or-no question gets one verdict of rag.core.types.VERDICTS, in a fixed phrase of the asker's language, with
+the decisive clause of the source in its own words and its marker. The model writes nothing of it. A model lead is
+shown only when it agrees with the verdict and with the markers of every sentence it cites; a lead that describes
+the passage ("The passage discusses ...") says nothing and is not shown either.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.analysis.status import tag
+from rag.core.language import DEFAULT, say
+from rag.core.text import AUXILIARIES
+
+_W = r"[\w'’-]*"
+MARKERS: dict[str, re.Pattern[str]] = {
+    name: re.compile(pattern, re.I)
+    for name, pattern in (
+        (
+            "removal",
+            rf"\b(?:eliminat{_W}|cancel{_W}|remov{_W}|abolish{_W}|lift{_W}|exempt{_W}|scrap{_W})|\bno longer\b",
+        ),
+        ("lowering", rf"\b(?:lower{_W}|relax{_W}|reduc{_W}|shorten{_W}|simplif{_W}|loosen{_W})"),
+        ("raise", rf"\b(?:increas{_W}|rais{_W}|extend{_W}|expand{_W})\b[^.;]*?\bfrom\b[^.;]*?\bto\b"),
+        ("voluntary", rf"\b(?:voluntar{_W}|encourag{_W})"),
+        ("exclusion", rf"\b(?:exclud{_W}|except{_W}|other than)|\bnot\s+(?:be\s+)?included\b"),
+        (
+            "cap",
+            r"\bnot\s+exceed\w*|\bshall\s+not\s+exceed\b|\bno\s+more\s+than\b|\bup\s+to\s+\d|\bChinese[- ]controlled\b"
+            r"|\bChinese\s+(?:party|side|partner)s?\s+(?:holds?|holding|shall\s+hold|to\s+hold|in\s+control)"
+            r"|\bcontroll?(?:ed|ing)?\s+by\s+(?:the\s+)?Chinese|\b(?:relative|absolute)\s+control",
+        ),
+    )
+}
+# Conditions on a grant: a place, a pilot, a qualification.
+CONDITION_RE = re.compile(
+    r"\b(?:in|within)\s+(?:the\s+)?(?:\w+\s+){0,3}(?:demonstration|pilot|park|zone|area)s?\b|\bon\s+a\s+pilot\s+basis\b"
+    r"|\bqualified\b|\beligible\b|\bmeet(?:s|ing)?\s+(?:the\s+)?(?:\w+\s+)?(?:conditions|requirements)\b"
+    r"|\bprovided\s+that\b|\bsubject\s+to\b|\bapproved\b|\bonly\b",
+    re.I,
+)
+YES_NO_RE = re.compile(
+    rf"^\W*(?:(?:so|and|but|also|then|ok|okay|now|and\s+so)\W+)?(?:{AUXILIARIES}|what about|how about|isn't|aren't|"
+    r"doesn't|don't|can't|won't)\b|\bor\s+not\b|,\s*right\W*$",
+    re.I,
+)
+_QUESTION_PARTS_RE = re.compile(r"(?<=[?.!;:])\s+|\s+[-–—]\s+|,\s+(?=(?:and|but|or|so)\b)")
+PLAN_CLAUSE_RE = re.compile(
+    r"\b(?:explor\w*|stud(?:y|ies|ied)|research\w*|seek\w*|try\s+first|at\s+an\s+appropriate\s+time|in\s+due\s+course)\b",
+    re.I,
+)
+ASKS_REQUIREMENT_RE = re.compile(
+    r"\b(?:still|must|mandatory|compulsory|obligatory|oblig\w+|required?|requirements?|have\s+to|has\s+to|need(?:s|ed)?"
+    r"(?:\s+to)?|necessary|binding|stay|remain|keep)\b",
+    re.I,
+)
+ASKS_CHANGE_RE = re.compile(
+    rf"{MARKERS['removal'].pattern}|{MARKERS['lowering'].pattern}|\b(?:drop{_W}|waiv{_W}|do(?:ne)?\s+away|got\s+rid|"
+    r"get\s+rid|scrapp\w*)",
+    re.I,
+)
+ASKS_FULL_RE = re.compile(
+    r"\b(?:100\s*(?:%|percent|per\s+cent)|wholly|fully|full(?:y)?[- ]owned|sole(?:ly)?[- ]owned|full\s+ownership|"
+    r"majority|controlling|control|unlimited|no\s+(?:cap|limit)|100-percent)(?!\w)",
+    re.I,
+)
+# What a lead may not claim over such a source.
+CLAIMS_REQUIREMENT_RE = re.compile(
+    r"\b(?:still|must|mandatory|compulsory|obliged|obligatory|required\s+to|have\s+to|has\s+to|needs?\s+to|binding)\b",
+    re.I,
+)
+NEGATION_RE = re.compile(r"\b(?:no|not|never|without|nor)\b|n't\b|\bno longer\b", re.I)
+CLAIMS_GRANT_RE = re.compile(
+    r"\b(?:allowed|permitted|can|may|are\s+open|is\s+open|opened|eligible|approved|granted|lifted)\b", re.I
+)
+PLAN_WORDS_RE = re.compile(
+    r"\b(?:explor\w*|stud(?:y|ies|ied)|research\w*|pilot\w*|plan(?:s|ned)?|propos\w*|consider\w*|not\s+yet|will)\b",
+    re.I,
+)
+CLAIMS_FULL_RE = re.compile(
+    r"\b(?:100\s*%|100\s+percent|unlimited|no\s+(?:cap|limit)|without\s+(?:any\s+)?limit)(?!\w)", re.I
+)
+META_RE = re.compile(
+    r"\b(?:the|this|these|above|given)\s+(?:passage|passages|excerpt|quote|quotes|text|paragraph)s?\b"
+    r"|\bdiscuss(?:es|ed)?\b|\bsupports?\s+the\s+(?:statement|claim|idea)\b|\bdoing\s+this\b",
+    re.I,
+)
+OPENER_RE = re.compile(r"^\s*(?P<word>yes|no)\b[,.:;!]?\s*", re.I)
+_CLAUSE_SPLIT_RE = re.compile(r"[;,()（）]|\s+[-–—]\s+")
+CLAUSE_MAX_WORDS = 30  # the decisive clause is quoted whole up to this length, else the words around its marker
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the answering sentence says, by class of marker, and its status."""
+
+    sentence: str
+    marker: int
+    status: str
+    found: dict[str, re.Match[str]]
+
+    def has(self, *names: str) -> bool:
+        return any(n in self.found for n in names)
+
+
+def read(sentence: str, marker: int) -> Reading:
+    found = {name: m for name, rx in MARKERS.items() if (m := rx.search(sentence))}
+    return Reading(sentence, marker, tag(sentence).label, found)
+
+
+def is_yes_no(question: str) -> bool:
+    """Whether some part of the question asks yes or no ("We're a UK agency. Could we ...?", "..., right?")."""
+    return any(YES_NO_RE.search(part) for part in _QUESTION_PARTS_RE.split(question.strip()))
+
+
+def _asked_clause(question: str, sentence: str) -> str:
+    """The clause of `sentence` sharing most content words with the question (the sentence itself on a tie)."""
+    asked = set(_words(question))
+    clauses = [c for c in re.split(r"[;,]|\balong with\b|\band\s+(?=explor|stud|research)", sentence) if c.strip()]
+    best = max(clauses, key=lambda c: len(asked & set(_words(c))), default=sentence)
+    return best if len(asked & set(_words(best))) > len(asked & set(_words(clauses[0]))) else sentence
+
+
+def _excluded_words(reading: Reading) -> set[str]:
+    """Content words of the clause that states an exclusion ("online publishing services not included")."""
+    m = reading.found.get("exclusion")
+    return set(_words(_clause(reading.sentence, m.start(), m.end()))) if m else set()
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.findall(r"[a-z][a-z-]{3,}", text.lower()) if w not in _FUNCTION_WORDS]
+
+
+_FUNCTION_WORDS = frozenset(
+    [
+        "that",
+        "this",
+        "these",
+        "those",
+        "with",
+        "from",
+        "into",
+        "have",
+        "been",
+        "will",
+        "shall",
+        "would",
+        "should",
+        "their",
+        "there",
+        "which",
+        "where",
+        "when",
+        "what",
+        "including",
+        "included",
+        "excluding",
+        "except",
+        "other",
+        "than",
+        "only",
+        "services",
+        "service",
+        "foreign",
+        "beijing",
+        "enterprises",
+    ]
+)
+
+
+def decide_verdict(question: str, reading: Reading) -> tuple[str, str]:
+    """(verdict, the class of marker that decided it) for a yes-or-no `question` answered by `reading`."""
+    asks_change = bool(ASKS_CHANGE_RE.search(question))
+    asks_requirement = bool(ASKS_REQUIREMENT_RE.search(question)) and not asks_change
+    if asks_requirement and reading.has("removal", "voluntary", "lowering", "raise"):
+        return "no", next(n for n in ("removal", "voluntary", "lowering", "raise") if reading.has(n))
+    if reading.status == "explore" or PLAN_CLAUSE_RE.search(_asked_clause(question, reading.sentence)):
+        return "not_yet", "plan_only"
+    if asks_change and reading.has("removal", "lowering"):
+        return "yes", "removal" if reading.has("removal") else "lowering"
+    if ASKS_FULL_RE.search(question) and reading.has("cap"):
+        return "no", "cap"
+    if reading.has("exclusion") and set(_words(question)) & _excluded_words(reading):
+        return "no", "exclusion"
+    if reading.has("cap", "exclusion") or CONDITION_RE.search(reading.sentence):
+        return "yes_conditions", next((n for n in ("cap", "exclusion") if reading.has(n)), "condition")
+    return "yes", ""
+
+
+def _clause(sentence: str, start: int, end: int) -> str:
+    """The clause of `sentence` around [start, end): between the nearest separators (comma, semicolon, bracket)."""
+    cuts = [0] + [m.end() for m in _CLAUSE_SPLIT_RE.finditer(sentence)] + [len(sentence) + 1]
+    left = max(c for c in cuts if c <= start)
+    right = min((m.start() for m in _CLAUSE_SPLIT_RE.finditer(sentence) if m.start() >= end), default=len(sentence))
+    return sentence[left:right].strip()
+
+
+def decisive_clause(reading: Reading, decided_by: str) -> str:
+    """The source's own words that decide the verdict, with the marker: the whole sentence when short, else the
+    clause holding the deciding marker (or the status cue), widened to its sentence's opening words if bare."""
+    sentence = reading.sentence.strip().rstrip(".;:,").strip()
+    words = sentence.split()
+    if len(words) <= CLAUSE_MAX_WORDS:
+        text = sentence
+    else:
+        m = reading.found.get(decided_by) if decided_by else None
+        if m is None and decided_by != "plan_only":
+            m = next(iter(reading.found.values()), None)
+        if m is None:
+            text = " ".join(words[:CLAUSE_MAX_WORDS]) + " …"
+        else:
+            clause = _clause(sentence, m.start(), m.end())
+            if len(clause.split()) < 4:  # "(not exceeding 50%)" alone: say what it caps
+                head = " ".join(sentence[: m.start()].split()[-12:])
+                clause = f"… {head} {clause}".strip()
+            text = " ".join(clause.split()[:CLAUSE_MAX_WORDS]) + (
+                " …" if len(clause.split()) > CLAUSE_MAX_WORDS else ""
+            )
+    return f"“{text}” [{reading.marker}]"
+
+
+def lead_conflicts(lead: str, verdict: str | None, cited: list[Reading]) -> str:
+    """Why a model lead may not be shown ("" when it may): it describes the passage, its Yes/No contradicts the
+    verdict, or it claims what a cited sentence's markers rule out (a requirement over a removal or a voluntary
+    measure, a grant over a plan, full ownership over a cap)."""
+    if META_RE.search(lead):
+        return "meta"
+    opener = OPENER_RE.match(lead)
+    if opener and verdict:
+        said_yes = opener["word"].lower() == "yes"
+        if said_yes != (verdict in ("yes", "yes_conditions")):
+            return "opposite"
+    negated = bool(NEGATION_RE.search(lead)) or bool(ASKS_CHANGE_RE.search(lead))
+    for r in cited:
+        if r.has("removal", "voluntary", "lowering") and CLAIMS_REQUIREMENT_RE.search(lead) and not negated:
+            return "requirement_over_" + next(n for n in ("removal", "voluntary", "lowering") if r.has(n))
+        if r.status == "explore" and CLAIMS_GRANT_RE.search(lead) and not PLAN_WORDS_RE.search(lead):
+            return "grant_over_plan"
+        if r.has("cap") and CLAIMS_FULL_RE.search(lead) and r.found["cap"].group(0).lower() not in lead.lower():
+            return "full_over_cap"
+    return ""
+
+
+def without_opener(lead: str) -> str:
+    """The lead less a leading Yes/No (the verdict already says it), capitalised."""
+    rest = OPENER_RE.sub("", lead, count=1)
+    return rest[:1].upper() + rest[1:] if rest else ""
+
+
+@dataclass(frozen=True)
+class Opening:
+    """The first words of an answer: the verdict line (yes-or-no questions) and the model's lead, as shown."""
+
+    text: str  # "" when the quotes open the answer
+    verdict: str | None  # one of rag.core.types.VERDICTS, None when no verdict is shown
+    decisive: str  # the decisive clause in the source's words with its marker ("" without a verdict)
+    dropped: str  # why the model's lead is not shown ("" when it is, or there was none)
+
+
+def bottom_line(verdict: str, decisive: str, language: str = DEFAULT) -> str:
+    """The verdict in the fixed words of `language`, then the source's decisive clause: 'No: “...” [1].'"""
+    return f"{say('verdict_' + verdict, language)} {decisive}."
+
+
+def _cited(lead: str, readings: list[Reading]) -> list[Reading]:
+    markers = {int(n) for group in re.findall(r"\[([\d,\s;]+)\]", lead) for n in re.split(r"[,;\s]+", group) if n}
+    return [r for r in readings if r.marker in markers] or readings[:1]
+
+
+def opening(question: str, readings: list[Reading], lead: str) -> Opening:
+    """What opens the answer to `question` (English), given the quotes' readings (the first one answers) and the
+    model's citation-checked lead ("" when none). A verdict decided by a marker is always shown; a plain "yes" (no
+    marker in the answering sentence) only when the model's lead says Yes too. A lead that conflicts with the
+    verdict or with what it cites is dropped (Opening.dropped says why); the verdict's Yes/No replaces its own."""
+    yes_no = is_yes_no(question)
+    verdict, by = decide_verdict(question, readings[0]) if yes_no and readings else (None, "")
+    dropped = lead_conflicts(lead, verdict, _cited(lead, readings)) if lead else ""
+    lead = "" if dropped else lead
+    model_says_yes = bool((m := OPENER_RE.match(lead)) and m["word"].lower() == "yes")
+    if verdict == "yes" and not by and not model_says_yes:
+        verdict = None
+    if not verdict:
+        text = without_opener(lead) if lead and not yes_no and model_says_yes else lead
+        return Opening(text, None, "", dropped)
+    decisive = decisive_clause(readings[0], by)
+    rest = without_opener(lead) if lead else ""
+    return Opening(f"{bottom_line(verdict, decisive)} {rest}".strip(), verdict, decisive, dropped)

@@ -1,0 +1,88 @@
+"""The bottom line (rag.answer.verdict): verdicts decided from the answering sentence's markers, and model leads
+that contradict their source never shown. The sentences are the corpus's own wording of each class."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answer.verdict import decide_verdict, is_yes_no, lead_conflicts, opening, read
+
+ACCREDITATION = (
+    "We shall eliminate the requirement that the foreign investor should obtain the approval of a recognized "
+    "accreditation body in their country or region and have more than 3 years of business experience in "
+    "accreditation related activities."
+)
+ESG = "Enterprises will be encouraged to voluntarily abide by Beijing's ESG disclosure standards."
+LAWYERS = "Appropriately lower the criteria on practicing years of foreign lawyers who are hired as legal consultants."
+VPN = "Open domestic Internet virtual private network services to foreign investors (with foreign shareholding not exceeding 50%)."
+APP_STORE = "Cancel the restrictions on foreign shareholding in information service business (online publishing services not included)."
+BONDS = "We will study how to allow foreign banks in Beijing to carry out treasury bond futures trading."
+FUNDS = "Support wholly foreign-owned enterprises to apply to become private fund managers."
+
+
+@pytest.mark.parametrize(
+    "question, sentence, verdict",
+    [
+        ("Do foreign certification bodies still need 3 years of accreditation experience?", ACCREDITATION, "no"),
+        ("Was the 3-year experience requirement for accreditation bodies dropped?", ACCREDITATION, "yes"),
+        ("Will companies have to follow Beijing's ESG standards?", ESG, "no"),
+        ("Must foreign lawyers still have practised for the full number of years?", LAWYERS, "no"),
+        ("Can we own 100% of a VPN joint venture?", VPN, "no"),
+        ("Can foreign investors run VPN services?", VPN, "yes_conditions"),
+        ("Is online publishing covered by the app store opening?", APP_STORE, "no"),
+        ("Can foreign banks trade treasury bond futures in Beijing?", BONDS, "not_yet"),
+        ("We're a WFOE. Could we register as a private fund manager?", FUNDS, "yes"),
+    ],
+)
+def test_the_verdict_follows_the_answering_sentences_polarity_and_modality(question, sentence, verdict):
+    assert decide_verdict(question, read(sentence, 1))[0] == verdict
+
+
+def test_yes_or_no_is_found_after_a_business_preamble_but_not_in_a_wh_question():
+    assert is_yes_no("We're a UK live-events agency. Could we set up a brokerage in Beijing?")
+    assert is_yes_no("So the same goes for our portal, right?")
+    assert not is_yes_no("Which department handles accreditation in Dongcheng?")
+
+
+@pytest.mark.parametrize(
+    "lead, sentence, why",
+    [
+        (
+            "Yes, foreign-invested certification bodies still need 3 years of accreditation experience [1].",
+            ACCREDITATION,
+            "opposite",
+        ),
+        ("Companies must follow Beijing's ESG disclosure standards [1].", ESG, "requirement_over_voluntary"),
+        (
+            "Foreign lawyers must have practised abroad for at least three years [1].",
+            LAWYERS,
+            "requirement_over_lowering",
+        ),
+        ("Foreign banks are allowed to trade treasury bond futures [1].", BONDS, "grant_over_plan"),
+        ("Foreign investors may own 100% of VPN businesses [1].", VPN, "full_over_cap"),
+        ("The passage discusses private fund managers [1].", FUNDS, "meta"),
+    ],
+)
+def test_a_lead_that_contradicts_what_it_cites_is_never_shown(lead, sentence, why):
+    question = "Do they still need it?" if sentence is ACCREDITATION else "What does the plan say?"
+    reading = read(sentence, 1)
+    verdict = decide_verdict(question, reading)[0] if is_yes_no(question) else None
+    assert lead_conflicts(lead, verdict, [reading]) == why
+    shown = opening(question, [reading], lead)
+    assert shown.dropped == why and lead not in shown.text
+
+
+def test_a_faithful_lead_follows_the_verdict_without_its_own_yes():
+    lead = "Yes, but foreign shareholding may not exceed 50% [1]."
+    shown = opening("Can foreign investors run VPN services?", [read(VPN, 1)], lead)
+    assert shown.verdict == "yes_conditions" and shown.dropped == ""
+    assert shown.text == (
+        "Yes, with conditions: “Open domestic Internet virtual private network services to foreign investors "
+        "(with foreign shareholding not exceeding 50%)” [1]. But foreign shareholding may not exceed 50% [1]."
+    )
+
+
+def test_a_plain_yes_is_shown_only_when_the_model_says_yes_too():
+    question = "Could a WFOE register as a private fund manager?"
+    assert opening(question, [read(FUNDS, 1)], "").verdict is None  # no marker decides, no model agrees
+    assert opening(question, [read(FUNDS, 1)], "Yes, the plan supports it [1].").verdict == "yes"
