@@ -15,7 +15,7 @@ from rag.answer.quotes import select_quotes
 from rag.answer.verify import check_citations
 from rag.core.errors import BadQuestion
 from rag.core.types import Chunk, Evidence
-from tests.conftest import FakeCorpus, corpus_of, make_paragraph
+from tests.conftest import FakeCorpus, corpus_of, make_document, make_paragraph
 
 FUND_Q = "Can a wholly foreign-owned company become a private fund manager?"
 VPN_Q = "What foreign shareholding is allowed for virtual private network services?"
@@ -115,6 +115,26 @@ def test_a_question_about_another_city_is_refused_by_every_backend(retriever, se
     a = ask(retriever, settings, "What foreign shareholding is allowed for VPN services in Shanghai?", backend=backend)
     assert a.refused and a.citations == [] and "shanghai" in a.notice
     assert "Nearest passages: plan, Task 4" in a.text
+
+
+def test_a_year_the_corpus_names_does_not_refuse_but_one_it_never_names_does(retriever, settings):
+    from rag.answer.answerability import decide
+
+    evidence = select_evidence(VPN_Q, retriever.search(VPN_Q, k=4), retriever, settings)
+    goals = make_document([make_paragraph("goals.p000", "By 2025 the opening-up shall be deepened.")], "goals")
+    corpus = FakeCorpus(retriever.corpus.documents | {"goals": goals})  # a year of some document, not the passages'
+    assert decide(f"{VPN_Q} Is that a 2025 goal?", evidence, corpus, settings).answerable
+    refused = decide(f"{VPN_Q} Is that in the 2099 list?", evidence, corpus, settings)
+    assert not refused.answerable and refused.missing == "2099"
+
+
+def test_a_follow_up_is_not_refused_for_a_place_only_its_history_named(retriever, settings):
+    from rag.answer.answerability import decide
+
+    evidence = select_evidence(VPN_Q, retriever.search(VPN_Q, k=4), retriever, settings)
+    standalone = f"{VPN_Q} (Shanghai)"  # the history spoke of Shanghai; the follow-up itself does not
+    assert not decide(standalone, evidence, retriever.corpus, settings).answerable
+    assert decide(standalone, evidence, retriever.corpus, settings, scope="And the cap?").answerable
 
 
 def test_a_figure_of_a_kind_the_evidence_does_not_state_is_refused(retriever, settings):
@@ -284,9 +304,7 @@ def test_a_study_stated_as_a_granted_right_is_replaced_by_the_documents_words(re
     assert checked.restated == 1 and checked.citations[0].status == "explore"
 
 
-def test_a_plan_stated_as_a_right_never_leads_an_answer_the_verdict_says_not_yet(
-    retriever, settings, scripted_backend
-):
+def test_a_plan_stated_as_a_right_never_leads_an_answer_the_verdict_says_not_yet(retriever, settings, scripted_backend):
     reply = "Foreign banks in Beijing are allowed to carry out treasury bond futures trading [1]."
     a = ask(retriever, settings, BOND_Q, backend=scripted_backend(reply))
     assert a.text.startswith("Not yet, planned or to be explored: “We will study how to allow foreign banks")

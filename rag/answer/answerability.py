@@ -4,9 +4,12 @@ Three tests, each a general reading rule (measured with `python -m eval.answerab
 evidence-score threshold on one half of eval/questions.jsonl and reports on the other):
 
 1. Evidence strength: the best paragraph's cosine to the question (settings.min_evidence_score).
-2. The place and the year: a place the question names (another city, province or zone than Beijing's), or a
-   year, must appear in the evidence, its task titles or its documents' titles, numbers and dates: "VPN joint
-   ventures in Shanghai" is not answered by Beijing's VPN measure, nor "the 2024 negative list" by the 2020 plan.
+2. The place and the year: a place the question names (another city, province or zone than Beijing's) must appear
+   in the evidence, its task titles or its documents' titles, numbers and dates: "VPN joint ventures in Shanghai"
+   is not answered by Beijing's VPN measure. A year must appear there or anywhere in the corpus: "the 2024
+   negative list" is not answered by the 2020 plan, but "the 2023 plan" names a document and "by 2025" a goal
+   of one, whatever passages came first. A follow-up is held to the places and years it names itself, not to
+   those its standalone form carries over from the history.
 3. The kind of answer: a question asking for a rate or a stake is not answered by evidence that states no
    percentage; "how much", a fee, a subsidy or a wage needs an amount of money; a cap or limit some figure;
    "how many days" or "how long" a duration; a document number "No. n"; an issue date a year or a month; an
@@ -137,17 +140,39 @@ def missing_figure(
     )
 
 
+_CORPUS_YEARS: dict[tuple, set[str]] = {}
+
+
+def corpus_years(corpus: Any) -> set[str]:
+    """Every year the corpus names: in its texts and in its documents' titles, numbers and dates (cached per
+    corpus content)."""
+    key = tuple((d.id, len(d.paragraphs), d.info.title) for d in corpus.documents.values())
+    if key not in _CORPUS_YEARS:
+        infos = [d.info for d in corpus.documents.values()]
+        texts = [p.text for d in corpus.documents.values() for p in d.paragraphs]
+        texts += [f"{i.title} {i.number} {i.date}" for i in infos]
+        _CORPUS_YEARS[key] = set(_YEAR_RE.findall(" ".join(texts)))
+    return _CORPUS_YEARS[key]
+
+
 def decide(
-    question: str, evidence: list[Evidence], corpus: Any, settings: Settings, own: str | None = None
+    question: str,
+    evidence: list[Evidence],
+    corpus: Any,
+    settings: Settings,
+    own: str | None = None,
+    scope: str | None = None,
 ) -> Decision:
     """Whether `evidence` answers `question`; see the module docstring for the tests and their order. `own` is a
-    follow-up's own words when `question` is its standalone form."""
+    follow-up's own words when `question` is its standalone form; `scope` the words whose places and years count
+    (a follow-up as typed; default `question`)."""
     best = evidence[0].score if evidence else 0.0
     if not evidence or best < settings.min_evidence_score:
         return Decision(False, "no_close_passage", best)
     about = _evidence_text(evidence, corpus)
-    missing = places(spell_out(question)) - places(about)
-    missing |= set(_YEAR_RE.findall(question)) - set(_YEAR_RE.findall(about))
+    scope = scope or question
+    missing = places(spell_out(scope)) - places(about)
+    missing |= set(_YEAR_RE.findall(scope)) - set(_YEAR_RE.findall(about)) - corpus_years(corpus)
     if missing:
         return Decision(False, "not_about", best, ", ".join(sorted(missing)))
     if missing_figure(

@@ -211,7 +211,9 @@ def _stream_checked(
     timings = {"retrieve_ms": ms()}
     yield EvidenceEvent(evidence, turn.search)
     own = turn.question if turn.search != turn.question else None  # a follow-up (or a translation) as typed
-    decision = decide(query, evidence, retriever.corpus, settings, own)
+    # A follow-up in English is held to the places and years it names itself, not to those of the history.
+    scope = turn.question if turn.standalone != turn.question and turn.language == DEFAULT else None
+    decision = decide(query, evidence, retriever.corpus, settings, own, scope)
     quotes = select_quotes(query, evidence, retriever.corpus, settings) if decision.answerable else []
     if not quotes:
         timings["total_ms"] = ms()
