@@ -13,6 +13,7 @@ from rag.answer.multilingual import QUESTION_EXAMPLE, faithful, localize, transl
 from rag.answer.pipeline import AnswerEvent, EvidenceEvent, answer, stream_answer
 from rag.core.errors import BadQuestion
 from rag.core.language import TEXTS, detect, say
+from rag.core.settings import Settings
 from rag.core.types import Answer
 
 FUND_Q = "Can a wholly foreign-owned company become a private fund manager?"
@@ -173,6 +174,28 @@ def test_a_translation_gets_the_english_markers_back_and_may_state_figures_in_ch
     shown = translate_answer(english, "zh", scripted_complete("免税额由500万元提高到2000万元。"), settings)
     assert shown == "免税额由500万元提高到2000万元 [2]。"  # the model dropped the marker; it is put back
     assert translate_answer(english, "zh", scripted_complete("免税额提高到3000万元。"), settings) is None
+
+
+def test_names_reach_the_translation_in_the_documents_words_never_the_models():
+    english = "The Administration Committee of Zhongguancun Science Park leads the Longfusi project [1]."
+    seen = []
+
+    def complete(system, text, limit):  # the model sees placeholders, and renders everything else
+        seen.append(text)
+        return "X1X负责X2X项目。"
+
+    shown = translate_answer(english, "zh", complete, Settings())
+    assert seen == ["The X1X leads the X2X project ."]  # markers go, names become placeholders
+    assert shown == "Administration Committee of Zhongguancun Science Park负责隆福寺项目 [1]。"
+    assert translate_answer(english, "zh", scripted_complete("中关村管委会负责长福寺项目。"), Settings()) is None
+
+
+def test_a_verdicts_fixed_words_come_from_the_catalog_and_only_the_rest_is_translated(settings):
+    line = "No: “eliminate the requirement” [1]."
+    a = Answer("q", f"{line} We shall eliminate the requirement [1].", False, "fake", lead=line, verdict="no")
+    a = replace(a, decisive="“eliminate the requirement” [1]")
+    shown = localize(a, "zh", scripted_complete("“取消该要求” [1]。"), settings)
+    assert shown.lead == "否：“取消该要求” [1]。" and shown.text.endswith("We shall eliminate the requirement [1].")
 
 
 def test_without_a_lead_the_first_quote_is_translated_above_the_english_quotes(settings):

@@ -18,6 +18,7 @@ from dataclasses import replace
 from rag.answer import model_files
 from rag.answer.llama import load_llama, prepare
 from rag.answer.support import Claim, split_answer
+from rag.core.glossary import NAME_TRANSLATIONS, proper_names
 from rag.core.language import CJK_RUN_RE, DEFAULT, detect, name, say
 from rag.core.settings import Settings
 from rag.core.text import MARKER_RE, markers
@@ -164,19 +165,31 @@ def faithful(translation: str, english: str) -> bool:
     return bool(translation.strip()) and same_markers and _figures(translation) <= _figures(english)
 
 
+def _placeholder(i: int) -> str:
+    return f"X{i + 1}X"
+
+
 def translate_answer(text: str, language: str, complete: Complete, settings: Settings) -> str | None:
     """The checked English sentence in `language`, or None when the translation is unusable.
 
     The model translates the words alone and the citation markers are put back at the end: a 1.5B model drops
-    them (measured: 10 of 10 Chinese translations of cited sentences came back without their marker).
+    them (measured: 10 of 10 Chinese translations of cited sentences came back without their marker). Names
+    (rag.core.glossary.proper_names) reach the model as placeholders and come back in the documents' words, or in
+    their fixed form of NAME_TRANSLATIONS; a translation that loses a placeholder is not used.
     """
     cited = tuple(dict.fromkeys(n for _, n in markers(text)))
-    out = complete(
-        ANSWER_SYSTEM.format(language=name(language)), MARKER_RE.sub("", text).strip(), settings.translation_max_tokens
-    )
+    names = proper_names(text)  # kept verbatim: the model reads a placeholder for each, put back afterwards
+    masked = MARKER_RE.sub("", text).strip()
+    for i, n in enumerate(names):
+        masked = masked.replace(n, _placeholder(i))
+    out = complete(ANSWER_SYSTEM.format(language=name(language)), masked, settings.translation_max_tokens)
     if not out or detect(out) != language:
         return None
     plain = MARKER_RE.sub("", out).strip()
+    for i, n in enumerate(names):
+        if plain.count(_placeholder(i)) != masked.count(_placeholder(i)):
+            return None  # a name was dropped, doubled or rendered by the model
+        plain = plain.replace(_placeholder(i), NAME_TRANSLATIONS.get(language, {}).get(n, n))
     translation = Claim(plain, cited).marked() if cited else plain
     return translation if faithful(translation, text) else None
 

@@ -48,3 +48,82 @@ def expand(question: str) -> str:
 def spell_out(text: str) -> str:
     """Replace each shorthand by the documents' words ("VPN" -> "virtual private network")."""
     return SHORTHAND_RE.sub(lambda m: GLOSSARY[m.group(1)], text)
+
+
+# --- proper names a translation keeps in the documents' own words -------------------------------------------------
+# A run of capitalised words (with "of", "for", "on" between them): a body, a place, a park, a document
+# ("Administration Committee of Zhongguancun Science Park", "Longfusi"). A small model transliterates or renders
+# them freely (Longfusi came back as 长福寺, an administration committee as 行政委员会), so a translation carries
+# them verbatim. Names every reader knows in their own language are left to the translation.
+_CAP = r"[A-Z][a-z]+(?:-[A-Z]?[a-z]+)*"
+NAME_RE = re.compile(rf"\b{_CAP}(?:\s+(?:(?:of|for|on)\s+(?:the\s+)?)?{_CAP})*\b")
+COMMON_NAMES = frozenset(
+    [
+        "Beijing",
+        "China",
+        "Chinese",
+        "Tianjin",
+        "Hebei",
+        "Shanghai",
+        "Taiwan",
+        "Hong",
+        "Kong",
+        "Macao",
+        "State",
+        "Council",
+        "Yes",
+        "No",
+        "Not",
+        "Support",
+        "The",
+        "This",
+        "These",
+        "That",
+        "It",
+        "In",
+        "On",
+        "For",
+        "And",
+        "Work",
+        "Plan",
+        "Task",
+        "Tasks",
+        "Annex",
+        "We",
+        "Our",
+        "Foreign",
+        "Internet",
+        "English",
+    ]
+)
+
+
+def proper_names(text: str) -> list[str]:
+    """The names in `text` a translation must keep verbatim, longest first: runs of two or more capitalised words,
+    and single capitalised words of six or more letters that are not sentence openers or common names."""
+    found = []
+    for m in NAME_RE.finditer(text):
+        words = m.group(0).split()
+        while words and words[0] in COMMON_NAMES:  # "The Administration Committee" -> "Administration Committee"
+            words = words[1:]
+        name = " ".join(words)
+        capitalised = [w for w in words if w[0].isupper()]
+        opener = m.start() == 0 or text[: m.start()].rstrip().endswith((".", ":", "“", '"'))
+        if len(capitalised) >= 2 or (len(name) >= 6 and name not in COMMON_NAMES and not opener):
+            found.append(name)
+    return sorted(dict.fromkeys(n for n in found if n), key=len, reverse=True)
+
+
+# The asker's-language form of the few names whose rendering is fixed and unambiguous; every other name stays in
+# the documents' English.
+NAME_TRANSLATIONS: dict[str, dict[str, str]] = {
+    "zh": {
+        "Dongcheng District": "东城区",
+        "Dongcheng": "东城",
+        "Zhongguancun": "中关村",
+        "Longfusi": "隆福寺",
+        "Wangfujing": "王府井",
+        "Ministry of Commerce": "商务部",
+        "People's Bank of China": "中国人民银行",
+    }
+}
