@@ -172,3 +172,13 @@ def test_a_question_about_when_a_measure_happens_gets_no_date_line(real):
 
     assert asked_lines("When will the 2020 plan's measures be evaluated?", real) == []
     assert [p.id for p in asked_lines("When was the Dongcheng proposal issued?", real)] == ["dongcheng-2019.p003"]
+
+
+def test_a_question_naming_two_documents_gets_evidence_from_each(real):
+    from rag.answer.evidence import gather_evidence
+
+    question = "What do the 2019 plan and Dongcheng's proposal each say about foreign-funded travel agencies?"
+    evidence = gather_evidence(question, real, real.settings, None)
+    assert {ev.paragraph.doc_id for ev in evidence[:2]} == {"gh-2019-16", "dongcheng-2019"}  # one of each first
+    assert [ev.marker for ev in evidence] == list(range(1, len(evidence) + 1))
+    assert all("travel" in ev.paragraph.text.lower() for ev in evidence[:2])

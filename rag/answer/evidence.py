@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import replace
 from typing import Any, Protocol
 
@@ -111,15 +111,24 @@ def select_evidence(
     chosen = [pid for pid in ordered if scores.get(pid, 0.0) >= floor] or ordered[:1]
     if wants_departments:  # each chosen task's list of responsible offices comes along, right after it
         chosen = list(dict.fromkeys(x for pid in chosen for x in (pid, departments.get(candidates[pid][1].id)) if x))
+    chosen_evidence = [
+        Evidence(marker=0, paragraph=candidates[pid][0], chunk=candidates[pid][1], score=float(scores.get(pid, 0.0)))
+        for pid in chosen
+    ]
+    return _within_budget(chosen_evidence, settings)
+
+
+def _within_budget(candidates: Iterable[Evidence], settings: Settings) -> list[Evidence]:
+    """The candidates in order, numbered from 1, at most settings.evidence_paragraphs within
+    settings.context_token_budget; the first always goes in, even when it alone exceeds the budget."""
     evidence: list[Evidence] = []
     used = 0
-    for pid in chosen:
-        p, chunk, _ = candidates[pid]
-        ev = Evidence(marker=len(evidence) + 1, paragraph=p, chunk=chunk, score=float(scores.get(pid, 0.0)))
-        cost = count_tokens(prompts.evidence_line(ev))
+    for ev in candidates:
+        numbered = replace(ev, marker=len(evidence) + 1)
+        cost = count_tokens(prompts.evidence_line(numbered))
         if evidence and used + cost > settings.context_token_budget:
-            continue  # the best paragraph always goes in, even when it alone exceeds the budget
-        evidence.append(ev)
+            continue
+        evidence.append(numbered)
         used += cost
         if len(evidence) >= settings.evidence_paragraphs:
             break
@@ -132,18 +141,42 @@ def gather_evidence(
     """Retrieve and select the evidence. A question that names one document ("the 2023 work plan", "No. 16",
     "Dongcheng's proposal") and is not already limited to some is answered from that document, its paragraphs
     scored also on what the question asks about (Registry.subject), when it holds a paragraph close enough
-    (settings.min_evidence_score); otherwise, and when it names none or several, from the whole corpus. A date or
-    number line the question asks for joins it (`with_asked_lines`)."""
+    (settings.min_evidence_score). A question that names several ("does the 2019 plan back Dongcheng's ...?") gets
+    each named document's closest paragraphs in turn, so no document's front matter, which names the others, crowds
+    another out. Otherwise, and when that finds nothing close enough, the whole corpus answers. A date or number line
+    the question asks for joins it (`with_asked_lines`)."""
     registry = Registry(retriever.corpus)
     named = {d for d in registry.mentioned(question) if d in retriever.corpus.documents}
     evidence: list[Evidence] = []
     if doc_ids is None and len(named) == 1:
         hits = retriever.search(question, k=settings.evidence_chunks, doc_ids=named, **search)
         evidence = select_evidence(question, hits, retriever, settings, registry.subject(question))
+    elif doc_ids is None and named:  # each front matter names the others: paragraphs are scored on the subject alone
+        subject = registry.subject(question)
+        per_doc = [
+            select_evidence(
+                subject,
+                retriever.search(question, k=settings.evidence_chunks, doc_ids={d}, **search),
+                retriever,
+                settings,
+            )
+            for d in sorted(named)
+        ]
+        evidence = _in_turn(per_doc, settings)
     if not evidence or evidence[0].score < settings.min_evidence_score:
         hits = retriever.search(question, k=settings.evidence_chunks, doc_ids=doc_ids, **search)
         evidence = select_evidence(question, hits, retriever, settings)
     return with_asked_lines(question, evidence, retriever, registry)
+
+
+def _in_turn(per_doc: list[list[Evidence]], settings: Settings) -> list[Evidence]:
+    """Each list's best paragraphs taken in turn (best first within a round), renumbered from 1, within the limits
+    of `select_evidence` (settings.evidence_paragraphs, settings.context_token_budget)."""
+    rounds = [
+        sorted((e[i] for e in per_doc if i < len(e)), key=lambda ev: -ev.score)
+        for i in range(settings.evidence_paragraphs)
+    ]
+    return _within_budget({ev.paragraph.id: ev for r in rounds for ev in r}.values(), settings)
 
 
 def asked_lines(question: str, retriever: Retriever, registry: Registry | None = None) -> list[Paragraph]:
