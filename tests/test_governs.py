@@ -182,3 +182,13 @@ def test_a_question_naming_two_documents_gets_evidence_from_each(real):
     assert {ev.paragraph.doc_id for ev in evidence[:2]} == {"gh-2019-16", "dongcheng-2019"}  # one of each first
     assert [ev.marker for ev in evidence] == list(range(1, len(evidence) + 1))
     assert all("travel" in ev.paragraph.text.lower() for ev in evidence[:2])
+
+
+def test_the_headline_status_and_the_governing_box_speak_of_the_answering_sentence(real):
+    from rag.answer.pipeline import answer
+
+    a = answer("Can a WFOE register as a private fund manager in Beijing?", real, backend="extractive")
+    first = a.citations[0]
+    assert a.status == first.status == "supported"  # the cited measure's, not a neighbouring measure's
+    assert a.governing is not None  # the evidence spans both translations' documents
+    assert (a.governing.governing.paragraph_id, a.governing.governing.status) == (first.paragraph_id, first.status)

@@ -213,10 +213,14 @@ def _measure_governance(
     settings: Settings,
     qvec: np.ndarray,
     named: frozenset[str] | set[str] = frozenset(),
+    answering: tuple[str, str] | None = None,
 ) -> Governance:
     corpus = registry.corpus
-    anchor = corpus.paragraph(max(scores, key=lambda pid: scores[pid]))
-    sentence, _ = best_sentence(anchor, qvec, retriever)
+    if answering and answering[0] in scores:  # the answer's own first quote: its box speaks of the same sentence
+        anchor, sentence = corpus.paragraph(answering[0]), answering[1]
+    else:
+        anchor = corpus.paragraph(max(scores, key=lambda pid: scores[pid]))
+        sentence, _ = best_sentence(anchor, qvec, retriever)
     same = _same_measure(registry, anchor, sentence, retriever, settings, qvec)
     group = [(anchor, sentence, 1.0)] + same  # the third item: cosine to the anchor's sentence
     docs = [p.doc_id for p, _, _ in group]
@@ -295,9 +299,14 @@ def governs(question_or_rule: str, retriever, settings: Settings | None = None) 
 
 
 def governance_for_answer(
-    question: str, evidence: list[Evidence], retriever, settings: Settings | None = None
+    question: str,
+    evidence: list[Evidence],
+    retriever,
+    settings: Settings | None = None,
+    answering: tuple[str, str] | None = None,
 ) -> Governance | None:
-    """Governance over an answer's evidence; None unless it spans documents."""
+    """Governance over an answer's evidence; None unless it spans documents. `answering` (paragraph id, sentence)
+    is the answer's first quote: the measure the governance speaks of, so its status agrees with the headline's."""
     registry = Registry(retriever.corpus)
     if len({registry.canonical(e.paragraph.doc_id) for e in evidence}) < 2:
         return None
@@ -310,4 +319,5 @@ def governance_for_answer(
     }
     if not official:
         return None
-    return _measure_governance(question, official, registry, retriever, settings, retriever.embed([question])[0])
+    qvec = retriever.embed([question])[0]
+    return _measure_governance(question, official, registry, retriever, settings, qvec, answering=answering)

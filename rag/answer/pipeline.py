@@ -263,7 +263,8 @@ def _stream_checked(
     text = " ".join(sentences)
     # The lead cites only quoted paragraphs, so the quotes' citations cover every marker in the text.
     citations = quote_citations([(q.ev, q.index, q.text) for q in quotes], retriever, settings)
-    governing = governance_for_answer(question, evidence, retriever, settings)  # None unless evidence spans documents
+    answering = (quotes[0].ev.paragraph.id, quotes[0].text)  # the headline's sentence; None unless evidence spans docs
+    governing = governance_for_answer(question, evidence, retriever, settings, answering)
     timings["total_ms"] = ms()
     yield AnswerEvent(
         Answer(
