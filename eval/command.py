@@ -36,7 +36,7 @@ def _eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--subset",
         type=int,
-        help="model backends answer N questions stratified by type (default: all; with --check settings.eval_llm_subset)",
+        help="model backends answer N questions of each split, stratified by type (default: all; with --check settings.eval_llm_subset)",
     )
     p.add_argument("--type", choices=TYPES, help="only questions of this type")
     p.add_argument(
