@@ -11,7 +11,7 @@ Metric keys read `<group>.<mode or backend>.<level>.<name>`, e.g.
 `rag eval` answers every question with every backend (the reported figure).
 CI runs `rag eval --check`: the default retrieval mode, `extractive` on every
 question, the default LLM backend on settings.eval_llm_subset questions of each split
-(stratified by type, at least 8 per type), and the governance group. Thresholds live in settings (eval_min_*, eval_max_*); a
+(stratified by type, 6 per type in each split), and the governance group. Thresholds live in settings (eval_min_*, eval_max_*); a
 metric group that crashes or a backend that cannot load fails the run rather
 than being left out silently.
 """
