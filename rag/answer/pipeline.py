@@ -221,7 +221,7 @@ def _stream_checked(
         return
 
     used, model = primary.name, primary.name != "extractive"
-    readings = [read(q.text, q.marker) for q in quotes]
+    readings = [read(q.body, q.marker, q.ev.paragraph.kind) for q in quotes]
     asked, shown = model_input(query, quotes, settings) if model else ("", "")
     # Without a model, or on sure evidence, nothing is left to decide: the quotes go on screen now. On sure evidence
     # the model still reads the judging turn (its verdict unused), so the lead extends the same evaluated prompt,

@@ -31,12 +31,15 @@ class Quote:
     def marker(self) -> int:
         return self.ev.marker
 
+    @property
+    def body(self) -> str:
+        """The sentence without its final stop. A bracketed year in a document number ("Guo Han [2015] No. 81")
+        would read as a citation marker: the official texts' own brackets stand in for it."""
+        return _BRACKETED_NUMBER_RE.sub(r"〔\1〕", self.text.rstrip().rstrip(".!?;:,").rstrip())
+
     def cited(self) -> str:
         """The sentence with its marker before the final full stop: 'Foreign banks are allowed ... [2].'"""
-        # A bracketed year in a document number ("Guo Han [2015] No. 81") would read as a citation marker: the
-        # official texts' own brackets stand in for it.
-        body = _BRACKETED_NUMBER_RE.sub(r"〔\1〕", self.text.rstrip().rstrip(".!?;:,").rstrip())
-        return f"{body} [{self.marker}]."
+        return f"{self.body} [{self.marker}]."
 
 
 def _scored(

@@ -116,14 +116,18 @@ class Reading:
     marker: int
     status: str
     found: dict[str, re.Match[str]]
+    measure: bool = True  # a measure of a plan (a letter, a title or a department list decides no verdict)
 
     def has(self, *names: str) -> bool:
         return any(n in self.found for n in names)
 
 
-def read(sentence: str, marker: int) -> Reading:
+MEASURE_KINDS = ("measure", "task")  # the paragraph kinds that state measures (rag.analysis.provisions reads the same)
+
+
+def read(sentence: str, marker: int, kind: str = "measure") -> Reading:
     found = {name: m for name, rx in MARKERS.items() if (m := rx.search(sentence))}
-    return Reading(sentence, marker, tag(sentence).label, found)
+    return Reading(sentence, marker, tag(sentence).label, found, kind in MEASURE_KINDS)
 
 
 def is_yes_no(question: str) -> bool:
@@ -288,18 +292,22 @@ def _cited(lead: str, readings: list[Reading]) -> list[Reading]:
 def opening(question: str, readings: list[Reading], lead: str) -> Opening:
     """What opens the answer to `question` (English), given the quotes' readings (the first one answers) and the
     model's citation-checked lead ("" when none). A verdict decided by a marker is always shown; a plain "yes" (no
-    marker in the answering sentence) only when the model's lead says Yes too. A lead that conflicts with the
-    verdict or with what it cites is dropped (Opening.dropped says why); the verdict's Yes/No replaces its own."""
+    marker in the answering sentence), or a "yes, with conditions" read from a place or a qualification alone,
+    only when the model's lead says Yes too. A sentence that states no measure (a letter, a title) decides none. A
+    lead that conflicts with the verdict or with what it cites is dropped (Opening.dropped says why); the verdict's
+    Yes/No replaces its own."""
     yes_no = is_yes_no(question)
-    verdict, by = decide_verdict(question, readings[0]) if yes_no and readings else (None, "")
+    answering = readings[0] if readings and readings[0].measure else None
+    verdict, by = decide_verdict(question, answering) if yes_no and answering else (None, "")
     dropped = lead_conflicts(lead, verdict, _cited(lead, readings)) if lead else ""
     lead = "" if dropped else lead
     model_says_yes = bool((m := OPENER_RE.match(lead)) and m["word"].lower() == "yes")
-    if verdict == "yes" and not by and not model_says_yes:
+    if by in ("", "condition") and not model_says_yes:  # no marker that decides: the model must say Yes too
         verdict = None
     if not verdict:
         text = without_opener(lead) if lead and not yes_no and model_says_yes else lead
         return Opening(text, None, "", dropped)
-    decisive = decisive_clause(readings[0], by)
+    assert answering is not None  # a verdict comes from the answering sentence
+    decisive = decisive_clause(answering, by)
     rest = without_opener(lead) if lead else ""
     return Opening(f"{bottom_line(verdict, decisive)} {rest}".strip(), verdict, decisive, dropped)
