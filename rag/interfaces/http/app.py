@@ -26,7 +26,7 @@ from rag.answer.pipeline import AnswerEvent, EvidenceEvent, NoticeEvent, TokenEv
 from rag.core.errors import BadQuestion, CorpusError, RagError
 from rag.core.settings import Settings, get_settings
 from rag.ingest.documents import paragraph_url
-from rag.interfaces.feedback import Feedback, record_feedback
+from rag.interfaces.feedback import Feedback, posted_citations, record_feedback
 from rag.interfaces.http import chat
 from rag.interfaces.http.errors import BodyLimit, install, rag_error
 from rag.interfaces.http.schemas import AnswerRequest, ChatRequest, FeedbackRequest, Message
@@ -202,6 +202,8 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
             )
         given = body.model_dump(exclude_none=True, exclude={"rating", "comment", "history", "answer_id"})
         answer = known["answer"] if known else {}
+        if "citations" in given:  # each must name a paragraph of the corpus
+            given["citations"] = posted_citations(given["citations"], svc(request).retriever.corpus, settings)
         entry = Feedback(
             question=given.get("question", answer.get("question", "")),
             rating=body.rating,

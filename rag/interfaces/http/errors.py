@@ -6,6 +6,7 @@ Messages are the domain errors' own one-liners (they say what to do); any URL cr
 
 from __future__ import annotations
 
+import logging
 import secrets
 from typing import Any
 
@@ -26,8 +27,10 @@ from rag.core.errors import (
     UnknownDocument,
 )
 from rag.core.redact import redact
-from rag.interfaces.feedback import FeedbackError
+from rag.interfaces.feedback import FeedbackError, FeedbackUnavailable
 from rag.interfaces.http.service import Busy
+
+log = logging.getLogger("rag.http")
 
 OPEN_PATHS = ("/healthz", "/docs", "/openapi.json", "/viewer")  # no model behind them; public document text
 STATUS: list[tuple[type[RagError], int, str]] = [
@@ -37,6 +40,7 @@ STATUS: list[tuple[type[RagError], int, str]] = [
     (UnknownDocument, 404, "not_found_error"),
     (CorpusError, 404, "not_found_error"),
     (Busy, 503, "server_busy"),
+    (FeedbackUnavailable, 503, "service_unavailable"),
     (LLMUnavailable, 503, "model_unavailable"),
     (ModelMissing, 503, "model_unavailable"),
     (ModelCorrupt, 503, "model_unavailable"),
@@ -48,9 +52,14 @@ def error(status: int, message: str, kind: str, headers: dict[str, str] | None =
 
 
 def rag_error(_: Request, err: Exception) -> JSONResponse:
+    """The error's status and message; an error about the server's own files (FeedbackUnavailable) says so in
+    its `public` words, and the full message (with paths) goes to the log only."""
     for cls, status, kind in STATUS:
         if isinstance(err, cls):
-            return error(status, str(err), kind)
+            if public := getattr(err, "public", None):
+                log.warning("%s", err)
+            return error(status, public or str(err), kind)
+    log.error("unexpected %s: %s", type(err).__name__, err)
     return error(500, str(err), "server_error")
 
 
