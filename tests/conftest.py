@@ -104,6 +104,9 @@ class FakeCorpus:
     def paragraph(self, pid: str) -> Paragraph:
         return next(p for d in self.documents.values() for p in d.paragraphs if p.id == pid)
 
+    def document(self, doc_id: str) -> Document:
+        return self.documents[doc_id]
+
     def has_paragraph(self, pid: str) -> bool:
         return any(p.id == pid for d in self.documents.values() for p in d.paragraphs)
 

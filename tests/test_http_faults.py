@@ -3,6 +3,7 @@ hostile or broken input, the feedback store's faults, logs, the API key behind a
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 import pytest
@@ -66,3 +67,59 @@ def test_an_unusable_feedback_database_is_503_without_server_paths(served, tmp_p
     r = client.post("/v1/feedback", json={"question": QUESTION, "rating": "up"})
     assert r.status_code == 503, r.text
     assert str(tmp_path) not in r.text and "feedback" in r.json()["error"]["message"]
+
+
+# --- hostile text in a question ------------------------------------------------------------------
+SURROGATE = "\\ud800"  # as a JSON escape: a lone surrogate once decoded
+ROUTES = [
+    ("/v1/answers", '{"question": "%s"}'),
+    ("/v1/answers", '{"question": "%s", "stream": true}'),
+    ("/v1/chat/completions", '{"messages": [{"role": "user", "content": "%s"}]}'),
+    ("/v1/chat/completions", '{"messages": [{"role": "user", "content": "%s"}], "stream": true}'),
+    ("/v1/answers", '{"question": "What about VPN?", "history": [{"role": "user", "content": "%s"}]}'),
+    ("/v1/feedback", '{"question": "%s", "rating": "up"}'),
+    ("/v1/feedback", '{"question": "q", "comment": "%s", "rating": "up"}'),
+]
+
+
+@pytest.mark.parametrize("path, body", ROUTES)
+@pytest.mark.parametrize("text", [SURROGATE, QUESTION + SURROGATE])
+def test_a_lone_surrogate_is_a_clear_400_on_every_endpoint(served, path, body, text):
+    r = served().post(path, content=(body % text).encode(), headers={"content-type": "application/json"})
+    assert r.status_code == 400 and r.headers["content-type"] == "application/json"
+    assert "surrogate" in r.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("path, body", ROUTES[:4])
+def test_a_question_of_control_characters_only_is_a_clear_400(served, path, body):
+    r = served().post(
+        path, content=(body % "\\u0000\\u001b\\u0007").encode(), headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 400 and "Type a question" in r.json()["error"]["message"]
+
+
+def test_control_characters_are_never_echoed_in_the_question(served):
+    client, hostile = served(), QUESTION + "\x1b[31m\x00\u202e"
+    answered = client.post("/v1/answers", json={"question": hostile}).json()
+    searched = client.get("/v1/search", params={"q": hostile}).json()
+    for echoed in (answered["question"], searched["question"]):
+        assert echoed == QUESTION and not re.search(r"[\x00-\x1f\u202e]", echoed)
+    assert answered["citations"]
+
+
+def test_a_stream_always_ends_in_an_answer_or_an_error(served, monkeypatch):
+    from rag.interfaces.http.service import Service
+
+    def broken(self, event, turns):
+        raise UnicodeEncodeError("utf-8", "x", 0, 1, "surrogates not allowed")
+
+    monkeypatch.setattr(Service, "remember", broken)
+    with served().stream("POST", "/v1/answers", json={"question": QUESTION, "stream": True}) as r:
+        events = [line[7:] for line in r.iter_lines() if line.startswith("event: ")]
+    assert r.status_code == 200 and events[-1] == "error"
+
+
+def test_unknown_doc_ids_are_404_naming_the_known_ids(served):
+    r = served().post("/v1/answers", json={"question": QUESTION, "doc_ids": ["plan", "nope"]})
+    assert r.status_code == 404
+    assert r.json()["error"]["message"] == "Unknown document id 'nope'. Known ids: plan, plan-news."

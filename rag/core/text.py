@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Sequence
 
 # A full stop after these does not end a sentence ("Guo Han [2020] No. 123", "e.g.", initials).
@@ -79,10 +80,11 @@ _ESCAPE_RE = re.compile(
 _UNPRINTABLE_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-def terminal_safe(text: str) -> str:
-    """`text` without terminal escape sequences and control characters (each becomes a space), for one line of
-    terminal output: a stored comment can neither recolour, retitle nor rewrite the reader's terminal."""
-    return _UNPRINTABLE_RE.sub(" ", _ESCAPE_RE.sub("", text))
+def printable(text: str) -> str:
+    """`text` without terminal escape sequences, and every control, format, surrogate or unassigned character
+    (Unicode category C) as a space: a question or a stored comment can neither recolour, retitle nor rewrite the
+    reader's terminal, nor reach a log, a database or a JSON echo raw."""
+    return "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in _ESCAPE_RE.sub("", text))
 
 
 def json_terminal_safe(line: str) -> str:

@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 from rag.core.settings import get_settings
-from rag.core.text import json_terminal_safe, terminal_safe
+from rag.core.text import json_terminal_safe, printable
 from rag.interfaces.cli import command, log
 
 
@@ -50,7 +50,7 @@ def cmd_feedback(args: argparse.Namespace) -> int:
 
     rows = read_feedback(get_settings())
     for why in rows.skipped:  # one bad row is reported, never fatal
-        log(f"feedback: skipped {terminal_safe(why)}")
+        log(f"feedback: skipped {printable(why)}")
     entries = rows.entries
     if args.action == "stats":
         s = stats(entries, args.worst)
@@ -60,11 +60,11 @@ def cmd_feedback(args: argparse.Namespace) -> int:
         skipped = f" ({len(rows.skipped)} unreadable rows skipped)" if rows.skipped else ""
         print(f"{s['total']} ratings: {s['up']} up, {s['down']} down{skipped}")
         for name, counts in s["by_backend"].items():
-            print(f"  {terminal_safe(name)}: {counts['up']} up, {counts['down']} down")
+            print(f"  {printable(name)}: {counts['up']} up, {counts['down']} down")
         print("Worst-rated questions:" if s["worst"] else "No down votes.")
         for q in s["worst"]:
-            comment = f' — "{terminal_safe(q["comment"])}"' if q.get("comment") else ""
-            print(f"  -{q['down']} +{q['up']}  {terminal_safe(q['question'][:100])}{comment}")
+            comment = f' — "{printable(q["comment"])}"' if q.get("comment") else ""
+            print(f"  -{q['down']} +{q['up']}  {printable(q['question'][:100])}{comment}")
         return 0
     chosen = [(n, f) for n, f in enumerate(entries, 1) if not args.rating or f.rating == args.rating]
     lines = []
@@ -72,7 +72,7 @@ def cmd_feedback(args: argparse.Namespace) -> int:
         try:
             lines.append(json_terminal_safe(json.dumps(as_eval_question(n, f), ensure_ascii=False)) + "\n")
         except (KeyError, TypeError, ValueError) as err:
-            log(f"feedback: skipped rating {n} ({terminal_safe(repr(err))})")
+            log(f"feedback: skipped rating {n} ({printable(repr(err))})")
     if args.out is None:
         sys.stdout.write("".join(lines))
         return 0

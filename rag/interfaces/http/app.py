@@ -23,8 +23,10 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 
 from rag.answer.backends import BACKENDS
 from rag.answer.pipeline import AnswerEvent, EvidenceEvent, NoticeEvent, TokenEvent
-from rag.core.errors import BadQuestion, CorpusError, RagError
+from rag.core.errors import BadQuestion, CorpusError
+from rag.core.questions import validate_question
 from rag.core.settings import Settings, get_settings
+from rag.core.text import printable
 from rag.ingest.documents import paragraph_url
 from rag.interfaces.feedback import Feedback, posted_citations, record_feedback
 from rag.interfaces.http import chat
@@ -139,7 +141,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
                         yield chat.sse("notice", {"text": event.text})
                     else:
                         yield chat.sse("answer", event)
-            except RagError as err:  # after the 200 went out: the error is the last event
+            except Exception as err:  # after the 200 went out: the error is the last event, whatever it is
                 yield chat.sse("error", json.loads(bytes(rag_error(request, err).body)))
 
         return StreamingResponse(sse(), media_type="text/event-stream")
@@ -166,8 +168,9 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
 
     @app.get("/v1/search", summary="The top tasks for a question (as `rag search --json`)")
     async def search(request: Request, q: str = Query(max_length=2000), k: int = Query(5, ge=1, le=50)) -> Any:
-        hits = await anyio.to_thread.run_sync(lambda: svc(request).retriever.search(q, k))
-        return {"question": q, "hits": [h.to_json() for h in hits]}
+        question = validate_question(q, settings)  # control characters removed: none is echoed
+        hits = await anyio.to_thread.run_sync(lambda: svc(request).retriever.search(question, k))
+        return {"question": question, "hits": [h.to_json() for h in hits]}
 
     @app.get("/v1/documents", summary="The documents of the corpus")
     async def documents(request: Request) -> Any:
@@ -205,9 +208,9 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         if "citations" in given:  # each must name a paragraph of the corpus
             given["citations"] = posted_citations(given["citations"], svc(request).retriever.corpus, settings)
         entry = Feedback(
-            question=given.get("question", answer.get("question", "")),
+            question=printable(given.get("question", answer.get("question", ""))).strip(),
             rating=body.rating,
-            comment=body.comment,
+            comment=printable(body.comment).strip(),
             history=_history(body.history) if body.history else (known or {}).get("history", []),
             answer=given.get("answer", answer.get("answer", "")),
             refused=given.get("refused", answer.get("refused", False)),

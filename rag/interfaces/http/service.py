@@ -20,8 +20,11 @@ from typing import Any
 from rag.answer.backends import get_backend
 from rag.answer.pipeline import Event, stream_answer
 from rag.core.errors import LLMUnavailable, RagError
+from rag.core.questions import validate_question
 from rag.core.settings import Settings
+from rag.core.text import printable
 from rag.core.types import Answer
+from rag.interfaces.inputs import check_doc_ids
 from rag.retrieve import Retriever
 
 log = logging.getLogger("rag.http")
@@ -92,9 +95,13 @@ class Service:
         history: list[dict[str, str]] | None = None,
         doc_ids: list[str] | None = None,
     ) -> Iterator[Event]:
-        """stream_answer's events, with citation links under `base_url`, after this request's turn."""
+        """stream_answer's events, with citation links under `base_url`, after this request's turn. The question is
+        checked first (control characters removed, so none is echoed), then the backend and the documents."""
+        question = validate_question(question, self.settings)
         name = backend or self.settings.backend
         get_backend(name, self.settings)  # an unknown name fails here, before queueing
+        check_doc_ids(doc_ids, sorted(self.retriever.corpus.documents))  # 404 naming the known ids
+        history = [turn | {"content": printable(turn.get("content", ""))} for turn in history or []]
         settings = self.settings.model_copy(update={"app_url": base_url})
         with self._turn(name):
             yield from stream_answer(
@@ -103,7 +110,7 @@ class Service:
                 backend=name,
                 settings=settings,
                 doc_ids=set(doc_ids) if doc_ids else None,
-                history=history or [],
+                history=history,
             )
 
     def remember(self, answer: Answer, history: list[dict[str, str]]) -> dict[str, Any]:
