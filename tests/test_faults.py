@@ -321,6 +321,7 @@ def test_no_secret_reaches_any_output(run, capfd, monkeypatch):
         ("key sk-proj-hunter2hunter2", "key ***"),
         ("https://api.test/v1?api_key=hunter2&x=1", "https://api.test/v1?api_key=***&x=1"),
         ('{"password": "hunter2"}', '{"password": "***"}'),
+        ('"GET /v1/search?q=VPN&key=hunter2 HTTP/1.1"', '"GET /v1/search?q=VPN&key=*** HTTP/1.1"'),
     ],
 )
 def test_redact_hides_credentials_keys_and_tokens(secret, kept):
@@ -330,6 +331,27 @@ def test_redact_hides_credentials_keys_and_tokens(secret, kept):
 def test_redact_leaves_ordinary_text_alone():
     text = "The question is 250 tokens; basic public services in https://example.org/a?b=c stay."
     assert redact(text) == text
+
+
+def test_redact_leaves_a_placeholder_in_angle_brackets_alone():
+    text = "send it as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'."
+    assert redact(text) == text
+
+
+def test_log_records_keep_their_arguments_for_formatters_that_unpack_them():
+    """uvicorn's access formatter unpacks the record's five arguments: collapsing them made every request log a
+    '--- Logging error ---' traceback."""
+    from uvicorn.logging import AccessFormatter
+
+    from rag.core.redact import install_log_redaction
+
+    install_log_redaction()
+    record = logging.getLogger("uvicorn.access").makeRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5", "GET", "/v1/documents?key=hunter2", "1.1", 200), None,
+    )  # fmt: skip
+    line = AccessFormatter("%(message)s", use_colors=False).format(record)
+    assert line == '127.0.0.1:5 - "GET /v1/documents?key=*** HTTP/1.1" 200'
 
 
 def test_every_domain_error_is_redacted_when_made():

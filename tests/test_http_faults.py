@@ -123,3 +123,86 @@ def test_unknown_doc_ids_are_404_naming_the_known_ids(served):
     r = served().post("/v1/answers", json={"question": QUESTION, "doc_ids": ["plan", "nope"]})
     assert r.status_code == 404
     assert r.json()["error"]["message"] == "Unknown document id 'nope'. Known ids: plan, plan-news."
+
+
+# --- logs and the API key, through a real uvicorn (in a thread, over the tiny corpus) -------------------
+KEY = "s3cret-key-4242"
+
+
+@pytest.fixture
+def live(tmp_path):
+    """start(root_path="") -> the base URL of `rag serve`'s app in uvicorn with `rag serve`'s configuration,
+    RAG_API_KEY set, log redaction installed as `rag` installs it."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from rag.core.redact import install_log_redaction
+    from rag.core.settings import Settings
+    from rag.interfaces.http.app import create_app
+    from rag.interfaces.http.process import free_port
+    from rag.interfaces.http.service import Service
+    from rag.interfaces.serve_commands import server_config
+    from tests.conftest import ServedRetriever
+
+    install_log_redaction()
+    servers = []
+
+    def start(root_path: str = "") -> str:
+        s = Settings(backend="extractive", api_key=KEY, feedback_db=tmp_path / "fb.sqlite3", min_evidence_score=0.2)
+        port = free_port()
+        server = uvicorn.Server(
+            server_config(create_app(s, Service(s, ServedRetriever())), "127.0.0.1", port, root_path)
+        )
+        threading.Thread(target=server.run, daemon=True).start()
+        servers.append(server)
+        deadline = time.monotonic() + 30
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for server in servers:
+        server.should_exit = True
+
+
+def test_each_request_logs_one_access_line_with_the_key_redacted_and_no_logging_error(live, capfd):
+    import httpx
+
+    url = live()
+    capfd.readouterr()
+    paths = [f"/v1/documents?key={KEY}", f"/v1/search?q=VPN&k=2&key={KEY}", "/healthz", f"/v1/documents?api_key={KEY}"]
+    for path in paths:
+        httpx.get(url + path, headers={"X-API-Key": KEY}, timeout=30)
+    httpx.get(f"{url}/v1/documents", headers={"Authorization": f"Bearer {KEY}"}, timeout=30)
+    out, err = capfd.readouterr()
+    log = out + err
+    assert "Logging error" not in log and "Traceback" not in log
+    assert KEY not in log
+    access = [line for line in log.splitlines() if '"GET /' in line]
+    assert len(access) == len(paths) + 1, access
+    assert "/v1/search?q=VPN&k=2&key=***" in log
+
+
+def test_the_401_message_names_the_header_unmangled(served):
+    r = served(api_key=KEY).get("/v1/documents")
+    assert r.status_code == 401
+    assert "'Authorization: Bearer <key>'" in r.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("root_path", ["", "/rag"])
+def test_behind_a_proxy_prefix_health_docs_and_citation_links_stay_open(live, root_path):
+    import httpx
+
+    url = live(root_path)  # requests go where the proxy sends them: the prefix stripped
+    for path in ("/healthz", "/docs", "/openapi.json", "/viewer?doc=plan&p=plan.p002"):
+        r = httpx.get(url + path, timeout=30)
+        assert r.status_code == 200, (path, r.text[:200])
+    assert httpx.get(f"{url}/v1/documents", timeout=30).status_code == 401
+    answer = httpx.post(
+        f"{url}/v1/answers", json={"question": QUESTION}, headers={"Authorization": f"Bearer {KEY}"}, timeout=60
+    ).json()
+    link = answer["citations"][0]["url"]  # as the reader's browser sees it: through the proxy, with the prefix
+    assert link.startswith(f"{url}{root_path}/viewer?doc=plan")
+    assert httpx.get(url + link.removeprefix(url + root_path), timeout=30).status_code == 200  # no key needed

@@ -9,6 +9,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from rag.core.settings import get_settings
 from rag.core.text import json_terminal_safe, printable
@@ -31,8 +32,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = get_settings()
     key = "on" if settings.api_key else "off (set RAG_API_KEY to require one)"
     log(f"rag serve: http://{args.host}:{args.port}{args.root_path}/docs — backend {settings.backend}, API key {key}")
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, root_path=args.root_path, log_level="info")
+    uvicorn.Server(server_config(create_app(settings), args.host, args.port, args.root_path)).run()
     return 0
+
+
+def server_config(app: Any, host: str, port: int, root_path: str = "") -> Any:
+    """uvicorn's configuration for `rag serve`: one access line per request (its query string redacted by the
+    log redaction that `rag` installs), info level."""
+    import uvicorn
+
+    return uvicorn.Config(app, host=host, port=port, root_path=root_path, log_level="info", access_log=True)
 
 
 def _feedback_args(p: argparse.ArgumentParser) -> None:

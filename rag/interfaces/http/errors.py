@@ -77,6 +77,13 @@ def _http(_: Request, err: Exception) -> JSONResponse:
     return error(status, str(getattr(err, "detail", err)), kind)
 
 
+def _route_path(request: Request) -> str:
+    """The path the app routes on: without the --root-path prefix (/rag/healthz -> /healthz), which Starlette
+    keeps in the request's path."""
+    path, root = request.scope["path"], request.scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
 def install(app: FastAPI, api_key: str | None) -> None:
     app.add_exception_handler(RagError, rag_error)
     app.add_exception_handler(RequestValidationError, _validation)
@@ -84,13 +91,13 @@ def install(app: FastAPI, api_key: str | None) -> None:
 
     @app.middleware("http")
     async def require_key(request: Request, call_next: Any):
-        if api_key and not request.url.path.startswith(OPEN_PATHS):
+        if api_key and not _route_path(request).startswith(OPEN_PATHS):
             bearer = request.headers.get("authorization", "")
             given = bearer[7:].strip() if bearer.lower().startswith("bearer ") else request.headers.get("x-api-key", "")
             if not secrets.compare_digest(given.encode(), api_key.encode()):
                 return error(
                     401,
-                    "Missing or wrong API key: send it as 'Authorization: Bearer KEY' or 'X-API-Key: KEY'.",
+                    "Missing or wrong API key: send it as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'.",
                     "authentication_error",
                     {"WWW-Authenticate": "Bearer"},
                 )
