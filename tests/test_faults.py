@@ -436,3 +436,23 @@ def test_log_records_are_redacted_tracebacks_included(caplog):
         log.exception("calling %s", "http://user:hunter2@127.0.0.1:9/v1")
     record = caplog.records[-1]
     assert "hunter2" not in record.getMessage() and "hunter2" not in logging.Formatter().format(record)
+
+
+# --- languages the assistant does not answer -----------------------------------------------------
+@pytest.mark.parametrize(
+    "question, named",
+    [
+        ("هل يمكن لشركة أجنبية أن تصبح مديرا لصندوق في بكين؟", "Arabic"),
+        ("Может ли иностранная компания стать управляющим фондом?", "Russian"),
+        ("외국인 투자 기업이 사모펀드 운용사가 될 수 있나요?", "Korean"),
+        ("外資100%の会社は北京で私募ファンドの管理者になれますか？", "Japanese"),
+    ],
+)
+@pytest.mark.parametrize("backend", ["extractive", "fake"])
+def test_an_unsupported_language_gets_one_english_line_naming_the_supported_ones(
+    retriever, settings, scripted_backend, question, named, backend
+):
+    scripted_backend("Yes [1].")
+    a = answer(question, retriever, settings=settings, backend=backend)
+    assert a.refused and "documents do not say" not in a.text and len(a.text.splitlines()) == 1
+    assert named in a.text and "English and Chinese" in a.text.replace(" (中文)", "") and not a.citations
