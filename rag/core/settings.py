@@ -34,6 +34,11 @@ class CorpusSettings(BaseSettings):
         description="Embedding model by registry name: one of rag.ingest.embedders.EMBEDDERS ('minilm' is installed).",
     )
     embed_batch_size: int = Field(32, description="Batch size when embedding the corpus.")
+    ingest_max_bytes: int = Field(
+        20_000_000,
+        description="`rag add` and `rag update` refuse a file larger than this many bytes (a policy document is "
+        "well under 1 MB as text; a PDF with images a few MB).",
+    )
     embed_threads: int = Field(
         1,
         description="torch CPU threads for embedding. 1 is steadiest on 2 cores shared with llama.cpp "
