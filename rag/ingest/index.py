@@ -83,7 +83,8 @@ def _sha(path: Path) -> str:
 def document_key(doc: Document, settings: Settings) -> str:
     """What a document's stored chunks and vectors depend on: its parsed paragraphs and the index settings."""
     parts = [INDEX_VERSION, settings.embedder, str(settings.chunk_max_tokens), doc.info.canonical_id]
-    parts += [json.dumps(asdict(p), ensure_ascii=False, sort_keys=True) for p in doc.paragraphs]
+    marks = lambda p: {k: v for k, v in asdict(p).items() if k != "instructions" or v}  # unmarked: keys as before
+    parts += [json.dumps(marks(p), ensure_ascii=False, sort_keys=True) for p in doc.paragraphs]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
