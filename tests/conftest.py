@@ -19,6 +19,7 @@ from langchain_core.language_models import FakeListChatModel
 
 from rag.answer import backends
 from rag.answer.support import content_words
+from rag.core.errors import CorpusError
 from rag.core.settings import ROOT, Settings
 from rag.core.text import doc_of
 from rag.core.types import Chunk, Document, DocumentInfo, Hit, Paragraph
@@ -102,7 +103,10 @@ class FakeCorpus:
     chunks: dict[str, Chunk] = field(default_factory=dict)
 
     def paragraph(self, pid: str) -> Paragraph:
-        return next(p for d in self.documents.values() for p in d.paragraphs if p.id == pid)
+        found = next((p for d in self.documents.values() for p in d.paragraphs if p.id == pid), None)
+        if found is None:  # as the real Corpus says it
+            raise CorpusError(f"Unknown paragraph id {pid!r}.")
+        return found
 
     def document(self, doc_id: str) -> Document:
         return self.documents[doc_id]

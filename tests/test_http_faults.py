@@ -206,3 +206,62 @@ def test_behind_a_proxy_prefix_health_docs_and_citation_links_stay_open(live, ro
     link = answer["citations"][0]["url"]  # as the reader's browser sees it: through the proxy, with the prefix
     assert link.startswith(f"{url}{root_path}/viewer?doc=plan")
     assert httpx.get(url + link.removeprefix(url + root_path), timeout=30).status_code == 200  # no key needed
+
+
+# --- a corpus change reaches the running service -------------------------------------------------------
+def test_a_running_service_serves_the_new_corpus_after_a_change_and_health_says_which(tmp_path):
+    """registry.json replaced (as `rag add/update/remove` do): the next request reloads, /healthz reports the new
+    fingerprint, and a document the new registry lacks is never quoted again."""
+    import os
+
+    from fastapi.testclient import TestClient
+
+    from rag.core.settings import Settings
+    from rag.ingest.documents import registry_stamp
+    from rag.interfaces.http.app import create_app
+    from rag.interfaces.http.service import Service
+    from tests.conftest import ServedRetriever
+
+    (tmp_path / "registry.json").write_text('{"documents": []}')
+    s = Settings(backend="extractive", corpus_dir=tmp_path, feedback_db=tmp_path / "fb.sqlite3", min_evidence_score=0.2)
+    new = ServedRetriever()
+    del new.corpus.documents["plan"]  # the plan was removed: only the news translation is left
+    new.corpus.chunks = {k: c for k, c in new.corpus.chunks.items() if c.doc_id != "plan"}
+    new.corpus.fingerprint = "after-removal"  # type: ignore[attr-defined]
+    loads = []
+    service = Service(s, ServedRetriever(), stamp=registry_stamp(s), loader=lambda _: loads.append(1) or new)
+    with TestClient(create_app(s, service)) as client:
+        before = client.post("/v1/answers", json={"question": QUESTION}).json()
+        assert before["citations"][0]["doc_id"] == "plan"
+        assert client.get("/healthz").json()["index"]["corpus_fingerprint"] == "fake-corpus" and not loads
+        replacement = tmp_path / "registry.json.new"
+        replacement.write_text('{"documents": [], "changed": true}')
+        os.replace(replacement, tmp_path / "registry.json")
+        assert client.get("/healthz").json()["index"]["corpus_fingerprint"] == "after-removal"
+        after = client.post("/v1/answers", json={"question": QUESTION}).json()
+        assert all(c["doc_id"] != "plan" for c in after["citations"]) and "plan" not in str(after["citations"])
+        assert client.get("/v1/paragraphs/plan.p002").status_code == 404
+        assert {d["id"] for d in client.get("/v1/documents").json()["documents"]} == {"plan-news"}
+    assert loads == [1]  # reloaded once, not per request
+
+
+def test_the_app_cache_loads_the_new_corpus_after_a_change(tmp_path, monkeypatch):
+    import os
+
+    from rag.core.settings import get_settings
+    from rag.interfaces.web import resources
+
+    (tmp_path / "registry.json").write_text("{}")
+    monkeypatch.setenv("RAG_CORPUS_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    loaded = iter(["first corpus", "second corpus"])
+    monkeypatch.setattr(resources.Retriever, "load", lambda *a, **k: next(loaded))
+    resources._retriever_loading.clear()
+    try:
+        assert resources.retriever() == resources.retriever() == "first corpus"
+        (tmp_path / "new.json").write_text('{"changed": true}')
+        os.replace(tmp_path / "new.json", tmp_path / "registry.json")
+        assert resources.retriever() == "second corpus"
+    finally:
+        resources._retriever_loading.clear()
+        get_settings.cache_clear()

@@ -108,6 +108,16 @@ def _verified(path: Path, expected: str) -> bytes:
     return data
 
 
+def registry_stamp(settings: Settings) -> tuple[int, int, int]:
+    """A cheap fingerprint of registry.json as it stands (inode, mtime in ns, size): `rag add/update/remove` replace
+    the file with os.replace, so every corpus change changes it. (0, 0, 0) when the file is missing."""
+    try:
+        st = (Path(settings.corpus_dir) / REGISTRY_FILE).stat()
+    except OSError:
+        return (0, 0, 0)
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
 def read_registry(folder: Path) -> bytes:
     reg_path = folder / REGISTRY_FILE
     if not reg_path.exists():

@@ -28,7 +28,7 @@ from rag.core.errors import (
 )
 from rag.core.redact import redact
 from rag.interfaces.feedback import FeedbackError, FeedbackUnavailable
-from rag.interfaces.http.service import Busy
+from rag.interfaces.http.service import Busy, CorpusReloadFailed
 
 log = logging.getLogger("rag.http")
 
@@ -40,6 +40,7 @@ STATUS: list[tuple[type[RagError], int, str]] = [
     (UnknownDocument, 404, "not_found_error"),
     (CorpusError, 404, "not_found_error"),
     (Busy, 503, "server_busy"),
+    (CorpusReloadFailed, 503, "service_unavailable"),
     (FeedbackUnavailable, 503, "service_unavailable"),
     (LLMUnavailable, 503, "model_unavailable"),
     (ModelMissing, 503, "model_unavailable"),
