@@ -19,6 +19,7 @@ from langchain_core.language_models import FakeListChatModel
 
 from rag.answer import backends
 from rag.answer.support import content_words
+from rag.core.errors import CorpusError
 from rag.core.settings import ROOT, Settings
 from rag.core.text import doc_of
 from rag.core.types import Chunk, Document, DocumentInfo, Hit, Paragraph
@@ -102,7 +103,13 @@ class FakeCorpus:
     chunks: dict[str, Chunk] = field(default_factory=dict)
 
     def paragraph(self, pid: str) -> Paragraph:
-        return next(p for d in self.documents.values() for p in d.paragraphs if p.id == pid)
+        found = next((p for d in self.documents.values() for p in d.paragraphs if p.id == pid), None)
+        if found is None:  # as the real Corpus says it
+            raise CorpusError(f"Unknown paragraph id {pid!r}.")
+        return found
+
+    def document(self, doc_id: str) -> Document:
+        return self.documents[doc_id]
 
     def has_paragraph(self, pid: str) -> bool:
         return any(p.id == pid for d in self.documents.values() for p in d.paragraphs)
@@ -280,3 +287,46 @@ def corpus() -> Corpus:
 def real() -> Retriever:
     """The real retriever (the real index and MiniLM embedder), loaded once for every test that uses it."""
     return Retriever.load(Settings())
+
+
+# --- the HTTP service in process, over the tiny corpus (no server process, no embedding model) ---------------
+
+
+@dataclass
+class FakeIndexData:
+    """The index facts /healthz and feedback read."""
+
+    path: Path = Path("/index/fake-fingerprint")
+    chunks: dict = field(default_factory=dict)
+    paragraph_ids: list = field(default_factory=list)
+
+
+class ServedRetriever(FakeRetriever):
+    """FakeRetriever with what `rag serve` reads besides search: index data and the corpus fingerprint."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data = FakeIndexData()
+        self.corpus.fingerprint = "fake-corpus"  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def served(tmp_path):
+    """make(**settings) -> a TestClient of `rag serve`'s app over the tiny corpus with the extractive backend."""
+    from fastapi.testclient import TestClient
+
+    from rag.interfaces.http.app import create_app
+    from rag.interfaces.http.service import Service
+
+    clients = []
+
+    def make(root_path: str = "", **overrides: Any):
+        values = dict(backend="extractive", feedback_db=tmp_path / "feedback.sqlite3", min_evidence_score=0.2)
+        s = Settings(**(values | overrides))
+        client = TestClient(create_app(s, Service(s, ServedRetriever())), root_path=root_path)  # type: ignore[arg-type]
+        clients.append(client.__enter__())
+        return client
+
+    yield make
+    for c in clients:
+        c.__exit__(None, None, None)

@@ -42,6 +42,21 @@ def test_language_is_detected_from_the_share_of_chinese_letters(text, language):
     assert detect(text) == language
 
 
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("外資100%の会社は北京で私募ファンドの管理者になれますか？", "ja"),
+        ("プライベートファンド", "ja"),
+        ("외국인 투자 기업이 베이징에서 사모펀드 운용사가 될 수 있나요?", "ko"),
+        ("Может ли иностранная компания стать управляющим фондом в Пекине?", "ru"),
+        ("هل يمكن لشركة أجنبية أن تصبح مديرا لصندوق في بكين؟", "ar"),
+        ("Can a WFOE (外商独资企业) run a fund in Пекин?", "en"),
+    ],
+)
+def test_kana_is_japanese_and_other_scripts_are_their_language(text, language):
+    assert detect(text) == language
+
+
 def test_every_language_has_every_fixed_text():
     assert all(set(texts) == set(TEXTS["en"]) for texts in TEXTS.values())
     assert say("refusal", "fr") == say("refusal", "en")  # an unknown language gets the default's words

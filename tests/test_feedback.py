@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 
 import pytest
@@ -14,6 +15,7 @@ from rag.interfaces.feedback import (
     MIGRATIONS,
     Feedback,
     FeedbackError,
+    FeedbackUnavailable,
     as_eval_question,
     load_feedback,
     record_feedback,
@@ -44,7 +46,7 @@ def test_a_database_from_newer_code_is_refused_not_overwritten(db):
     db.feedback_db.parent.mkdir(parents=True)
     with sqlite3.connect(db.feedback_db) as conn:
         conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
-    with pytest.raises(FeedbackError, match="schema version"):
+    with pytest.raises(FeedbackUnavailable, match="schema version"):
         load_feedback(db)
 
 
@@ -83,3 +85,55 @@ def test_stats_rank_the_question_with_most_net_down_votes_first():
     s = stats(entries)
     assert (s["total"], s["up"], s["down"]) == (5, 2, 3)
     assert [q["question"] for q in s["worst"]] == ["A?", "B?"]
+
+
+def _feedback_cli(capsys, monkeypatch, db, *argv):
+    """`rag feedback ...` in this process over `db`: (exit code, stdout, stderr)."""
+    from rag.core.settings import get_settings
+    from rag.interfaces import cli
+
+    monkeypatch.setenv("RAG_FEEDBACK_DB", str(db.feedback_db))
+    get_settings.cache_clear()
+    try:
+        code = cli.main(["feedback", *argv])
+    finally:
+        get_settings.cache_clear()
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _damage(db, **columns):
+    with sqlite3.connect(db.feedback_db) as conn:
+        conn.execute(
+            f"UPDATE feedback SET {', '.join(f'{k} = ?' for k in columns)} WHERE id = 2", list(columns.values())
+        )
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        {"citations": "[{}]"},
+        {"citations": "not json"},
+        {"history": "{"},
+        {"citations": '[{"paragraph_id": "a.p1", "task": "x"}]'},
+    ],
+)
+@pytest.mark.parametrize("action", [["export"], ["stats"], ["stats", "--json"]])
+def test_export_and_stats_skip_and_report_a_bad_row(db, capsys, monkeypatch, damage, action):
+    for question in ("First?", "Broken?", "Third?"):
+        record_feedback(Feedback.of_answer(_answer(), "down", question=question), db)
+    _damage(db, **damage)
+    code, out, err = _feedback_cli(capsys, monkeypatch, db, *action)
+    assert code == 0 and "skipped row 2" in err and "Traceback" not in err
+    assert "First?" in out and "Third?" in out and "Broken?" not in out
+
+
+def test_stats_and_export_print_no_terminal_control_sequences(db, capsys, monkeypatch):
+    hostile = "Q?\x1b]0;pwned\x07\x1b[2J\x1b[31mred\x9b31m\u202eevil"
+    record_feedback(Feedback(question=hostile, rating="down", comment="c\x1b]8;;http://x\x1b\\link"), db)
+    for action in (["stats"], ["stats", "--json"], ["export"]):
+        code, out, err = _feedback_cli(capsys, monkeypatch, db, *action)
+        assert code == 0 and "red" in out
+        assert not re.search(r"[\x1b\x07\x9b\u202e]", out + err), (action, out)
+    (line,) = _feedback_cli(capsys, monkeypatch, db, "export")[1].splitlines()
+    assert json.loads(line)["question"] == hostile  # the export keeps the value, escaped

@@ -108,7 +108,7 @@ def _documents(evidence: list[Evidence], corpus: Any) -> list[DocumentInfo]:
 def _evidence_text(evidence: list[Evidence], corpus: Any) -> str:
     """The evidence, its task titles, and its documents' ids, titles, numbers and dates: what it is about."""
     about = [" ".join([i.id, i.title, i.number or "", i.date or ""]) for i in _documents(evidence, corpus)]
-    return " ".join([ev.paragraph.text for ev in evidence] + [ev.chunk.task_title or "" for ev in evidence] + about)
+    return " ".join([ev.paragraph.quotable for ev in evidence] + [ev.chunk.task_title or "" for ev in evidence] + about)
 
 
 def places(text: str) -> set[str]:
@@ -128,7 +128,7 @@ def missing_figure(
     # and date with its title, when every kind asked may come from the registry
     stated: list[tuple[str, str]] = []
     for ev in evidence:
-        text = _TASK_NUMBER_RE.sub("", ev.paragraph.text)
+        text = _TASK_NUMBER_RE.sub("", ev.paragraph.quotable)
         stated += [(text[s:e], f"{text[s:e]} {ev.chunk.task_title or ''}") for s, e in split_sentences(text)]
     if all(registry for _, registry in asked):
         stated += [(f"{i.number or ''} {i.date or ''}", i.title) for i in _documents(evidence, corpus)]

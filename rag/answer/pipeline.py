@@ -49,7 +49,7 @@ from rag.answer.verdict import opening, read
 from rag.answer.verify import REFUSAL_RE, check_citations, quote_citations
 from rag.core.errors import LLMUnavailable
 from rag.core.glossary import expand
-from rag.core.language import DEFAULT, say
+from rag.core.language import DEFAULT, SUPPORTED, detect, say, unsupported_line
 from rag.core.settings import Settings, get_settings
 from rag.core.text import split_sentences
 from rag.core.types import Answer, Evidence
@@ -173,6 +173,10 @@ def stream_answer(
     lead_ms (when a model ran), total_ms.
     """
     settings = settings or get_settings()
+    if (language := detect(question)) not in SUPPORTED:  # one clear line, not a search in a language it cannot read
+        yield EvidenceEvent([], question)
+        yield AnswerEvent(Answer(question, unsupported_line(language), refused=True, backend="none", language=language))
+        return
     complete = helper_model(settings)
     turn = prepare(question, history, settings, complete)
     for event in _stream_checked(turn, retriever, backend=backend, settings=settings, doc_ids=doc_ids):

@@ -61,4 +61,4 @@ def evidence_label(ev: Evidence) -> str:
 
 
 def evidence_line(ev: Evidence) -> str:
-    return f"[{ev.marker}] ({evidence_label(ev)}) {ev.paragraph.text}"
+    return f"[{ev.marker}] ({evidence_label(ev)}) {ev.paragraph.quotable}"

@@ -60,6 +60,8 @@ def _scored(
         text = ev.paragraph.text
         for i, (s, e) in enumerate(split_sentences(text)):
             sentence = text[s:e].strip()
+            if sentence in ev.paragraph.instructions:  # addressed to an assistant: data, never an answer
+                continue
             overlap = weights.recall(asked, sentence, settings.quote_idf_power, settings.quote_near_letters)
             if overlap > 0 and len(content_words(sentence)) >= settings.quote_min_words:
                 scored.append(
@@ -82,7 +84,7 @@ def select_quotes(question: str, evidence: list[Evidence], corpus: Any, settings
     "the 2019 plan" and "Dongcheng's proposal" match the reply letters that name those documents, not the measure
     asked about. On the whole question only when no sentence shares a word with the rest.
     """
-    asked = [Quote(ev, 0, ev.paragraph.text.strip()) for ev in evidence if ev.asked]
+    asked = [Quote(ev, 0, ev.paragraph.text.strip()) for ev in evidence if ev.asked and not ev.paragraph.instructions]
     subject = Registry(corpus).subject(question)
     scored = _scored(subject, evidence, corpus, settings) or _scored(question, evidence, corpus, settings)
     if not scored:
@@ -101,7 +103,7 @@ def select_quotes(question: str, evidence: list[Evidence], corpus: Any, settings
 def _with_departments(quotes: list[Quote], evidence: list[Evidence]) -> list[Quote]:
     """The quotes, each quoted task's responsible-departments line (when the evidence holds it) right after the
     task's last quote: the model, whose passages are cut at a token budget, reads who beside what."""
-    lines = {ev.chunk.id: ev for ev in evidence if ev.paragraph.kind == "departments"}
+    lines = {ev.chunk.id: ev for ev in evidence if ev.paragraph.kind == "departments" and not ev.paragraph.instructions}
     last = {q.ev.chunk.id: n for n, q in enumerate(quotes)}
     out: list[Quote] = []
     for n, q in enumerate(quotes):

@@ -43,7 +43,7 @@ class _Support:
 def _units(evidence: list[Evidence]) -> list[_Unit]:
     out = []
     for ev in evidence:
-        text = ev.paragraph.text
+        text = ev.paragraph.quotable  # a sentence addressed to an assistant supports nothing
         for i, (s, e) in enumerate(split_sentences(text)):
             sentence = text[s:e].strip()
             if sentence:
@@ -91,7 +91,7 @@ def check_citations(raw_answer: str, evidence: list[Evidence], retriever: Retrie
     def word_support(claim: str, u: _Unit) -> float:
         if (
             # figures must come from the paragraph; its task number and its document's id ("the 2019 plan") may be named
-            new_numbers(claim, f"{u.ev.paragraph.text} {u.ev.chunk.task or ''} {u.ev.paragraph.doc_id}")
+            new_numbers(claim, f"{u.ev.paragraph.quotable} {u.ev.chunk.task or ''} {u.ev.paragraph.doc_id}")
             or (negated(claim) and not negated(u.text))  # "cannot" where the source says "can"
         ):
             return 0.0

@@ -4,6 +4,10 @@ Detection is a script count, not a model: a question whose letters are at least
 `CJK_SHARE` Chinese characters is Chinese ("zh"), anything else English ("en").
 Investor questions in Chinese often carry Latin shorthand (WFOE, VPN, 50%), so the
 share is of letters, not of all characters, and the bar is under one half (0.3: "What is 国函 No. 123?" stays English).
+Kana (with or without kanji) at that share is Japanese ("ja"), not Chinese; a question written mostly in
+another script (Cyrillic, Arabic, Hangul, Greek, Hebrew, Thai, Devanagari...) is that language. Only
+English and Chinese are answered (SUPPORTED); any other language gets `unsupported_line`. A language
+written in Latin letters (French, Spanish...) reads as English: the script cannot tell them apart.
 """
 
 from __future__ import annotations
@@ -15,7 +19,22 @@ CJK_SHARE = 0.3
 _CJK = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"  # a Chinese character
 _CJK_RE = re.compile(_CJK)
 CJK_RUN_RE = re.compile(f"{_CJK}+")  # a Chinese word or phrase
-_LATIN_RE = re.compile(r"[A-Za-z]")
+_LATIN_RE = re.compile(r"[A-Za-z\u00c0-\u024f]")
+_KANA_RE = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")  # hiragana, katakana (full and half width)
+# Scripts of languages the assistant does not answer: code -> letters of that script.
+_OTHER_SCRIPTS = {
+    "ko": re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]"),
+    "ru": re.compile(r"[\u0400-\u04ff]"),
+    "ar": re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]"),
+    "el": re.compile(r"[\u0370-\u03ff]"),
+    "he": re.compile(r"[\u0590-\u05ff]"),
+    "th": re.compile(r"[\u0e00-\u0e7f]"),
+    "hi": re.compile(r"[\u0900-\u097f]"),
+}
+SUPPORTED = ("en", "zh")  # the languages questions are answered in
+LANGUAGE_NAMES = {"ja": "Japanese", "ko": "Korean", "ru": "Russian (or another Cyrillic-script language)"} | {
+    "ar": "Arabic (or another Arabic-script language)", "el": "Greek", "he": "Hebrew", "th": "Thai", "hi": "Hindi",
+}  # fmt: skip
 
 # How the language is named to the model ("Write in ...").
 NAMES = {"en": "English", "zh": "Simplified Chinese (简体中文)"}
@@ -90,10 +109,24 @@ def cjk_count(text: str) -> int:
 
 
 def detect(text: str) -> str:
-    """'zh' when Chinese characters make up at least CJK_SHARE of the letters, else 'en'."""
-    cjk = cjk_count(text)
+    """'zh' when Chinese characters make up at least CJK_SHARE of the letters ('ja' when kana are among them);
+    the code of another script when its letters outnumber the Latin ones; else 'en'."""
+    cjk, kana = cjk_count(text), len(_KANA_RE.findall(text))
     latin = len(_LATIN_RE.findall(text))
-    return "zh" if cjk and cjk / (cjk + latin) >= CJK_SHARE else DEFAULT
+    counts = {code: len(pattern.findall(text)) for code, pattern in _OTHER_SCRIPTS.items()}
+    letters = cjk + kana + latin + sum(counts.values())
+    if kana and (cjk + kana) / letters >= CJK_SHARE:
+        return "ja"
+    if cjk and cjk / letters >= CJK_SHARE:
+        return "zh"
+    code, most = max(counts.items(), key=lambda kv: kv[1])
+    return code if most > latin else DEFAULT
+
+
+def unsupported_line(language: str) -> str:
+    """One line, in English, for a question in a language the assistant does not answer."""
+    named = LANGUAGE_NAMES.get(language, "this language")
+    return f"Questions in {named} are not supported: only English and Chinese (中文) are answered; please ask again in one of them."
 
 
 def supported(language: str) -> str:

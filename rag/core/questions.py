@@ -8,10 +8,10 @@ reader; the setting names belong in logs and the README.
 from __future__ import annotations
 
 import logging
-import unicodedata
 
 from rag.core.errors import BadQuestion
 from rag.core.settings import Settings
+from rag.core.text import printable
 from rag.core.tokens import count_tokens
 
 EXAMPLE_QUESTION = "Can a wholly foreign-owned company become a private fund manager in Beijing?"
@@ -23,7 +23,7 @@ def validate_question(value: object, settings: Settings) -> str:
     """The question with control characters removed and whitespace collapsed; BadQuestion if unusable."""
     if not isinstance(value, str):
         raise BadQuestion(f"The question must be text, not {_kind(value)}. Type a question, e.g. {EXAMPLE_QUESTION!r}")
-    text = " ".join("".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in value).split())
+    text = " ".join(printable(value).split())
     if not text:
         raise BadQuestion(f"Type a question about the policy documents, e.g. {EXAMPLE_QUESTION!r}")
     if (n := count_tokens(text)) > settings.question_max_tokens:

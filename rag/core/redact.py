@@ -16,17 +16,24 @@ HIDDEN = "***"
 _PATTERNS = (
     # scheme://user:password@host -> scheme://***@host (a user name alone may be a secret too)
     (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@"), rf"\1{HIDDEN}@"),
-    # Authorization: Basic <token>, Bearer <token>
-    (re.compile(r"""(?i)\b(authorization["']?\s*[:=]\s*["']?)(?:(?:basic|bearer)\s+)?[^\s"',;]+"""), rf"\1{HIDDEN}"),
+    # Authorization: Basic <token>, Bearer <token> (a placeholder in angle brackets, "Bearer <key>", stays)
+    (
+        re.compile(
+            r"""(?i)\b(authorization["']?\s*[:=]\s*["']?)(?!(?:(?:basic|bearer)\s+)?<)(?:(?:basic|bearer)\s+)?[^\s"',;]+"""
+        ),
+        rf"\1{HIDDEN}",
+    ),
     (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{6,}"), rf"\1 {HIDDEN}"),
     # key=value / "key": "value" for names that hold secrets
     (
         re.compile(
             r"""(?i)\b((?:api[_-]?key|access[_-]?token|auth[_-]?token|token|secret|password|passwd|pwd)"""
-            r"""["']?\s*[:=]\s*["']?)[^\s"'&,;)}]+"""
+            r"""["']?\s*[:=]\s*["']?)(?!<)[^\s"'&,;)}]+"""
         ),
         rf"\1{HIDDEN}",
     ),
+    # a key in a URL's query string: ?key=..., &apikey=...
+    (re.compile(r"(?i)([?&;](?:key|apikey|sig|signature|code)=)[^&#\s\"']+"), rf"\1{HIDDEN}"),
     # provider keys that identify themselves: sk-..., sk-proj-..., ghp_..., xox?-..., AKIA...
     (
         re.compile(
@@ -54,7 +61,7 @@ def install_log_redaction() -> None:
     def redacted_record(*args: object, **kwargs: object) -> logging.LogRecord:
         record = make(*args, **kwargs)
         try:
-            record.msg, record.args = redact(record.getMessage()), None
+            _redact_message(record)
             if record.exc_info and record.exc_info[0] is not None:
                 record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip())
         except Exception:  # a malformed record is logging's to report, as it would be without this
@@ -63,3 +70,15 @@ def install_log_redaction() -> None:
 
     redacted_record.redacts = True  # type: ignore[attr-defined]
     logging.setLogRecordFactory(redacted_record)
+
+
+def _redact_message(record: logging.LogRecord) -> None:
+    """Redact the record's message. Positional arguments are redacted one by one and kept when that hides every
+    secret, because some formatters read them (uvicorn's access log unpacks its five); otherwise the message is
+    formatted and redacted whole."""
+    if isinstance(record.args, tuple) and record.args:
+        record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        whole = record.getMessage()
+        if redact(str(record.msg)) == str(record.msg) and redact(whole) == whole:
+            return
+    record.msg, record.args = redact(record.getMessage()), None

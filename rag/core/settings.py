@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rag.core.errors import SettingsError
 from rag.core.eval_settings import EvalSettings
+from rag.core.interface_settings import InterfaceSettings
 from rag.core.paths import ROOT
 
 TOP_K_MAX = 50  # the most hits a search returns (RAG_TOP_K and `rag search -k`)
@@ -33,6 +34,11 @@ class CorpusSettings(BaseSettings):
         description="Embedding model by registry name: one of rag.ingest.embedders.EMBEDDERS ('minilm' is installed).",
     )
     embed_batch_size: int = Field(32, description="Batch size when embedding the corpus.")
+    ingest_max_bytes: int = Field(
+        20_000_000,
+        description="`rag add` and `rag update` refuse a file larger than this many bytes (a policy document is "
+        "well under 1 MB as text; a PDF with images a few MB).",
+    )
     embed_threads: int = Field(
         1,
         description="torch CPU threads for embedding. 1 is steadiest on 2 cores shared with llama.cpp "
@@ -245,35 +251,6 @@ class AnalysisSettings(BaseSettings):
         0.75,
         description="Sentence cosine at or above which two documents' provisions are close enough to report a "
         "different status or figure between them as a conflict.",
-    )
-
-
-class InterfaceSettings(BaseSettings):
-    """Interfaces (rag.interfaces): links, the HTTP service, feedback."""
-
-    app_url: str = Field("http://localhost:8501", description="Base URL of the app, used in citation links.")
-    # --- HTTP service (rag.interfaces.http, `rag serve`) and feedback ---
-    api_key: str | None = Field(
-        None,
-        description="When set, `rag serve` answers only requests that carry it (Authorization: Bearer or X-API-Key); "
-        "others get 401. /healthz, /docs and the document viewer stay open.",
-    )
-    http_max_request_bytes: int = Field(
-        65536, description="`rag serve` refuses request bodies larger than this with 413."
-    )
-    http_serial_backends: list[str] = Field(
-        ["local", "smollm2"],
-        description="Backends whose model runs inside the `rag serve` process and answers one question at a time: "
-        "their requests queue for it. Others (extractive, openai) run side by side.",
-    )
-    http_max_queue: int = Field(
-        32, description="Requests waiting for the in-process model beyond this get 503 (retry later)."
-    )
-    http_recent_answers: int = Field(
-        512, description="Recent answers `rag serve` keeps by id, so feedback can name an answer by its id alone."
-    )
-    feedback_db: Path = Field(
-        ROOT / ".cache" / "feedback.sqlite3", description="SQLite file of the thumbs up/down feedback on answers."
     )
 
 

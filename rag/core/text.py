@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Sequence
 
 # A full stop after these does not end a sentence ("Guo Han [2020] No. 123", "e.g.", initials).
@@ -69,3 +70,24 @@ def percentile(values: Sequence[float], p: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
+
+
+# Terminal control: ANSI CSI (ESC [ ... or the one-byte CSI \x9b), OSC (ESC ] ... BEL/ST: titles, hyperlinks),
+# other two-byte escapes; then any control character left and the bidirectional overrides that reorder a line.
+_ESCAPE_RE = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?|\x1b[@-Z\\-_]?"
+)
+_UNPRINTABLE_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """`text` without terminal escape sequences, and every control, format, surrogate or unassigned character
+    (Unicode category C) as a space: a question or a stored comment can neither recolour, retitle nor rewrite the
+    reader's terminal, nor reach a log, a database or a JSON echo raw."""
+    return "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in _ESCAPE_RE.sub("", text))
+
+
+def json_terminal_safe(line: str) -> str:
+    """A JSON text with the control characters json.dumps(ensure_ascii=False) leaves raw (C1, DEL, bidirectional
+    overrides) written as \\uXXXX escapes: the same JSON value, safe to print."""
+    return _UNPRINTABLE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", line)

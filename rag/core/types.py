@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from rag.core.instructions import without
 from rag.core.text import task_key
 
 
@@ -49,6 +50,12 @@ class Paragraph:
     group: str | None = None
     task: str | None = None  # task number as a string, None outside tasks
     task_title: str | None = None
+    instructions: tuple[str, ...] = ()  # its sentences addressed to an assistant (rag.core.instructions): never quoted
+
+    @property
+    def quotable(self) -> str:
+        """The text without its sentences addressed to an assistant: what a model reads and a claim may rest on."""
+        return without(self.text, self.instructions) if self.instructions else self.text
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from rag.core.errors import CorpusError, UnknownDocument
+from rag.core.instructions import addressed_sentences
 from rag.core.settings import Settings
 from rag.core.text import doc_of
 from rag.core.types import Document, DocumentInfo, Paragraph, Reference, Relation
@@ -107,6 +108,16 @@ def _verified(path: Path, expected: str) -> bytes:
     return data
 
 
+def registry_stamp(settings: Settings) -> tuple[int, int, int]:
+    """A cheap fingerprint of registry.json as it stands (inode, mtime in ns, size): `rag add/update/remove` replace
+    the file with os.replace, so every corpus change changes it. (0, 0, 0) when the file is missing."""
+    try:
+        st = (Path(settings.corpus_dir) / REGISTRY_FILE).stat()
+    except OSError:
+        return (0, 0, 0)
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
 def read_registry(folder: Path) -> bytes:
     reg_path = folder / REGISTRY_FILE
     if not reg_path.exists():
@@ -148,7 +159,7 @@ def corpus_from(folder: Path, raw_registry: bytes) -> Corpus:
         documents[info.id] = Document(
             info=info,
             text=raw,
-            paragraphs=tuple(with_ids(info.id, paragraphs, entry.get("paragraph_ids"))),
+            paragraphs=tuple(marked(p) for p in with_ids(info.id, paragraphs, entry.get("paragraph_ids"))),
             structure=structure,
         )
     digest.update(raw_registry)
@@ -159,6 +170,12 @@ def corpus_from(folder: Path, raw_registry: bytes) -> Corpus:
         for r in registry.get("references", ())
     }
     return Corpus(documents=documents, references=references, fingerprint=digest.hexdigest())
+
+
+def marked(paragraph: Paragraph) -> Paragraph:
+    """The paragraph with its sentences addressed to an assistant marked (documents are data, not instructions)."""
+    found = addressed_sentences(paragraph.text)
+    return replace(paragraph, instructions=found) if found else paragraph
 
 
 def load_corpus(settings: Settings) -> Corpus:

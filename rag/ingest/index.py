@@ -83,7 +83,8 @@ def _sha(path: Path) -> str:
 def document_key(doc: Document, settings: Settings) -> str:
     """What a document's stored chunks and vectors depend on: its parsed paragraphs and the index settings."""
     parts = [INDEX_VERSION, settings.embedder, str(settings.chunk_max_tokens), doc.info.canonical_id]
-    parts += [json.dumps(asdict(p), ensure_ascii=False, sort_keys=True) for p in doc.paragraphs]
+    marks = lambda p: {k: v for k, v in asdict(p).items() if k != "instructions" or v}  # unmarked: keys as before
+    parts += [json.dumps(marks(p), ensure_ascii=False, sort_keys=True) for p in doc.paragraphs]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
@@ -134,18 +135,24 @@ def drop_cached(settings: Settings, doc_id: str, keep: str | None = None) -> Non
 
 
 def build_index(
-    corpus: Corpus, settings: Settings, target: Path, *, started: Callable[[], None] = lambda: None
+    corpus: Corpus,
+    settings: Settings,
+    target: Path,
+    *,
+    started: Callable[[], None] = lambda: None,
+    progress: Callable[[str], None] | None = None,
 ) -> None:
     """Write a complete index to `target` atomically; only documents not in the cache are embedded.
 
-    `started()` runs once the build folder exists (so an unwritable root fails before any embedding)."""
+    `started()` runs once the build folder exists (so an unwritable root fails before any embedding);
+    `progress` gets a line for each batch of texts embedded (`rag add` shows them on long adds)."""
     import bm25s
     import faiss
 
     tmp = _build_folder(target)
     try:
         started()
-        embed = get_embedder(settings.embedder, settings.embed_threads)
+        embed = _reporting(get_embedder(settings.embedder, settings.embed_threads), progress, settings)
         parts = [_document_vectors(doc, settings, embed) for doc in corpus.documents.values()]
         chunks = [c for part in parts for c in part[0]]
         paragraph_ids = [pid for part in parts for pid in part[1]]
@@ -158,7 +165,9 @@ def build_index(
             faiss.write_index(index, str(tmp / name))
         np.save(tmp / "paragraph_vectors.npy", para_vecs)
         if settings.multilingual_embedder:  # a second space, for questions not in English
-            embed_ml = get_embedder(settings.multilingual_embedder, settings.embed_threads)
+            embed_ml = _reporting(
+                get_embedder(settings.multilingual_embedder, settings.embed_threads), progress, settings
+            )
             texts = {p.id: p.text for d in corpus.documents.values() for p in d.paragraphs}
             np.save(tmp / MULTILINGUAL_FILE, embed_ml([texts[pid] for pid in paragraph_ids], settings.embed_batch_size))
         retriever = bm25s.BM25()
@@ -184,6 +193,25 @@ def build_index(
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _reporting(embed: Embed, progress: Callable[[str], None] | None, settings: Settings) -> Embed:
+    """`embed`, calling `progress` after each slice of texts when it is given (a long add shows it is moving)."""
+    if progress is None:
+        return embed
+    report = progress
+    step = settings.embed_batch_size * 8
+
+    def embedding(texts: list[str], batch_size: int = 32) -> np.ndarray:
+        if len(texts) <= step:
+            return embed(texts, batch_size)
+        parts = []
+        for start in range(0, len(texts), step):
+            parts.append(embed(texts[start : start + step], batch_size))
+            report(f"  embedded {min(start + step, len(texts))}/{len(texts)} passages")
+        return np.concatenate(parts)
+
+    return embedding
 
 
 def _build_folder(target: Path) -> Path:

@@ -49,7 +49,8 @@ from rag.ingest.metadata import (
 )
 from rag.ingest.parser import parse_text
 
-ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+ID_MAX = 64  # characters of a document id (paragraph ids add ".pNNN")
+ID_RE = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9_-]{{0,{ID_MAX - 1}}}$")
 LEVELS = ("national", "municipal", "district")
 SUPERSEDED_DIR = "superseded"
 EXTENSIONS = {"text": ".txt", "html": ".html", "pdf": ".pdf"}
@@ -65,6 +66,7 @@ class Change:
     paragraphs: list[Paragraph]
     structure: str  # how the parser found the tasks, or why it found none
     relations: list[ProposedRelation] = field(default_factory=list)  # stated by the text, awaiting confirmation
+    notes: list[str] = field(default_factory=list)  # what was done to the file on the way in (a conversion)
     previous: dict | None = None  # update: the entry being replaced
     kept_ids: int = 0  # update: paragraphs that kept their ids
 
@@ -96,10 +98,11 @@ def _files(folder: Path, registry: dict, doc_id: str, source: Source) -> tuple[d
     digest = hashlib.sha256(source.data).hexdigest()
     stem = doc_id if not any(u.startswith(f"{doc_id}.") for u in used) else f"{doc_id}@{digest[:8]}"
     text = source.text.encode("utf-8")
-    if source.format == "text":
+    if source.format == "text" and source.extractor is None:  # UTF-8 text: stored as it is
         name = f"{stem}.txt"
         return {name: source.data}, {"file": name, "sha256": digest}
-    original = f"{stem}{EXTENSIONS[source.format]}"
+    ext = EXTENSIONS[source.format] if source.format != "text" else f".{source.encoding}.txt"  # x.gb18030.txt
+    original = f"{stem}{ext}"
     fields = {
         "file": f"{stem}.txt",
         "sha256": hashlib.sha256(text).hexdigest(),
@@ -121,6 +124,10 @@ def prepare_add(
     translation_of: str | None = None,
 ) -> Change:
     folder, registry = _registry(settings)
+    if len(doc_id) > ID_MAX:
+        raise IngestError(
+            f"The id {doc_id[:20]!r}... is {len(doc_id)} characters; ids may be at most {ID_MAX} (e.g. gh-2015-81)."
+        )
     if not ID_RE.match(doc_id) or ".p" in doc_id:
         raise IngestError(f"Bad id {doc_id!r}: use letters, digits, '-' and '_' (e.g. gh-2015-81).")
     if any(d["id"] == doc_id for d in registry["documents"]):
@@ -131,7 +138,7 @@ def prepare_add(
         raise IngestError(f"--translation-of {translation_of!r} is not a document in the corpus.")
     if date and not re.match(r"^\d{4}-\d{2}-\d{2}$", date):
         raise IngestError(f"--date {date!r} is not a date like 2015-05-05.")
-    source = read_source(path)
+    source = read_source(path, settings.ingest_max_bytes)
     files, fields = _files(folder, registry, doc_id, source)
     paragraphs, structure = parse_text(doc_id, source.text)
     stated = stated_metadata(paragraphs)
@@ -167,7 +174,7 @@ def prepare_add(
             }
         )
     relations = proposed_relations(paragraphs, own, _known(registry))
-    return Change(doc_id, entry, files, paragraphs, structure, relations)
+    return Change(doc_id, entry, files, paragraphs, structure, relations, notes=[source.note] if source.note else [])
 
 
 def stable_ids(doc_id: str, old: list[Paragraph], new: list[Paragraph], start: int) -> tuple[list[str], int, int]:
@@ -192,7 +199,7 @@ def stable_ids(doc_id: str, old: list[Paragraph], new: list[Paragraph], start: i
 def prepare_update(settings: Settings, doc_id: str, path: Path) -> Change:
     folder, registry = _registry(settings)
     previous = _entry(registry, doc_id)
-    source = read_source(path)
+    source = read_source(path, settings.ingest_max_bytes)
     if hashlib.sha256(source.data).hexdigest() in (previous["sha256"], previous.get("source", {}).get("sha256")):
         raise IngestError(f"{path} is the text {doc_id} already has; nothing to update.")
     old = corpus_from(folder, registry_bytes(registry)).document(doc_id)
@@ -215,7 +222,8 @@ def prepare_update(settings: Settings, doc_id: str, path: Path) -> Change:
         for r in proposed_relations(paragraphs, parse_number(previous.get("number")), _known(registry))
         if (r.type, r.target, r.paragraph_id) not in stated
     ]
-    return Change(doc_id, entry, files, paragraphs, structure, relations, previous=previous, kept_ids=kept)
+    notes = [source.note] if source.note else []
+    return Change(doc_id, entry, files, paragraphs, structure, relations, notes, previous=previous, kept_ids=kept)
 
 
 def _superseded(folder: Path, entry: dict, reason: str) -> tuple[dict, list[tuple[Path, Path]]]:
@@ -238,23 +246,32 @@ def _apply(
     moves: list[tuple[Path, Path]],
     log: Callable[[str], None],
 ) -> Corpus:
-    """Write files, build the index, commit the registry, then retire the replaced files and index."""
+    """Write files, build the index, commit the registry, then retire the replaced files and index. Interrupted
+    (an error, Ctrl-C) before the commit point, it removes the files it wrote: no orphan is left in the corpus."""
     folder = Path(settings.corpus_dir)
     before = corpus_from(folder, read_registry(folder))
-    for name, data in files.items():
-        write_atomic(folder / name, data)
-    raw = registry_bytes(registry)
-    corpus = corpus_from(folder, raw)
-    target = Path(settings.index_root) / index_key(corpus, settings)
+    written: list[Path] = []
     try:
-        load_index(target)
-    except (IndexMissing, IndexCorrupt):
-        log(f"Indexing (only new or changed documents are embedded) into {target} ...")
-        build_index(corpus, settings, target)
-    for path, copy_path in moves:
-        copy_path.parent.mkdir(exist_ok=True)
-        shutil.copy2(path, copy_path)
-    write_atomic(folder / REGISTRY_FILE, raw)  # the commit point
+        for name, data in files.items():
+            written.append(folder / name)  # a name no registered document uses (manage._files)
+            write_atomic(folder / name, data)
+        raw = registry_bytes(registry)
+        corpus = corpus_from(folder, raw)
+        target = Path(settings.index_root) / index_key(corpus, settings)
+        try:
+            load_index(target)
+        except (IndexMissing, IndexCorrupt):
+            log(f"Indexing (only new or changed documents are embedded) into {target} ...")
+            build_index(corpus, settings, target, progress=log)
+        for path, copy_path in moves:
+            copy_path.parent.mkdir(exist_ok=True)
+            written.append(copy_path)
+            shutil.copy2(path, copy_path)
+        write_atomic(folder / REGISTRY_FILE, raw)  # the commit point
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
     for path, _ in moves:
         path.unlink(missing_ok=True)
     old_index = Path(settings.index_root) / index_key(before, settings)

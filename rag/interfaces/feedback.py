@@ -18,7 +18,7 @@ from typing import Any
 
 from rag.core.errors import RagError
 from rag.core.settings import Settings, get_settings
-from rag.core.text import task_key
+from rag.core.text import doc_of, task_key
 from rag.core.types import Answer
 
 RATINGS = {"up": 1, "down": -1}
@@ -43,7 +43,22 @@ MIGRATIONS = (
 
 
 class FeedbackError(RagError):
-    """The feedback database cannot be opened or written, or a feedback entry is unusable."""
+    """A feedback entry is unusable (the sender's to fix)."""
+
+
+class FeedbackUnavailable(RagError):
+    """The feedback database cannot be opened or written (the operator's to fix). `public` says so without the
+    server's paths, for HTTP clients."""
+
+    public = "Feedback cannot be stored right now (the server's feedback database is unavailable); try again later."
+
+
+@dataclass
+class FeedbackRows:
+    """The stored ratings that could be read, and one line for each row that could not (skipped, not fatal)."""
+
+    entries: list[Feedback]
+    skipped: list[str]
 
 
 @dataclass
@@ -68,7 +83,7 @@ class Feedback:
     def of_answer(cls, answer: Answer, rating: str, **extra: Any) -> Feedback:
         data = answer.to_json()
         return cls(
-            question=answer.question,
+            question=extra.pop("question", answer.question),
             rating=rating,
             answer=answer.text,
             refused=answer.refused,
@@ -88,17 +103,19 @@ def _connect(path: Path) -> Iterator[sqlite3.Connection]:
             _migrate(conn)
             yield conn
     except sqlite3.Error as err:
-        raise FeedbackError(
+        raise FeedbackUnavailable(
             f"The feedback database {path} is unusable ({err}). Set RAG_FEEDBACK_DB to a writable file."
         ) from None
     except OSError as err:
-        raise FeedbackError(f"Cannot create the feedback database {path}: {err.strerror}.") from None
+        raise FeedbackUnavailable(f"Cannot create the feedback database {path}: {err.strerror}.") from None
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > len(MIGRATIONS):
-        raise FeedbackError(f"The feedback database has schema version {version}; this code knows {len(MIGRATIONS)}.")
+        raise FeedbackUnavailable(
+            f"The feedback database has schema version {version}; this code knows {len(MIGRATIONS)}."
+        )
     for n in range(version, len(MIGRATIONS)):
         with conn:  # one transaction per step: the table and its version number move together
             conn.execute(MIGRATIONS[n])
@@ -111,12 +128,13 @@ def record_feedback(entry: Feedback, settings: Settings | None = None) -> int:
         raise FeedbackError(f"Rating must be 'up' or 'down', not {entry.rating!r}.")
     if not entry.question.strip():
         raise FeedbackError("Feedback needs the question it rates.")
+    settings = settings or get_settings()
+    check_sizes(entry, settings)
     entry.created_at = entry.created_at or datetime.now(UTC).isoformat(timespec="seconds")
     row = asdict(entry)
     row["rating"] = RATINGS[entry.rating]
     for key in ("history", "citations"):
         row[key] = json.dumps(row[key], ensure_ascii=False)
-    settings = settings or get_settings()
     with _connect(Path(settings.feedback_db)) as conn, conn:
         cursor = conn.execute(
             f"INSERT INTO feedback ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values())
@@ -125,23 +143,86 @@ def record_feedback(entry: Feedback, settings: Settings | None = None) -> int:
 
 
 def load_feedback(settings: Settings | None = None) -> list[Feedback]:
-    """Every stored rating, oldest first."""
+    """Every stored rating that can be read, oldest first (read_feedback also says which rows were skipped)."""
+    return read_feedback(settings).entries
+
+
+def read_feedback(settings: Settings | None = None) -> FeedbackRows:
+    """Every stored rating, oldest first; a row that cannot be read (bad JSON, a citation without a paragraph id,
+    an unknown rating) is skipped and named, so one bad row never stops an export or the stats."""
     settings = settings or get_settings()
     with _connect(Path(settings.feedback_db)) as conn:
         rows = conn.execute("SELECT * FROM feedback ORDER BY id").fetchall()
-    names = {-1: "down", 1: "up"}
-    out = []
+    out = FeedbackRows([], [])
     for r in rows:
-        data = dict(r)
-        data.pop("id")
-        data.update(
-            rating=names[r["rating"]],
-            refused=bool(r["refused"]),
-            history=json.loads(r["history"]),
-            citations=json.loads(r["citations"]),
-        )
-        out.append(Feedback(**data))
+        try:
+            out.entries.append(_entry(dict(r)))
+        except (ValueError, TypeError, KeyError) as err:
+            out.skipped.append(f"row {r['id']}: {err}")
     return out
+
+
+def _entry(data: dict[str, Any]) -> Feedback:
+    data.pop("id")
+    names = {-1: "down", 1: "up"}
+    if data["rating"] not in names:
+        raise ValueError(f"rating {data['rating']!r} is neither up (1) nor down (-1)")
+    history, citations = _json_list(data, "history"), _json_list(data, "citations")
+    if not all(isinstance(t, dict) and isinstance(t.get("content"), str) for t in history):
+        raise ValueError("history is not a list of turns with text content")
+    data.update(rating=names[data["rating"]], refused=bool(data["refused"]), history=history)
+    data["citations"] = [_citation(c) for c in citations]
+    if not isinstance(data["question"], str) or not data["question"].strip():
+        raise ValueError("the question is empty")
+    return Feedback(**data)
+
+
+def _json_list(data: dict[str, Any], key: str) -> list[Any]:
+    try:
+        value = json.loads(data[key])
+    except (TypeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{key} is not JSON ({err})") from None
+    if not isinstance(value, list):
+        raise ValueError(f"{key} is not a list")
+    return value
+
+
+def _citation(c: object) -> dict[str, Any]:
+    """A stored citation with a paragraph id, its document and task filled when missing; ValueError otherwise."""
+    if not isinstance(c, dict) or not isinstance(c.get("paragraph_id"), str) or ".p" not in c["paragraph_id"]:
+        raise ValueError(f"a citation without a paragraph id: {json.dumps(c, ensure_ascii=False)[:80]}")
+    task = c.get("task")
+    if task is not None and not (isinstance(task, str) and task.isdigit()):
+        raise ValueError(f"a citation with task {task!r} (expected a task number)")
+    return c | {"doc_id": c.get("doc_id") or doc_of(c["paragraph_id"]), "task": task}
+
+
+def posted_citations(citations: list[dict[str, Any]], corpus: Any, settings: Settings) -> list[dict[str, Any]]:
+    """Citations sent with a rating, each naming a paragraph of `corpus` (its document and task are taken from
+    there); FeedbackError for too many, an unknown paragraph id or an oversized value."""
+    if len(citations) > settings.feedback_max_citations:
+        raise FeedbackError(f"A rating may carry at most {settings.feedback_max_citations} citations.")
+    out = []
+    for c in citations:
+        pid = c.get("paragraph_id")
+        if not isinstance(pid, str) or not corpus.has_paragraph(pid):
+            shown = pid[:80] if isinstance(pid, str) else pid
+            raise FeedbackError(
+                f"Citation paragraph_id {shown!r} is not a paragraph of the corpus; "
+                "ids look like 'gh-2020-123.p044' (see /v1/paragraphs/{id})."
+            )
+        if len(json.dumps(c, ensure_ascii=False)) > settings.feedback_max_chars:
+            raise FeedbackError(f"Citation {pid} is over {settings.feedback_max_chars} characters.")
+        p = corpus.paragraph(pid)
+        out.append(c | {"doc_id": p.doc_id, "task": p.task})
+    return out
+
+
+def check_sizes(entry: Feedback, settings: Settings) -> None:
+    """FeedbackError when a text of the rating is over settings.feedback_max_chars."""
+    for name in ("question", "answer", "comment"):
+        if len(getattr(entry, name)) > settings.feedback_max_chars:
+            raise FeedbackError(f"The {name} of a rating may be at most {settings.feedback_max_chars} characters.")
 
 
 def as_eval_question(n: int, f: Feedback) -> dict[str, Any]:

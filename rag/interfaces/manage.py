@@ -12,7 +12,9 @@ import sys
 from pathlib import Path
 
 from rag.core.errors import RagError
+from rag.core.instructions import addressed_sentences
 from rag.core.settings import get_settings
+from rag.core.text import printable
 from rag.ingest.manage import LEVELS, Change, commit, prepare_add, prepare_update, remove
 from rag.interfaces.cli import command, log
 
@@ -41,6 +43,8 @@ def _show(change: Change) -> None:
         + (f", extracted from {source['file']}" if source else "")
     )
     print(f"  {'structure':<12} {len(change.paragraphs)} paragraphs, {tasks} tasks; {change.structure}")
+    for note in change.notes:
+        print(f"  {'note':<12} {note}")
     if change.previous is not None:
         print(f"  {'ids':<12} {change.kept_ids} of {len(change.paragraphs)} paragraphs keep their ids (unchanged text)")
     if change.relations:
@@ -50,8 +54,24 @@ def _show(change: Change) -> None:
             print(f"  {r.type} -> {target}  [{r.paragraph_id}] “{r.quote[:110]}”")
 
 
+def _addressed(change: Change) -> bool:
+    """List the text's sentences addressed to an assistant (a warning); whether there are any."""
+    found = [(p.id, s) for p in change.paragraphs for s in addressed_sentences(p.text)]
+    if found:
+        print(
+            f"warning: {len(found)} sentences speak to an assistant, not to a reader. The document is data: they "
+            "will be stored but never quoted or shown to a model. Check the text is the publisher's:"
+        )
+        for pid, sentence in found:
+            print(f"  [{pid}] “{printable(sentence)[:160]}”")
+    return bool(found)
+
+
 def _commit(change: Change, args: argparse.Namespace, verb: str) -> int:
     _show(change)
+    if _addressed(change) and not _confirm("Store this text with those sentences (never quoted)?", args.yes):
+        print("Nothing changed.")
+        return 1
     if not _confirm(f"{verb} {change.doc_id}?", args.yes):
         print("Nothing changed.")
         return 1

@@ -9,8 +9,10 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from rag.core.settings import get_settings
+from rag.core.text import json_terminal_safe, printable
 from rag.interfaces.cli import command, log
 
 
@@ -30,8 +32,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = get_settings()
     key = "on" if settings.api_key else "off (set RAG_API_KEY to require one)"
     log(f"rag serve: http://{args.host}:{args.port}{args.root_path}/docs — backend {settings.backend}, API key {key}")
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, root_path=args.root_path, log_level="info")
+    uvicorn.Server(server_config(create_app(settings), args.host, args.port, args.root_path)).run()
     return 0
+
+
+def server_config(app: Any, host: str, port: int, root_path: str = "") -> Any:
+    """uvicorn's configuration for `rag serve`: one access line per request (its query string redacted by the
+    log redaction that `rag` installs), info level."""
+    import uvicorn
+
+    return uvicorn.Config(app, host=host, port=port, root_path=root_path, log_level="info", access_log=True)
 
 
 def _feedback_args(p: argparse.ArgumentParser) -> None:
@@ -45,30 +55,39 @@ def _feedback_args(p: argparse.ArgumentParser) -> None:
 @command("feedback", _feedback_args)
 def cmd_feedback(args: argparse.Namespace) -> int:
     """Export the thumbs up/down feedback as eval questions, or print its counts and worst-rated answers."""
-    from rag.interfaces.feedback import as_eval_question, load_feedback, stats
+    from rag.interfaces.feedback import as_eval_question, read_feedback, stats
 
-    entries = load_feedback(get_settings())
+    rows = read_feedback(get_settings())
+    for why in rows.skipped:  # one bad row is reported, never fatal
+        log(f"feedback: skipped {printable(why)}")
+    entries = rows.entries
     if args.action == "stats":
         s = stats(entries, args.worst)
         if args.json:
-            print(json.dumps(s, ensure_ascii=False, indent=1))
+            print(json_terminal_safe(json.dumps(s | {"skipped": rows.skipped}, ensure_ascii=False, indent=1)))
             return 0
-        print(f"{s['total']} ratings: {s['up']} up, {s['down']} down")
+        skipped = f" ({len(rows.skipped)} unreadable rows skipped)" if rows.skipped else ""
+        print(f"{s['total']} ratings: {s['up']} up, {s['down']} down{skipped}")
         for name, counts in s["by_backend"].items():
-            print(f"  {name}: {counts['up']} up, {counts['down']} down")
+            print(f"  {printable(name)}: {counts['up']} up, {counts['down']} down")
         print("Worst-rated questions:" if s["worst"] else "No down votes.")
         for q in s["worst"]:
-            comment = f' — "{q["comment"]}"' if q.get("comment") else ""
-            print(f"  -{q['down']} +{q['up']}  {q['question'][:100]}{comment}")
+            comment = f' — "{printable(q["comment"])}"' if q.get("comment") else ""
+            print(f"  -{q['down']} +{q['up']}  {printable(q['question'][:100])}{comment}")
         return 0
     chosen = [(n, f) for n, f in enumerate(entries, 1) if not args.rating or f.rating == args.rating]
-    lines = "".join(json.dumps(as_eval_question(n, f), ensure_ascii=False) + "\n" for n, f in chosen)
+    lines = []
+    for n, f in chosen:
+        try:
+            lines.append(json_terminal_safe(json.dumps(as_eval_question(n, f), ensure_ascii=False)) + "\n")
+        except (KeyError, TypeError, ValueError) as err:
+            log(f"feedback: skipped rating {n} ({printable(repr(err))})")
     if args.out is None:
-        sys.stdout.write(lines)
+        sys.stdout.write("".join(lines))
         return 0
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=args.out.parent, delete=False) as tmp:
-        tmp.write(lines)
+        tmp.write("".join(lines))
     os.replace(tmp.name, args.out)  # atomic: a reader never sees half a file
-    log(f"feedback: {len(chosen)} questions written to {args.out} (review gold and key_facts before adding them)")
+    log(f"feedback: {len(lines)} questions written to {args.out} (review gold and key_facts before adding them)")
     return 0

@@ -23,14 +23,17 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 
 from rag.answer.backends import BACKENDS
 from rag.answer.pipeline import AnswerEvent, EvidenceEvent, NoticeEvent, TokenEvent
-from rag.core.errors import BadQuestion, CorpusError, RagError
+from rag.core.errors import BadQuestion, CorpusError
+from rag.core.questions import validate_question
 from rag.core.settings import Settings, get_settings
+from rag.core.text import printable
 from rag.ingest.documents import paragraph_url
-from rag.interfaces.feedback import Feedback, record_feedback
+from rag.interfaces.feedback import Feedback, posted_citations, record_feedback
 from rag.interfaces.http import chat
 from rag.interfaces.http.errors import BodyLimit, install, rag_error
 from rag.interfaces.http.schemas import AnswerRequest, ChatRequest, FeedbackRequest, Message
 from rag.interfaces.http.service import Service
+from rag.retrieve import Retriever
 
 _PREFIX_RE = re.compile(r"(/[\w.~-]+)+")
 _END = object()
@@ -102,6 +105,10 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     def svc(request: Request) -> Service:
         return request.app.state.service
 
+    async def current(request: Request) -> Retriever:
+        """The retriever of the corpus as registry.json now stands (reloaded off the event loop when it changed)."""
+        return await anyio.to_thread.run_sync(svc(request).current)
+
     async def events(request: Request, question: str, history: list[Message], **kw: Any) -> AsyncIterator[Any]:
         """The pipeline's events; the first is awaited before any response starts, so errors keep their status."""
         turns = _history(history)
@@ -139,7 +146,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
                         yield chat.sse("notice", {"text": event.text})
                     else:
                         yield chat.sse("answer", event)
-            except RagError as err:  # after the 200 went out: the error is the last event
+            except Exception as err:  # after the 200 went out: the error is the last event, whatever it is
                 yield chat.sse("error", json.loads(bytes(rag_error(request, err).body)))
 
         return StreamingResponse(sse(), media_type="text/event-stream")
@@ -154,7 +161,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         history = [m for m in body.messages[:last] if m.role in ("user", "assistant")]
         stream = await events(request, body.messages[last].text(), history, backend=backend)
         answer = await final(stream)
-        text = chat.chat_text(answer, svc(request).retriever.corpus)
+        text = chat.chat_text(answer, (await current(request)).corpus)
         model = answer["backend"]
         if body.stream:
             return StreamingResponse(chat.completion_chunks(answer, text, model), media_type="text/event-stream")
@@ -166,8 +173,10 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
 
     @app.get("/v1/search", summary="The top tasks for a question (as `rag search --json`)")
     async def search(request: Request, q: str = Query(max_length=2000), k: int = Query(5, ge=1, le=50)) -> Any:
-        hits = await anyio.to_thread.run_sync(lambda: svc(request).retriever.search(q, k))
-        return {"question": q, "hits": [h.to_json() for h in hits]}
+        question = validate_question(q, settings)  # control characters removed: none is echoed
+        retriever = await current(request)
+        hits = await anyio.to_thread.run_sync(lambda: retriever.search(question, k))
+        return {"question": question, "hits": [h.to_json() for h in hits]}
 
     @app.get("/v1/documents", summary="The documents of the corpus")
     async def documents(request: Request) -> Any:
@@ -175,13 +184,13 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
             "documents": [
                 {k: getattr(d.info, k) for k in ("id", "title", "issuer", "level", "number", "date", "canonical_id")}
                 | {"official": d.info.official, "paragraphs": len(d.paragraphs)}
-                for d in svc(request).retriever.corpus.documents.values()
+                for d in (await current(request)).corpus.documents.values()
             ]
         }
 
     @app.get("/v1/paragraphs/{paragraph_id}", summary="One paragraph by id, e.g. gh-2020-123.p044")
     async def paragraph(paragraph_id: str, request: Request) -> Any:
-        p = svc(request).retriever.corpus.paragraph(paragraph_id)
+        p = (await current(request)).corpus.paragraph(paragraph_id)
         url = paragraph_url(p.id, settings, base=link_base(request, settings))
         return {k: getattr(p, k) for k in ("id", "doc_id", "kind", "section", "task", "task_title", "text")} | {
             "url": url
@@ -189,7 +198,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
 
     @app.get("/viewer", response_class=HTMLResponse, summary="The page a citation link opens")
     async def viewer(request: Request, doc: str, p: str | None = None) -> HTMLResponse:
-        document = svc(request).retriever.corpus.document(doc)
+        document = (await current(request)).corpus.document(doc)
         return HTMLResponse(chat.viewer_page(document, p))
 
     @app.post("/v1/feedback", summary="Thumbs up/down on an answer (by answer_id, or with the question)")
@@ -202,17 +211,19 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
             )
         given = body.model_dump(exclude_none=True, exclude={"rating", "comment", "history", "answer_id"})
         answer = known["answer"] if known else {}
+        if "citations" in given:  # each must name a paragraph of the corpus
+            given["citations"] = posted_citations(given["citations"], (await current(request)).corpus, settings)
         entry = Feedback(
-            question=given.get("question", answer.get("question", "")),
+            question=printable(given.get("question", answer.get("question", ""))).strip(),
             rating=body.rating,
-            comment=body.comment,
+            comment=printable(body.comment).strip(),
             history=_history(body.history) if body.history else (known or {}).get("history", []),
             answer=given.get("answer", answer.get("answer", "")),
             refused=given.get("refused", answer.get("refused", False)),
             citations=given.get("citations", answer.get("citations", [])),
             backend=given.get("backend", answer.get("backend", "")),
             model=given.get("model", (known or {}).get("model", "")),
-            index_fingerprint=svc(request).retriever.data.path.name,
+            index_fingerprint=(await current(request)).data.path.name,
             answer_id=body.answer_id,
         )
         row = await anyio.to_thread.run_sync(record_feedback, entry, settings)
@@ -220,6 +231,6 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
 
     @app.get("/healthz", summary="Index and model state")
     async def healthz(request: Request) -> Any:
-        return svc(request).health()
+        return await anyio.to_thread.run_sync(svc(request).health)
 
     return app

@@ -6,6 +6,7 @@ Messages are the domain errors' own one-liners (they say what to do); any URL cr
 
 from __future__ import annotations
 
+import logging
 import secrets
 from typing import Any
 
@@ -26,8 +27,10 @@ from rag.core.errors import (
     UnknownDocument,
 )
 from rag.core.redact import redact
-from rag.interfaces.feedback import FeedbackError
-from rag.interfaces.http.service import Busy
+from rag.interfaces.feedback import FeedbackError, FeedbackUnavailable
+from rag.interfaces.http.service import Busy, CorpusReloadFailed
+
+log = logging.getLogger("rag.http")
 
 OPEN_PATHS = ("/healthz", "/docs", "/openapi.json", "/viewer")  # no model behind them; public document text
 STATUS: list[tuple[type[RagError], int, str]] = [
@@ -37,6 +40,8 @@ STATUS: list[tuple[type[RagError], int, str]] = [
     (UnknownDocument, 404, "not_found_error"),
     (CorpusError, 404, "not_found_error"),
     (Busy, 503, "server_busy"),
+    (CorpusReloadFailed, 503, "service_unavailable"),
+    (FeedbackUnavailable, 503, "service_unavailable"),
     (LLMUnavailable, 503, "model_unavailable"),
     (ModelMissing, 503, "model_unavailable"),
     (ModelCorrupt, 503, "model_unavailable"),
@@ -48,9 +53,14 @@ def error(status: int, message: str, kind: str, headers: dict[str, str] | None =
 
 
 def rag_error(_: Request, err: Exception) -> JSONResponse:
+    """The error's status and message; an error about the server's own files (FeedbackUnavailable) says so in
+    its `public` words, and the full message (with paths) goes to the log only."""
     for cls, status, kind in STATUS:
         if isinstance(err, cls):
-            return error(status, str(err), kind)
+            if public := getattr(err, "public", None):
+                log.warning("%s", err)
+            return error(status, public or str(err), kind)
+    log.error("unexpected %s: %s", type(err).__name__, err)
     return error(500, str(err), "server_error")
 
 
@@ -68,6 +78,13 @@ def _http(_: Request, err: Exception) -> JSONResponse:
     return error(status, str(getattr(err, "detail", err)), kind)
 
 
+def _route_path(request: Request) -> str:
+    """The path the app routes on: without the --root-path prefix (/rag/healthz -> /healthz), which Starlette
+    keeps in the request's path."""
+    path, root = request.scope["path"], request.scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
 def install(app: FastAPI, api_key: str | None) -> None:
     app.add_exception_handler(RagError, rag_error)
     app.add_exception_handler(RequestValidationError, _validation)
@@ -75,13 +92,13 @@ def install(app: FastAPI, api_key: str | None) -> None:
 
     @app.middleware("http")
     async def require_key(request: Request, call_next: Any):
-        if api_key and not request.url.path.startswith(OPEN_PATHS):
+        if api_key and not _route_path(request).startswith(OPEN_PATHS):
             bearer = request.headers.get("authorization", "")
             given = bearer[7:].strip() if bearer.lower().startswith("bearer ") else request.headers.get("x-api-key", "")
             if not secrets.compare_digest(given.encode(), api_key.encode()):
                 return error(
                     401,
-                    "Missing or wrong API key: send it as 'Authorization: Bearer KEY' or 'X-API-Key: KEY'.",
+                    "Missing or wrong API key: send it as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'.",
                     "authentication_error",
                     {"WWW-Authenticate": "Bearer"},
                 )

@@ -4,7 +4,33 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+def _lone_surrogate(value: Any) -> bool:
+    """Whether `value` (a JSON value) holds a string with a lone UTF-16 surrogate ("\\ud800"), which no UTF-8
+    text, log line or database can hold."""
+    if isinstance(value, str):
+        return any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return any(_lone_surrogate(k) or _lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_lone_surrogate(v) for v in value)
+    return False
+
+
+class Body(BaseModel):
+    """A request body: 400 for text that is not valid Unicode, wherever it is."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_unicode(cls, data: Any) -> Any:
+        if _lone_surrogate(data):
+            raise ValueError(
+                "the text holds a lone UTF-16 surrogate (an escape such as \\ud800 without its pair); send valid "
+                "Unicode text"
+            )
+        return data
 
 
 class Message(BaseModel):
@@ -18,7 +44,7 @@ class Message(BaseModel):
         return self.content or ""
 
 
-class AnswerRequest(BaseModel):
+class AnswerRequest(Body):
     question: str = Field(description="The question about the Beijing opening-up documents.")
     history: list[Message] = Field(
         default_factory=list, description="Earlier turns of the conversation, oldest first (optional)."
@@ -28,7 +54,7 @@ class AnswerRequest(BaseModel):
     stream: bool = Field(False, description="Stream server-sent events: evidence, token, notice, answer.")
 
 
-class ChatRequest(BaseModel):
+class ChatRequest(Body):
     """OpenAI's chat-completions body; the last user message is the question, earlier messages the history.
     `model` may name a backend (local, smollm2, openai, extractive); any other name uses the default one."""
 
@@ -40,7 +66,7 @@ class ChatRequest(BaseModel):
     backend: str | None = Field(None, description="Answer backend (overrides `model`).")
 
 
-class FeedbackRequest(BaseModel):
+class FeedbackRequest(Body):
     rating: Literal["up", "down"]
     answer_id: str | None = Field(None, description="The `id` of an answer this server gave (fills the rest).")
     question: str | None = None

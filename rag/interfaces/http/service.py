@@ -12,7 +12,7 @@ import logging
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,8 +20,12 @@ from typing import Any
 from rag.answer.backends import get_backend
 from rag.answer.pipeline import Event, stream_answer
 from rag.core.errors import LLMUnavailable, RagError
+from rag.core.questions import validate_question
 from rag.core.settings import Settings
+from rag.core.text import printable
 from rag.core.types import Answer
+from rag.ingest.documents import registry_stamp
+from rag.interfaces.inputs import check_doc_ids
 from rag.retrieve import Retriever
 
 log = logging.getLogger("rag.http")
@@ -31,6 +35,13 @@ class Busy(RagError):
     """Too many requests are waiting for the in-process model."""
 
 
+class CorpusReloadFailed(RagError):
+    """The corpus changed on disk and the new one could not be loaded (the request is refused, not answered from
+    the old corpus)."""
+
+    public = "The documents changed and could not be reloaded yet; try again shortly."
+
+
 @dataclass
 class Service:
     settings: Settings
@@ -38,12 +49,33 @@ class Service:
     model_state: dict[str, str] = field(default_factory=dict)  # backend -> loading | ready | unavailable: why
     recent: OrderedDict[str, dict[str, Any]] = field(default_factory=OrderedDict)
     waiting: int = 0
+    stamp: tuple[int, int, int] | None = None  # registry_stamp of the corpus served; None: never reload (tests)
+    loader: Callable[[Settings], Retriever] = field(default=lambda s: Retriever.load(s, log=log.info))
     _gate: threading.Lock = field(default_factory=threading.Lock)
     _count_lock: threading.Lock = field(default_factory=threading.Lock)
+    _reload_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def load(cls, settings: Settings) -> Service:
-        return cls(settings, Retriever.load(settings, log=log.info))
+        stamp = registry_stamp(settings)
+        return cls(settings, Retriever.load(settings, log=log.info), stamp=stamp)
+
+    def current(self) -> Retriever:
+        """The retriever of the corpus registry.json now describes. A changed registry (one stat per request) is
+        loaded in full and then swapped in, in one assignment: a request that holds the old retriever finishes
+        with it, every later one gets the new one, and none is answered from documents no longer registered."""
+        if self.stamp is None or registry_stamp(self.settings) == self.stamp:
+            return self.retriever
+        with self._reload_lock:  # one reload at a time; the others wait for it
+            stamp = registry_stamp(self.settings)
+            if stamp != self.stamp:
+                try:
+                    retriever = self.loader(self.settings)
+                except RagError as err:
+                    raise CorpusReloadFailed(f"The corpus changed and could not be reloaded: {err}") from None
+                log.info("corpus changed: now serving %s", retriever.corpus.fingerprint[:16])
+                self.retriever, self.stamp = retriever, stamp
+        return self.retriever
 
     def warm(self) -> None:
         """Load the default backend's model in the background; /healthz reports its state meanwhile."""
@@ -92,18 +124,23 @@ class Service:
         history: list[dict[str, str]] | None = None,
         doc_ids: list[str] | None = None,
     ) -> Iterator[Event]:
-        """stream_answer's events, with citation links under `base_url`, after this request's turn."""
+        """stream_answer's events, with citation links under `base_url`, after this request's turn. The question is
+        checked first (control characters removed, so none is echoed), then the backend and the documents."""
+        question = validate_question(question, self.settings)
+        retriever = self.current()  # this request's corpus, from start to end
         name = backend or self.settings.backend
         get_backend(name, self.settings)  # an unknown name fails here, before queueing
+        check_doc_ids(doc_ids, sorted(retriever.corpus.documents))  # 404 naming the known ids
+        history = [turn | {"content": printable(turn.get("content", ""))} for turn in history or []]
         settings = self.settings.model_copy(update={"app_url": base_url})
         with self._turn(name):
             yield from stream_answer(
                 question,
-                self.retriever,
+                retriever,
                 backend=name,
                 settings=settings,
                 doc_ids=set(doc_ids) if doc_ids else None,
-                history=history or [],
+                history=history,
             )
 
     def remember(self, answer: Answer, history: list[dict[str, str]]) -> dict[str, Any]:
@@ -116,7 +153,8 @@ class Service:
         return data
 
     def health(self) -> dict[str, Any]:
-        data, corpus = self.retriever.data, self.retriever.corpus
+        retriever = self.current()
+        data, corpus = retriever.data, retriever.corpus
         return {
             "status": "ok",
             "index": {

@@ -19,7 +19,7 @@ from rag.answer.backends import Backend, get_backend
 from rag.core.errors import LLMUnavailable
 from rag.core.redact import install_log_redaction
 from rag.core.settings import get_settings
-from rag.ingest.documents import Corpus, load_corpus
+from rag.ingest.documents import Corpus, load_corpus, registry_stamp
 from rag.interfaces.web.names import Namer
 from rag.retrieve import Retriever
 
@@ -56,39 +56,54 @@ class Loading(Generic[T]):
         return self._value  # type: ignore[return-value]  # set when no error was raised
 
 
-@st.cache_resource(show_spinner=False)
-def _retriever_loading() -> Loading[Retriever]:
+# Each cache below is keyed by registry.json's stamp (one stat per call): after `rag add/update/remove` the next
+# call loads the new corpus, and the old entry is dropped (max_entries=1), so no page quotes a removed document.
+@st.cache_resource(show_spinner=False, max_entries=1)
+def _retriever_loading(stamp: tuple[int, int, int]) -> Loading[Retriever]:
     return Loading("rag-load-index", lambda: Retriever.load(get_settings(), log=log.info))
 
 
+def _stamp() -> tuple[int, int, int]:
+    return registry_stamp(get_settings())
+
+
 def start() -> None:
-    """Start loading the index in the background (once per process); returns at once."""
-    _retriever_loading()
+    """Start loading the index in the background (once per corpus version); returns at once."""
+    _retriever_loading(_stamp())
 
 
 def retriever_ready() -> bool:
-    return _retriever_loading().ready
+    return _retriever_loading(_stamp()).ready
 
 
 def retriever() -> Retriever:
-    """The retriever, waiting for it if it is still loading; a failed load is retried on the next call."""
+    """The retriever of the corpus as registry.json now stands, waiting for it if it is still loading; a failed
+    load is retried on the next call."""
     try:
-        return _retriever_loading().get()
+        return _retriever_loading(_stamp()).get()
     except Exception:
         _retriever_loading.clear()
         raise
 
 
-@st.cache_resource(show_spinner=False)
-def corpus() -> Corpus:
-    """The documents alone (about 1 s), for the viewer: it need not wait for the index and its model."""
+@st.cache_resource(show_spinner=False, max_entries=1)
+def _corpus(stamp: tuple[int, int, int]) -> Corpus:
     return load_corpus(get_settings())
 
 
-@st.cache_resource(show_spinner=False)
+def corpus() -> Corpus:
+    """The documents alone (about 1 s), for the viewer: it need not wait for the index and its model."""
+    return _corpus(_stamp())
+
+
+@st.cache_resource(show_spinner=False, max_entries=1)
+def _namer(fingerprint: str) -> Namer:
+    return Namer(retriever().corpus)
+
+
 def namer() -> Namer:
     """Plain names for the retriever's corpus (the chat's)."""
-    return Namer(retriever().corpus)
+    return _namer(retriever().corpus.fingerprint)
 
 
 @st.cache_resource(show_spinner=False)
