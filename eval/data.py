@@ -7,6 +7,7 @@ import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from itertools import zip_longest
 from pathlib import Path
 
 from rag.core.errors import EvalDataError
@@ -98,6 +99,12 @@ def llm_subset(questions: list[dict], n: int) -> list[dict]:
 
 
 def model_subset(questions: list[dict], n: int) -> list[dict]:
-    """`llm_subset` taken in each split apart, so `dev` and `test` are both measured with a model (0 means all)."""
-    chosen = {q["id"] for s in SPLITS for q in llm_subset([q for q in questions if split_of(q) == s], n)}
+    """`llm_subset` taken in each split apart, so `dev` and `test` are both measured with a model (0 means all);
+    within a split, first-set and held-out items alternate, so `dev`'s subset holds both."""
+    chosen: set[str] = set()
+    for s in SPLITS:
+        first = [q for q in questions if split_of(q) == s and not HASHED_ID.match(q["id"])]
+        later = [q for q in questions if split_of(q) == s and HASHED_ID.match(q["id"])]
+        alternating = [q for pair in zip_longest(first, later) for q in pair if q is not None]
+        chosen |= {q["id"] for q in llm_subset(alternating, n)}
     return [q for q in questions if q["id"] in chosen]
