@@ -208,10 +208,8 @@ def test_an_update_leaves_no_old_chunk_keeps_unchanged_ids_and_supersedes_the_ol
     assert (Path(store.corpus_dir) / note["files"][0]).read_bytes() == CAISHUI.encode()
 
 
-def test_an_interrupted_update_leaves_the_previous_corpus_and_index_working(store, tmp_path, monkeypatch):
-    add(store, write(tmp_path, "v1.txt", CAISHUI), "cs-2020-61")
-    ensure_index(store)
-    before = snapshot(Path(store.corpus_dir))
+def crash_on_registry_write(monkeypatch) -> None:
+    """Interrupt a commit (as Ctrl-C would) just as it replaces registry.json: its last step."""
     real_write = manage.write_atomic
 
     def crash(path: Path, data: bytes) -> None:
@@ -220,6 +218,13 @@ def test_an_interrupted_update_leaves_the_previous_corpus_and_index_working(stor
         real_write(path, data)
 
     monkeypatch.setattr(manage, "write_atomic", crash)
+
+
+def test_an_interrupted_update_leaves_the_previous_corpus_and_index_working(store, tmp_path, monkeypatch):
+    add(store, write(tmp_path, "v1.txt", CAISHUI), "cs-2020-61")
+    ensure_index(store)
+    before = snapshot(Path(store.corpus_dir))
+    crash_on_registry_write(monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         manage.commit(
             store,
@@ -353,14 +358,7 @@ def test_an_id_over_64_characters_is_refused_naming_the_limit(store, tmp_path):
 
 def test_an_interrupted_add_leaves_no_orphan_file_in_the_corpus(store, tmp_path, monkeypatch):
     before = snapshot(Path(store.corpus_dir))
-    real_write = manage.write_atomic
-
-    def crash(path: Path, data: bytes) -> None:
-        if path.name == "registry.json":
-            raise KeyboardInterrupt
-        real_write(path, data)
-
-    monkeypatch.setattr(manage, "write_atomic", crash)
+    crash_on_registry_write(monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         add(store, write(tmp_path, "zh.txt", ZH_2017.encode("gb18030")), "gh-2017-86")
     assert snapshot(Path(store.corpus_dir)) == before
