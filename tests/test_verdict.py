@@ -28,6 +28,7 @@ FUNDS = "Support wholly foreign-owned enterprises to apply to become private fun
         ("Will companies have to follow Beijing's ESG standards?", ESG, "no"),
         ("Must foreign lawyers still have practised for the full number of years?", LAWYERS, "no"),
         ("Can we own 100% of a VPN joint venture?", VPN, "no"),
+        ("Can foreign investors hold more than 50% of a VPN joint venture?", VPN, "no"),
         ("Can foreign investors run VPN services?", VPN, "yes_conditions"),
         ("Is online publishing covered by the app store opening?", APP_STORE, "no"),
         ("Can foreign banks trade treasury bond futures in Beijing?", BONDS, "not_yet"),
@@ -60,6 +61,7 @@ def test_yes_or_no_is_found_after_a_business_preamble_but_not_in_a_wh_question()
         ),
         ("Foreign banks are allowed to trade treasury bond futures [1].", BONDS, "grant_over_plan"),
         ("Foreign investors may own 100% of VPN businesses [1].", VPN, "full_over_cap"),
+        ("Foreign investors can hold more than 50% of a VPN joint venture [1].", VPN, "full_over_cap"),
         ("The passage discusses private fund managers [1].", FUNDS, "meta"),
     ],
 )

@@ -79,7 +79,8 @@ ASKS_CHANGE_RE = re.compile(
 )
 ASKS_FULL_RE = re.compile(
     r"\b(?:100\s*(?:%|percent|per\s+cent)|wholly|fully|full(?:y)?[- ]owned|sole(?:ly)?[- ]owned|full\s+ownership|"
-    r"majority|controlling|control|unlimited|no\s+(?:cap|limit)|100-percent)(?!\w)",
+    r"majority|controlling|control|unlimited|no\s+(?:cap|limit)|100-percent|(?:more|greater)\s+than\s+\d+\s*(?:%|percent)|"
+    r"(?:over|above|exceed\w*)\s+\d+\s*(?:%|percent))(?!\w)",
     re.I,
 )
 # What a lead may not claim over such a source.
@@ -96,7 +97,9 @@ PLAN_WORDS_RE = re.compile(
     re.I,
 )
 CLAIMS_FULL_RE = re.compile(
-    r"\b(?:100\s*%|100\s+percent|unlimited|no\s+(?:cap|limit)|without\s+(?:any\s+)?limit)(?!\w)", re.I
+    r"\b(?:100\s*%|100\s+percent|unlimited|no\s+(?:cap|limit)|without\s+(?:any\s+)?limit|wholly[- ]owned|"
+    r"(?:more|greater)\s+than\s+\d+\s*(?:%|percent)|(?:over|above)\s+\d+\s*(?:%|percent)|majority)(?!\w)",
+    re.I,
 )
 META_RE = re.compile(
     r"\b(?:the|this|these|above|given)\s+(?:passage|passages|excerpt|quote|quotes|text|paragraph)s?\b"
@@ -258,7 +261,7 @@ def lead_conflicts(lead: str, verdict: str | None, cited: list[Reading]) -> str:
             return "requirement_over_" + next(n for n in ("removal", "voluntary", "lowering") if r.has(n))
         if r.status == "explore" and CLAIMS_GRANT_RE.search(lead) and not PLAN_WORDS_RE.search(lead):
             return "grant_over_plan"
-        if r.has("cap") and CLAIMS_FULL_RE.search(lead) and r.found["cap"].group(0).lower() not in lead.lower():
+        if r.has("cap") and CLAIMS_FULL_RE.search(lead) and not NEGATION_RE.search(lead):
             return "full_over_cap"
     return ""
 
