@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 
 import pytest
@@ -83,3 +84,27 @@ def test_stats_rank_the_question_with_most_net_down_votes_first():
     s = stats(entries)
     assert (s["total"], s["up"], s["down"]) == (5, 2, 3)
     assert [q["question"] for q in s["worst"]] == ["A?", "B?"]
+
+
+def test_stats_show_the_apps_ratings_beside_the_apis_per_backend(db, monkeypatch, capsys):
+    from rag.core.settings import get_settings
+    from rag.interfaces import cli
+
+    record_feedback(Feedback.of_answer(_answer(), "up", source="app"), db)
+    record_feedback(Feedback.of_answer(_answer(), "down"), db)  # the API's default channel
+    record_feedback(Feedback.of_answer(_answer(), "down", source="app", comment="wrong status"), db)
+    s = stats(load_feedback(db))
+    assert s["by_source"] == {"app": {"up": 1, "down": 1}, "api": {"up": 0, "down": 1}}
+    assert s["by_channel"] == [
+        {"backend": "local", "source": "api", "up": 0, "down": 1},
+        {"backend": "local", "source": "app", "up": 1, "down": 1},
+    ]
+    monkeypatch.setenv("RAG_FEEDBACK_DB", str(db.feedback_db))
+    get_settings.cache_clear()
+    try:
+        assert cli.main(["feedback", "stats"]) == 0
+    finally:
+        get_settings.cache_clear()
+    out = capsys.readouterr().out
+    assert re.search(r"backend\s+source\s+up\s+down", out)
+    assert re.search(r"local\s+api\s+0\s+1\n", out) and re.search(r"local\s+app\s+1\s+1\n", out)

@@ -17,9 +17,10 @@ import re
 from urllib.parse import urlencode
 
 from rag.analysis.status import status_of
+from rag.core.language import DEFAULT, say
 from rag.core.text import doc_of
 from rag.core.types import Document, DocumentInfo, Paragraph
-from rag.interfaces.web.names import Namer, paragraph_number
+from rag.interfaces.web.names import STATUSES, Namer, paragraph_number
 
 VIEWER_PATH = "viewer"
 PAGES_KEY = "rag-pages"  # st.session_state key of app.py's pages (the viewer links back to the chat)
@@ -29,23 +30,18 @@ MARKER_RE = re.compile(r"\[(\d+)\]")
 _MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
 MEASURE_KINDS = ("measure", "task")  # paragraphs that carry a status of their own
 
-RELATION_LABELS = {
-    "same_document_as": "Same document as",
-    "implements": "Implements",
-    "keeps_in_force": "Keeps in force",
-    "prevails_over": "Prevails over",
-}
-
-# rag.analysis.status labels as a reader should see them; "other" (no cue found) is not shown.
-STATUS_TEXT = {
-    "in_force": "in force",
-    "supported": "supported (a policy to support, not yet a right)",
-    "explore": "to be explored (a plan only)",
-}
+RELATIONS = ("same_document_as", "implements", "keeps_in_force", "prevails_over")  # labelled in the catalog
 
 
-def status_text(status: str | None) -> str | None:
-    return STATUS_TEXT.get(status, status.replace("_", " ")) if status and status != "other" else None
+def status_text(status: str | None, lang: str = DEFAULT) -> str | None:
+    """A rag.analysis.status label as a reader should see it; "other" (no cue found) is not shown."""
+    if not status or status == "other":
+        return None
+    return say(f"status_{status}", lang) if status in STATUSES else status.replace("_", " ")
+
+
+def relation_label(kind: str, lang: str = DEFAULT) -> str:
+    return say(f"relation_{kind}", lang) if kind in RELATIONS else kind.replace("_", " ").capitalize()
 
 
 def md(text: object) -> str:
@@ -69,10 +65,10 @@ def md_link(label_md: str, url: str) -> str:
     return f"[{label_md}]({url})"
 
 
-def task_line(paragraph: Paragraph) -> str | None:
+def task_line(paragraph: Paragraph, lang: str = DEFAULT) -> str | None:
     if paragraph.task:
         title = f": {paragraph.task_title}" if paragraph.task_title else ""
-        return md(f"Task {paragraph.task}{title}")
+        return md(say("task_label", lang, task=paragraph.task) + title)
     return md(paragraph.section) if paragraph.section else None
 
 
@@ -109,14 +105,17 @@ _KIND_CLASS = {
 }
 
 
-def paragraph_html(p: Paragraph, highlighted: bool = False) -> str:
+def paragraph_html(p: Paragraph, highlighted: bool = False, lang: str = DEFAULT) -> str:
     """One paragraph as an element whose id is the paragraph id, with a link to itself."""
     classes = " ".join(
         c for c in ("rag-p", _KIND_CLASS.get(p.kind, f"rag-{p.kind}"), HIGHLIGHT_CLASS if highlighted else "") if c
     )
-    label = status_text(status_of(p).label) if p.kind in MEASURE_KINDS else None
+    label = status_text(status_of(p).label, lang) if p.kind in MEASURE_KINDS else None
     status = f'<span class="rag-status">{h(label)}</span>' if label else ""
-    anchor = f'<a class="rag-anchor" href="{h(viewer_href(p.doc_id, p.id))}" title="Link to this paragraph">¶{paragraph_number(p.id)}</a>'
+    link = h(say("link_to_paragraph", lang))
+    anchor = (
+        f'<a class="rag-anchor" href="{h(viewer_href(p.doc_id, p.id))}" title="{link}">¶{paragraph_number(p.id)}</a>'
+    )
     current = ' aria-current="location"' if highlighted else ""
     return f'<div id="{h(p.id)}" class="{classes}"{current}>{anchor}{h(p.text)}{status}</div>'
 
@@ -136,16 +135,28 @@ def contents_html(doc: Document) -> str:
     return f'<ul class="rag-contents">{"".join(items)}</ul>' if items else ""
 
 
-def document_html(doc: Document, highlight: str | None = None) -> str:
-    """The whole document; a section heading is added where the section changes without a heading paragraph."""
-    out, section = ['<div class="rag-doc">'], None
+def document_parts(doc: Document, highlight: str | None = None, lang: str = DEFAULT) -> tuple[str, str]:
+    """The document up to the highlighted paragraph (included) and the rest ("" when nothing is highlighted), so
+    the page can put what a reader asks about that paragraph right under it. A section heading is added where the
+    section changes without a heading paragraph."""
+    parts: list[list[str]] = [[]]
+    section = None
     for p in doc.paragraphs:
         if p.section != section and p.kind != "heading":
-            out.append(f'<div class="rag-p rag-section">{h(p.section)}</div>')
+            parts[-1].append(f'<div class="rag-p rag-section">{h(p.section)}</div>')
         section = p.section
-        out.append(paragraph_html(p, p.id == highlight))
-    out.append("</div>")
-    return "\n".join(out)
+        parts[-1].append(paragraph_html(p, p.id == highlight, lang))
+        if p.id == highlight:
+            parts.append([])
+    first, rest = parts[0], (parts[1] if len(parts) > 1 else [])
+    return "\n".join(['<div class="rag-doc">', *first, "</div>"]), (
+        "\n".join(['<div class="rag-doc">', *rest, "</div>"]) if rest else ""
+    )
+
+
+def document_html(doc: Document, highlight: str | None = None, lang: str = DEFAULT) -> str:
+    """The whole document as one HTML string."""
+    return "\n".join(part for part in document_parts(doc, highlight, lang) if part)
 
 
 def scroll_script(paragraph_id: str) -> str:
@@ -166,47 +177,49 @@ def viewer_header(info: DocumentInfo, namer: Namer, max_words: int = 8) -> str:
     return " · ".join([f"**{md(namer.name(info.id))}**", md(short)] + ([md(info.date)] if info.date else []))
 
 
-def paragraph_header(p: Paragraph, namer: Namer) -> str:
+def paragraph_header(p: Paragraph, namer: Namer, lang: str = DEFAULT) -> str:
     """Where the highlighted paragraph is and its status as written, for the viewer's header."""
-    where = md(namer.label(p.doc_id, p.task, p.id))
-    label = status_text(status_of(p).label) if p.kind in MEASURE_KINDS else None
-    return f"Highlighted: **{where}** · " + (f"status **{md(label)}**" if label else "status not stated")
+    where = md(namer.label(p.doc_id, p.task, p.id, lang))
+    label = status_text(status_of(p).label, lang) if p.kind in MEASURE_KINDS else None
+    status = f"{md(say('status_word', lang))} **{md(label)}**" if label else md(say("status_not_stated", lang).lower())
+    return f"{md(say('highlighted', lang))} **{where}** · {status}"
 
 
-def registry_markdown(info: DocumentInfo, namer: Namer) -> str:
+def registry_markdown(info: DocumentInfo, namer: Namer, lang: str = DEFAULT) -> str:
     """The registry facts of a document as a Markdown list."""
+    unstated = say("not_stated", lang)
     facts = [
-        ("Issuer", info.issuer or "not stated in the text"),
-        ("Number", info.number or "not stated in the text"),
-        ("Date", info.date or "not stated in the text"),
-        ("Level", info.level),
+        ("registry_issuer", info.issuer or unstated),
+        ("registry_number", info.number or unstated),
+        ("registry_date", info.date or unstated),
+        ("registry_level", info.level),
         (
-            "Translation",
-            "official (reference) translation"
+            "registry_translation",
+            say("official_translation", lang)
             if info.official
-            else f"unofficial translation; cite {namer.name(info.canonical_id)} instead",
+            else say("unofficial_cite", lang, name=namer.name(info.canonical_id)),
         ),
-        ("Source", namer.plain(info.source_note)),
+        ("registry_source", namer.plain(info.source_note)),
     ]
-    return "\n".join(f"- **{k}:** {md(v)}" for k, v in facts if v)
+    return "\n".join(f"- **{md(say(k, lang))}:** {md(v)}" for k, v in facts if v)
 
 
-def relation_markdown(info: DocumentInfo, namer: Namer) -> list[str]:
+def relation_markdown(info: DocumentInfo, namer: Namer, lang: str = DEFAULT) -> list[str]:
     """One Markdown line per relation: type, target (linked when in the corpus) and the stating paragraph."""
     corpus, lines = namer.corpus, []
     for r in info.relations:
-        label = RELATION_LABELS.get(r.type, r.type.replace("_", " ").capitalize())
+        label = relation_label(r.type, lang)
         if r.target in corpus.documents:
             target = md_link(md(namer.name(r.target)), viewer_href(r.target))
         elif r.target in corpus.references:
             ref = corpus.references[r.target]
-            target = md(f"{ref.title} ({ref.number})") + " " + md("(not in the corpus)")
+            target = md(f"{ref.title} ({ref.number})") + " " + md(say("not_in_corpus", lang))
         else:
             target = md(r.target)
         line = f"- **{md(label)}** {target}"
         if r.paragraph_id:
-            where = namer.label(doc_of(r.paragraph_id), None, r.paragraph_id)
-            line += " — stated in " + md_link(md(where), viewer_href(doc_of(r.paragraph_id), r.paragraph_id))
+            where = md(say("stated_in", lang, where=namer.label(doc_of(r.paragraph_id), None, r.paragraph_id, lang)))
+            line += " — " + md_link(where, viewer_href(doc_of(r.paragraph_id), r.paragraph_id))
         if r.quote:
             line += f": “{md(r.quote)}”"
         lines.append(line)
