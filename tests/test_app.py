@@ -24,6 +24,7 @@ from rag.core.types import Citation, Governance, Provision, Reason, Related
 from rag.ingest.documents import load_corpus, paragraph_url
 from rag.interfaces.feedback import load_feedback
 from rag.interfaces.web import answer_view, ui
+from rag.interfaces.web.gaps import gap_line
 from rag.interfaces.web.names import Namer, document_name, reader_notice
 from rag.retrieve import Retriever
 
@@ -45,9 +46,9 @@ class AppRetriever(FakeRetriever):
         self.loads = 0
         self.data = SimpleNamespace(path=Path("/index/fingerprint-abc"))  # the index folder, named by its hash
 
-    def search(self, question, k, doc_ids=None):
+    def search(self, question, k, doc_ids=None, original=None):
         self.doc_ids_seen.append(doc_ids)
-        return super().search(question, k, doc_ids)
+        return super().search(question, k, doc_ids, original)
 
 
 @pytest.fixture
@@ -488,7 +489,15 @@ def test_viewer_tells_which_document_governs_a_measure_on_request(viewer):
     at.button(key="governs").click().run(timeout=120)
     assert not at.exception, at.exception
     text = page_text(at)
-    assert "gh\\-2019\\-16" in text or "gh-2019-16" in text
+    assert "Guo Han \\[2019\\] No\\. 16" in text
+    # The answer sits right under the paragraph it was asked about: the document is split there.
+    parts = [h.value for h in at.get("html") if 'class="rag-doc"' in h.value]
+    assert len(parts) == 2 and parts[0].rstrip().endswith("</div>\n</div>") and 'id="dongcheng-2019.p093"' in parts[0]
+    assert 'id="dongcheng-2019.p093"' not in parts[1]
+    # Its links open the viewer in this session, like citations (a page link per linked paragraph).
+    links = [(label, query) for label, page, query in page_links(at) if page == "viewer"]
+    assert links and all(label.startswith("Read ¶") for label, _ in links)
+    assert any(query.startswith("doc=gh-2019-16&p=gh-2019-16.p") for _, query in links)
 
 
 # --- the chat people expect (issue 30) ------------------------------------------------------------------
@@ -592,3 +601,92 @@ def test_searched_for_is_shown_only_for_a_follow_up_and_a_missing_authority_is_s
     bubble = at.chat_message[3]
     assert [c for c in texts(bubble.caption) if c.startswith("Searched for\\:")]
     assert texts(bubble.info)[0].startswith("The documents do not name the responsible authority")
+
+
+def test_a_missing_deadline_or_authority_is_said_only_when_asked_and_not_quoted():
+    from rag.core.types import Answer
+
+    from .conftest import build_corpus
+
+    def answer(question: str, quote: str) -> Answer:
+        cite = Citation(1, "plan.p002", "plan", "plan", "3", "s", quote, 0, 1, "u", status="supported")
+        return Answer(question, f"{quote} [1]", False, "fake", [cite])
+
+    plan = "Support wholly foreign-owned enterprises to apply to become private fund managers."
+    assert gap_line(answer("By when must it be done?", plan)).startswith("The documents do not state a deadline")
+    assert gap_line(answer("Who approves it?", plan)).startswith("The documents do not name the responsible")
+    assert gap_line(answer("谁负责审批？", plan), lang="zh") == "文件没有写明负责此事的部门；以下是最接近的段落。"
+    assert gap_line(answer("Who approves it?", "The Municipal Bureau of Commerce approves it.")) is None
+    assert gap_line(answer("By when?", "Complete it by the end of 2025.")) is None
+    assert gap_line(answer("When was the plan issued?", plan)) is None  # the document's date, not a deadline
+    assert gap_line(answer("Can a WFOE do it?", plan)) is None
+    assert build_corpus()  # the fake corpus the citations point into
+
+
+# --- 4. the page in the asker's language -----------------------------------------------------------
+
+
+def test_every_catalog_key_exists_in_english_and_chinese_and_page_keys_do_not_shadow_answer_keys():
+    from rag.core.language import ANSWER_KEYS, TEXTS
+    from rag.core.page_texts import PAGE_TEXTS
+
+    assert set(TEXTS) == {"en", "zh"} and set(TEXTS["en"]) == set(TEXTS["zh"])
+    assert all(value.strip() for texts_ in TEXTS.values() for value in texts_.values())
+    assert not set(PAGE_TEXTS["en"]) & ANSWER_KEYS["en"]
+    for key, english in TEXTS["en"].items():  # the same placeholders in both
+        assert re.findall(r"{\w+}", english) == re.findall(r"{\w+}", TEXTS["zh"][key]), key
+
+
+def test_a_chinese_question_turns_the_page_chinese_and_the_switch_turns_it_back(app):
+    at = ask(app(), "外商独资企业可以申请成为私募基金管理人吗？")
+    assert at.title[0].value == "北京扩大开放政策助手"
+    assert at.chat_input[0].placeholder == "请输入关于扩大开放政策的问题…"
+    assert "**来源** (1)" in texts(at.chat_message[1].markdown)
+    assert expander(at, "复制答案及来源") and expander(at, "报告错误答案")
+    assert at.button(key="new-conversation").label == "新对话"
+    at.segmented_control[0].set_value("en").run()
+    assert at.title[0].value == "Beijing Opening-Up Policy Assistant"
+    assert "**Sources** (1)" in texts(at.chat_message[1].markdown)
+
+
+def test_viewer_follows_the_page_language(viewer):
+    at = viewer(doc="gh-2020-123", p="gh-2020-123.p044")
+    at.session_state["page-language"] = "zh"
+    at.run()
+    body = page_text(at)
+    assert "高亮段落： **Guo Han \\[2020\\] No\\. 123\\, 第3项任务\\, ¶44** · 状态 **予以支持" in body
+    assert "- **发文机关:** State Council" in body
+    assert at.button(key="governs").label == "哪份文件适用于此项措施？"
+    assert [p.proto.label for p in at.get("page_link")] == ["查询文件"]
+
+
+# --- 5. the first screen ------------------------------------------------------------------------------
+
+
+def test_first_screen_states_scope_and_not_legal_advice_and_links_each_document_to_the_viewer(app):
+    at = app()
+    caption = at.caption[0].value
+    assert caption.startswith("Answers only from five State Council") and "Not legal advice" in caption
+    links = [(label, query) for label, page, query in page_links(at) if page == "viewer"]
+    assert links == [
+        ("Plan · no number · date not stated · in force", "doc=plan"),
+        (
+            "Plan-news (unofficial translation) · no number · date not stated · unofficial translation of Plan",
+            "doc=plan-news",
+        ),
+    ]
+    assert not any("Model" in m for m in texts(at.main.markdown))  # model and index details are under About
+
+
+def test_the_five_documents_show_number_date_and_standing_from_the_registry():
+    from rag.interfaces.web.first_screen import document_label
+
+    corpus = load_corpus(Settings())
+    namer = Namer(corpus)
+    assert [document_label(d, corpus, namer, "en") for d in corpus.documents] == [
+        "Guo Han [2020] No. 123 · 2020-08-28 · in force",
+        "Guo Han [2020] No. 123 (unofficial translation) · 2020-08-28 · unofficial translation of Guo Han [2020] No. 123",
+        "Guo Han [2019] No. 16 · 2019-01-31 · in force; Guo Han [2020] No. 123 prevails where they differ",
+        "Dongcheng implementation proposal (2019) · no number · 2019-05-24 · implements Guo Han [2019] No. 16",
+        "2023 work plan (summary) · no number · date not stated · in force",
+    ]

@@ -16,10 +16,10 @@ import streamlit as st
 from rag.analysis.governs import governs
 from rag.core.errors import RagError
 from rag.core.language import say
-from rag.core.text import doc_of
 from rag.interfaces.web import language_switch, resources, ui
 from rag.interfaces.web.answer_view import governing_links, governing_markdown
-from rag.interfaces.web.names import Namer, paragraph_number
+from rag.interfaces.web.chat_view import paragraph_links
+from rag.interfaces.web.names import Namer
 
 GOVERNS_KEY = "viewer-governs"  # session key: the paragraph asked about and its answer (kept across reruns)
 
@@ -33,15 +33,6 @@ def back_link(lang: str) -> None:
         st.page_link(pages["chat"], label=say("back_to_conversation", lang), icon="⬅️")
     else:
         st.page_link(pages["chat"], label=say("nav_chat", lang), icon="💬")
-
-
-def in_session_links(paragraph_ids: list[str], lang: str) -> None:
-    """A page link per paragraph the box links to: a click on its Markdown link switches page in the session
-    (ui.CITATION_LINK_SCRIPT), the same way citations open the viewer; back is the same back link."""
-    pages = st.session_state.get(ui.PAGES_KEY)
-    for pid in paragraph_ids if pages else []:
-        label = say("read_paragraph", lang, n=str(paragraph_number(pid)))
-        st.page_link(pages["viewer"], label=label, icon="📄", query_params={"doc": doc_of(pid), "p": pid})
 
 
 def governing_box(paragraph, lang: str) -> None:
@@ -61,7 +52,8 @@ def governing_box(paragraph, lang: str) -> None:
     with st.container(border=True, key="governs-result"):
         box = governing_markdown(result, Namer(resources.corpus()), lang=lang)
         st.markdown(box or ui.md(say("no_other_document", lang)))
-        in_session_links([pid for pid in governing_links(result) if pid != paragraph.id], lang)
+        # its links open the viewer in this session, as citations do (the back link leads to the conversation)
+        paragraph_links([pid for pid in governing_links(result) if pid != paragraph.id], lang)
 
 
 def main() -> None:

@@ -31,6 +31,13 @@ def open_link(paragraph_id: str, lang: str) -> None:
     )
 
 
+def paragraph_links(paragraph_ids: list[str], lang: str) -> None:
+    """In-session links for the paragraphs a Markdown box links to: ui.CITATION_LINK_SCRIPT sends a click on
+    the box's link to its twin here, so it opens the viewer in this session, the way citations do."""
+    for pid in dict.fromkeys(paragraph_ids):
+        open_link(pid, lang)
+
+
 def nearest_passages(evidence: list[Evidence], namer: Namer, lang: str) -> None:
     """A refusal's nearest passages, each a card with a link into the viewer (same session)."""
     st.markdown(f"**{ui.md(say('nearest_heading', lang))}** {ui.md(say('nearest_hint', lang))}")
@@ -62,6 +69,8 @@ def render_answer(answer: Answer, namer: Namer, lang: str) -> list[answer_view.S
         with st.container(border=True):
             st.markdown(f"**{ui.md(say('governing_document', lang))}**")
             st.markdown(governing)
+            cited = {s.citation.paragraph_id for s in sources}
+            paragraph_links([p for p in answer_view.governing_links(answer.governing) if p not in cited], lang)
     st.markdown(f"**{ui.md(say('sources', lang))}** ({len(sources)})")
     for source in sources:
         with st.container(border=True):
