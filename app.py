@@ -24,7 +24,7 @@ from rag.answer.pipeline import AnswerEvent, EvidenceEvent, NoticeEvent, TokenEv
 from rag.core.errors import RagError
 from rag.core.language import say
 from rag.core.settings import Settings, get_settings
-from rag.interfaces.web import answer_view, chat_view, first_screen, language_switch, resources, ui
+from rag.interfaces.web import accessibility, answer_view, chat_view, first_screen, language_switch, resources, ui
 from rag.interfaces.web.names import reader_notice
 from rag.retrieve import Retriever
 
@@ -193,10 +193,12 @@ def chat_page() -> None:
     backend = resources.backend(settings.backend)
     resources.warming(settings.backend)  # the model loads in the background while the reader types
     st.html(ui.CITATION_LINK_SCRIPT, unsafe_allow_javascript=True)
+    st.html(accessibility.PAGE_CSS)
 
     entered = st.chat_input(say("input_placeholder", language_switch.current()), key="chat-input", on_submit=typed)
     question = (entered or st.session_state.pop("pending", None) or "").strip()  # blank input is ignored
     lang = language_switch.current()
+    st.html(accessibility.avatar_script(lang), unsafe_allow_javascript=True)
     header(lang)
     started = bool(st.session_state.messages or question)
     if not started:  # on a phone the sidebar is hidden: examples here too

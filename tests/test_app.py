@@ -690,3 +690,52 @@ def test_the_five_documents_show_number_date_and_standing_from_the_registry():
         "Dongcheng implementation proposal (2019) · no number · 2019-05-24 · implements Guo Han [2019] No. 16",
         "2023 work plan (summary) · no number · date not stated · in force",
     ]
+
+
+# --- 7. accessibility -----------------------------------------------------------------------------------
+
+
+def contrast(foreground: str, background: str) -> float:
+    """WCAG 2 contrast ratio of two #rrggbb colours."""
+
+    def luminance(hex_colour: str) -> float:
+        channels = [int(hex_colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    high, low = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+STREAMLIT_BACKGROUND = {"light": "#ffffff", "dark": "#171614"}  # measured in Chromium (Streamlit 1.67)
+
+
+def test_theme_follows_the_system_and_its_accent_and_link_colours_keep_contrast():
+    import tomllib
+
+    theme = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["theme"]
+    assert "base" not in theme  # no fixed base: light or dark as the system prefers
+    for scheme, background in STREAMLIT_BACKGROUND.items():
+        for key in ("primaryColor", "linkColor"):
+            assert contrast(theme[scheme][key], background) >= 4.5, (scheme, key)
+
+
+def test_fixed_colours_of_the_pages_keep_text_contrast_and_focus_is_visible():
+    from rag.interfaces.web import accessibility
+
+    for rule in re.findall(r"{([^{}]*)}", ui.VIEWER_CSS):  # a rule with a text colour has its own background
+        colour = re.search(r"(?<![-\w])color: (#[0-9a-f]{6})", rule.replace("#eef;", "#eeeeff;"))
+        background = re.search(r"background: (#[0-9a-f]{6})", rule.replace("#eef;", "#eeeeff;"))
+        if colour:
+            assert background and contrast(colour.group(1), background.group(1)) >= 4.5, rule
+    assert ":focus-visible" in accessibility.PAGE_CSS and "outline: 3px solid" in accessibility.PAGE_CSS
+    assert contrast(accessibility.FOCUS_LIGHT, "#ffffff") >= 4.5
+    assert contrast(accessibility.FOCUS_DARK, STREAMLIT_BACKGROUND["dark"]) >= 4.5
+
+
+def test_avatars_get_a_text_alternative_in_the_page_language(app):
+    at = ask(app(), QUESTION)
+    scripts = [h.value for h in at.get("html") if "__ragAvatarLabels" in h.value]
+    assert len(scripts) == 1 and '{"User": "You asked", "Assistant": "The assistant answered"}' in scripts[0]
+    ask(at, "外商独资企业可以申请成为私募基金管理人吗？")
+    assert any('"User": "您的提问"' in h.value for h in at.get("html"))

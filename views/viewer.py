@@ -16,7 +16,7 @@ import streamlit as st
 from rag.analysis.governs import governs
 from rag.core.errors import RagError
 from rag.core.language import say
-from rag.interfaces.web import language_switch, resources, ui
+from rag.interfaces.web import accessibility, language_switch, resources, ui
 from rag.interfaces.web.answer_view import governing_links, governing_markdown
 from rag.interfaces.web.chat_view import paragraph_links
 from rag.interfaces.web.names import Namer
@@ -82,6 +82,7 @@ def main() -> None:
     info = doc.info
     st.html(ui.VIEWER_CSS)
     st.html(ui.CITATION_LINK_SCRIPT, unsafe_allow_javascript=True)
+    st.html(accessibility.PAGE_CSS)
     with st.container(key=ui.VIEWER_HEAD_KEY):
         back_link(lang)
         st.markdown(ui.viewer_header(info, namer))

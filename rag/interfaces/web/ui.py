@@ -77,19 +77,23 @@ def task_line(paragraph: Paragraph, lang: str = DEFAULT) -> str | None:
 VIEWER_CSS = f"""<style>
 .rag-doc {{ line-height: 1.55; }}
 .rag-doc .rag-p {{ margin: 0 0 0.6rem 0; padding: 0.15rem 0.5rem; border-left: 3px solid transparent; scroll-margin-top: 9rem; }}
-.rag-doc .rag-anchor {{ font-size: 0.72rem; color: #888; text-decoration: none; margin-right: 0.4rem; font-family: monospace; }}
+.rag-doc .rag-anchor {{ font-size: 0.72rem; color: inherit; opacity: 0.8; text-decoration: none; margin-right: 0.4rem; font-family: monospace; }}
 .rag-doc .rag-section {{ font-size: 1.35rem; font-weight: 700; margin: 1.6rem 0 0.6rem 0; }}
 .rag-doc .rag-group {{ font-size: 1.1rem; font-weight: 700; margin-top: 1.2rem; }}
 .rag-doc .rag-task {{ font-weight: 700; margin-top: 0.9rem; }}
 .rag-doc .rag-title {{ font-weight: 700; font-size: 1.05rem; }}
-.rag-doc .rag-departments {{ font-style: italic; color: #555; }}
-.rag-doc .rag-status {{ font-size: 0.72rem; background: #eef; border-radius: 0.5rem; padding: 0 0.4rem; margin-left: 0.4rem; }}
-.rag-doc .{HIGHLIGHT_CLASS} {{ background: #fff3b0; border-left-color: #e0a800; }}
+.rag-doc .rag-departments {{ font-style: italic; opacity: 0.85; }}
+.rag-doc .rag-status {{ font-size: 0.72rem; background: #eef; color: #1a1a5e; border-radius: 0.5rem; padding: 0 0.4rem; margin-left: 0.4rem; }}
+.rag-doc .{HIGHLIGHT_CLASS} {{ background: #fff3b0; color: #31333f; border-left-color: #e0a800; }}
 .rag-contents {{ list-style: none; padding: 0; font-size: 0.8rem; line-height: 1.3; }}
 .rag-contents li {{ margin-bottom: 0.3rem; }}
 [data-testid="stLayoutWrapper"]:has(> .st-key-{VIEWER_HEAD_KEY}), .st-key-{VIEWER_HEAD_KEY} {{
   position: sticky; top: 0; z-index: 990; background: #fff; }}
 .st-key-{VIEWER_HEAD_KEY} {{ padding: 0.5rem 0 0.3rem 0; border-bottom: 1px solid #ddd; }}
+@media (prefers-color-scheme: dark) {{  /* the theme follows the system's (.streamlit/config.toml) */
+  [data-testid="stLayoutWrapper"]:has(> .st-key-{VIEWER_HEAD_KEY}), .st-key-{VIEWER_HEAD_KEY} {{ background: #171614; }}
+  .st-key-{VIEWER_HEAD_KEY} {{ border-bottom-color: #444; }}
+}}
 @media (max-width: 768px) {{  /* on a phone Streamlit's top bar (the menu button) covers the page's first 3.75rem */
   [data-testid="stLayoutWrapper"]:has(> .st-key-{VIEWER_HEAD_KEY}), .st-key-{VIEWER_HEAD_KEY} {{ top: 3.75rem; }}
   .rag-doc .rag-p {{ scroll-margin-top: 14rem; }}
