@@ -739,3 +739,29 @@ def test_avatars_get_a_text_alternative_in_the_page_language(app):
     assert len(scripts) == 1 and '{"User": "You asked", "Assistant": "The assistant answered"}' in scripts[0]
     ask(at, "外商独资企业可以申请成为私募基金管理人吗？")
     assert any('"User": "您的提问"' in h.value for h in at.get("html"))
+
+
+def test_copied_answer_opens_with_the_verdict_in_the_page_language():
+    from rag.core.types import Answer
+    from rag.interfaces.web.export import answer_export
+
+    from .conftest import build_corpus
+
+    quote = "We will study how to allow foreign banks in Beijing to carry out treasury bond futures trading."
+    cite = Citation(
+        1, "plan.p003", "plan", "plan", "3", "s", quote, 0, 1, "http://x/viewer?p=plan.p003", status="explore"
+    )
+    answer = Answer("Can foreign banks trade bond futures?", f"Not yet: {quote} [1]", False, "fake", [cite])
+    answer = replace(answer, verdict="not_yet", status="explore")
+    namer = Namer(build_corpus())
+    sources = answer_view.number_sources(answer, namer)
+    assert answer_export(answer, sources, namer).splitlines()[2:5] == [
+        "**Verdict:** Not yet, planned or to be explored",
+        "",
+        "**Status:** To be explored, a plan only — Plan, Task 3",
+    ]
+    chinese = answer_export(answer, answer_view.number_sources(answer, namer, "zh"), namer, "zh")
+    assert (
+        "**结论:** 尚未：仅为计划或有待探索" in chinese
+        and "1. [Plan, 第3项任务, ¶3](http://x/viewer?p=plan.p003)" in chinese
+    )

@@ -2,7 +2,8 @@
 
 - Text contrast at least 4.5:1 in the light and the dark theme: Streamlit draws captions and quotes in its
   "faded" text colour (about 3.5:1 on white); here they take the body colour at 85% (about 8:1 on white).
-- A visible focus ring on every link, button and control reached by the keyboard.
+- A visible focus ring on every link, button and control reached by the keyboard (text boxes keep
+  Streamlit's own focus border, in the accent colour).
 - Avatars with a text alternative: Streamlit marks a chat avatar aria-hidden; the script names it
   ("You asked", "The assistant answered", in the page's language) as an image.
 Strings only (no Streamlit calls); app.py and views/viewer.py put them on the page with st.html.
@@ -22,13 +23,12 @@ PAGE_CSS = f"""<style>
 [data-testid="stMarkdownContainer"] blockquote, [data-testid="stMarkdownContainer"] blockquote p {{
   color: inherit !important; opacity: 0.85; }}
 a:focus-visible, button:focus-visible, summary:focus-visible, [role="button"]:focus-visible,
-[role="radio"]:focus-visible, [role="option"]:focus-visible, input:focus-visible, textarea:focus-visible,
-[tabindex]:focus-visible {{
+[role="radio"]:focus-visible, [role="option"]:focus-visible, [tabindex]:focus-visible {{
   outline: 3px solid {FOCUS_LIGHT} !important; outline-offset: 2px !important; }}
 @media (prefers-color-scheme: dark) {{
   a:focus-visible, button:focus-visible, summary:focus-visible, [role="button"]:focus-visible,
-  [role="radio"]:focus-visible, [role="option"]:focus-visible, input:focus-visible, textarea:focus-visible,
-  [tabindex]:focus-visible {{ outline-color: {FOCUS_DARK} !important; }}
+  [role="radio"]:focus-visible, [role="option"]:focus-visible, [tabindex]:focus-visible {{
+    outline-color: {FOCUS_DARK} !important; }}
 }}
 </style>"""
 

@@ -33,7 +33,7 @@ def answer_export(answer: Answer, sources: list[Source], namer: Namer, lang: str
     lines = [f"**{say('export_question', lang)}:** {answer.question}", ""]
     if answer.verdict:
         verdict = say(f"verdict_{answer.verdict}", lang).rstrip(":：")
-        lines.append(f"**{say('export_verdict', lang)}:** {verdict}")
+        lines += [f"**{say('export_verdict', lang)}:** {verdict}", ""]
     if answer.citations and not answer.refused:
         first = answer.citations[0]
         status = answer.status if answer.status is not None else first.status
