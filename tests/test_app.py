@@ -494,10 +494,12 @@ def test_viewer_tells_which_document_governs_a_measure_on_request(viewer):
     parts = [h.value for h in at.get("html") if 'class="rag-doc"' in h.value]
     assert len(parts) == 2 and parts[0].rstrip().endswith("</div>\n</div>") and 'id="dongcheng-2019.p093"' in parts[0]
     assert 'id="dongcheng-2019.p093"' not in parts[1]
-    # Its links open the viewer in this session, like citations (a page link per linked paragraph).
-    links = [(label, query) for label, page, query in page_links(at) if page == "viewer"]
-    assert links and all(label.startswith("Read ¶") for label, _ in links)
-    assert any(query.startswith("doc=gh-2019-16&p=gh-2019-16.p") for _, query in links)
+    # Its links open in this session, like citations: each has a twin button that moves the viewer there.
+    twins = [b for b in at.button if b.key.startswith("goto-gh-2019-16--gh-2019-16-p")]
+    assert twins and twins[0].label.startswith("Read ¶")
+    twins[0].click().run()
+    assert at.query_params["doc"] == "gh-2019-16" and at.query_params["p"].startswith("gh-2019-16.p")
+    assert 'aria-current="location"' in next(h.value for h in at.get("html") if 'class="rag-doc"' in h.value)
 
 
 # --- the chat people expect (issue 30) ------------------------------------------------------------------

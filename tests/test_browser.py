@@ -287,3 +287,22 @@ def test_a_chinese_question_shows_a_chinese_page(server, page):
     expect(assistant.first.get_by_text("报告错误答案")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)  # answered
     expect(page.get_by_test_id("stChatMessageAvatarUser").first).to_have_attribute("aria-label", "您的提问")
     page.screenshot(path=SHOTS / "desktop_chinese.png")
+
+
+def test_viewer_answers_which_document_governs_under_the_paragraph_and_its_links_stay_in_the_session(server, page):
+    """Asked from a highlighted measure, the answer sits right under it; a link in it moves the viewer in the same
+    tab and session (the page's language, chosen before, is kept)."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{server}/viewer?doc=dongcheng-2019&p=dongcheng-2019.p093")
+    expect(page.locator('[id="dongcheng-2019.p093"]')).to_be_visible(timeout=60_000)
+    page.get_by_text("中文", exact=True).first.click()
+    page.get_by_role("button", name=re.compile("哪份文件适用于此项措施")).click(timeout=30_000)
+    box = page.locator(".st-key-governs-result")
+    expect(box).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    highlighted = page.locator('[id="dongcheng-2019.p093"]').bounding_box()
+    assert 0 < box.bounding_box()["y"] - (highlighted["y"] + highlighted["height"]) < 200  # right under it
+    box.locator('[data-testid="stMarkdownContainer"] a[href*="viewer?doc=gh-2019-16&p="]').first.click()
+    page.wait_for_url(re.compile(r"/viewer\?doc=gh-2019-16&p=gh-2019-16\.p\d+"), timeout=30_000)
+    assert len(page.context.pages) == 1  # no new tab
+    expect(page.get_by_text("高亮段落", exact=False)).to_be_visible(timeout=30_000)  # same session: still Chinese

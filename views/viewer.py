@@ -16,10 +16,10 @@ import streamlit as st
 from rag.analysis.governs import governs
 from rag.core.errors import RagError
 from rag.core.language import say
+from rag.core.text import doc_of
 from rag.interfaces.web import accessibility, language_switch, resources, ui
 from rag.interfaces.web.answer_view import governing_links, governing_markdown
-from rag.interfaces.web.chat_view import paragraph_links
-from rag.interfaces.web.names import Namer
+from rag.interfaces.web.names import Namer, paragraph_number
 
 GOVERNS_KEY = "viewer-governs"  # session key: the paragraph asked about and its answer (kept across reruns)
 
@@ -33,6 +33,30 @@ def back_link(lang: str) -> None:
         st.page_link(pages["chat"], label=say("back_to_conversation", lang), icon="⬅️")
     else:
         st.page_link(pages["chat"], label=say("nav_chat", lang), icon="💬")
+
+
+def goto(doc_id: str, paragraph_id: str | None) -> None:
+    """Open a document (at a paragraph) in this viewer, in this session: the conversation and language stay."""
+    st.query_params.from_dict({"doc": doc_id} | ({"p": paragraph_id} if paragraph_id else {}))
+
+
+def twin_button(doc_id: str, paragraph_id: str | None, label: str, kind: str = "goto") -> None:
+    """The button a click on a Markdown link to this place is sent to (ui.CITATION_LINK_SCRIPT)."""
+    key = ui.twin_key(doc_id, paragraph_id, kind)
+    st.button(label, key=key, icon="📄", type="tertiary", on_click=goto, args=(doc_id, paragraph_id))
+
+
+def paragraph_buttons(paragraph_ids: list[str], lang: str) -> None:
+    """A visible "Read ¶N" per paragraph a box links to; its Markdown links open through them, in the session."""
+    for pid in dict.fromkeys(paragraph_ids):
+        twin_button(doc_of(pid), pid, say("read_paragraph", lang, n=str(paragraph_number(pid))))
+
+
+def relation_twins(relations: list[tuple[str, str | None]]) -> None:
+    """Hidden twins for the relation lines' links (the documents and the paragraphs that state them)."""
+    with st.container(key=ui.TWINS_KEY):
+        for doc_id, paragraph_id in dict.fromkeys(relations):
+            twin_button(doc_id, paragraph_id, f"{doc_id} {paragraph_id or ''}", kind="twin")
 
 
 def governing_box(paragraph, lang: str) -> None:
@@ -53,7 +77,7 @@ def governing_box(paragraph, lang: str) -> None:
         box = governing_markdown(result, Namer(resources.corpus()), lang=lang)
         st.markdown(box or ui.md(say("no_other_document", lang)))
         # its links open the viewer in this session, as citations do (the back link leads to the conversation)
-        paragraph_links([pid for pid in governing_links(result) if pid != paragraph.id], lang)
+        paragraph_buttons([pid for pid in governing_links(result) if pid != paragraph.id], lang)
 
 
 def main() -> None:
@@ -102,6 +126,8 @@ def main() -> None:
     if relations := ui.relation_markdown(info, namer, lang):
         st.markdown(f"**{ui.md(say('relations_heading', lang))}**")
         st.markdown("\n".join(relations))
+        targets = [(r.target, None) for r in info.relations if r.target in docs.documents]
+        relation_twins(targets + [(doc_of(r.paragraph_id), r.paragraph_id) for r in info.relations if r.paragraph_id])
     st.divider()
     with st.sidebar:
         language_switch.switch("viewer")

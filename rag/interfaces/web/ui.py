@@ -26,6 +26,7 @@ VIEWER_PATH = "viewer"
 PAGES_KEY = "rag-pages"  # st.session_state key of app.py's pages (the viewer links back to the chat)
 VIEWER_HEAD_KEY = "viewer-head"  # the viewer's header container: it stays at the top while the document scrolls
 HIGHLIGHT_CLASS = "rag-highlight"
+TWINS_KEY = "rag-twins"  # a hidden container of the viewer's twin buttons (for links no button is shown for)
 MARKER_RE = re.compile(r"\[(\d+)\]")
 _MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
 MEASURE_KINDS = ("measure", "task")  # paragraphs that carry a status of their own
@@ -85,6 +86,7 @@ VIEWER_CSS = f"""<style>
 .rag-doc .rag-departments {{ font-style: italic; opacity: 0.85; }}
 .rag-doc .rag-status {{ font-size: 0.72rem; background: #eef; color: #1a1a5e; border-radius: 0.5rem; padding: 0 0.4rem; margin-left: 0.4rem; }}
 .rag-doc .{HIGHLIGHT_CLASS} {{ background: #fff3b0; color: #31333f; border-left-color: #e0a800; }}
+.st-key-{TWINS_KEY} {{ display: none; }}
 .rag-contents {{ list-style: none; padding: 0; font-size: 0.8rem; line-height: 1.3; }}
 .rag-contents li {{ margin-bottom: 0.3rem; }}
 [data-testid="stLayoutWrapper"]:has(> .st-key-{VIEWER_HEAD_KEY}), .st-key-{VIEWER_HEAD_KEY} {{
@@ -230,17 +232,28 @@ def relation_markdown(info: DocumentInfo, namer: Namer, lang: str = DEFAULT) -> 
     return lines
 
 
+def twin_key(doc_id: str, paragraph_id: str | None = None, kind: str = "goto") -> str:
+    """The widget key of a viewer button that opens this document (and paragraph) in the session: "goto" for a
+    visible one, "twin" for a hidden one (the same place may have both on a page)."""
+    return f"{kind}-" + re.sub(r"[^a-z0-9-]", "-", f"{doc_id}--{paragraph_id or ''}")
+
+
 # In-session citation links: a Markdown link opens a new tab (a new session, without the conversation).
-# This script sends a click on a viewer link in the chat to the page link (st.page_link) of the same
-# paragraph on the page, which switches pages inside the session, so the conversation is kept.
+# This script sends a click on a viewer link to its twin on the page, which opens it inside the session, so
+# the conversation is kept: in the chat the page link (st.page_link) of the same paragraph; in the viewer,
+# where a page link to the page itself does nothing, the button keyed twin_key(doc, p).
 CITATION_LINK_SCRIPT = """<script>(function(){
 if (window.__ragCitationLinks) return; window.__ragCitationLinks = true;
-const key = (href) => { const u = new URL(href, document.baseURI);
-  return u.pathname.endsWith('/VIEWER_PATH') ? u.searchParams.get('doc') + '|' + u.searchParams.get('p') : null; };
+const parts = (href) => { const u = new URL(href, document.baseURI);
+  return u.pathname.endsWith('/VIEWER_PATH') ? [u.searchParams.get('doc'), u.searchParams.get('p')] : null; };
+const key = (href) => { const p = parts(href); return p ? p[0] + '|' + p[1] : null; };
 document.addEventListener('click', function(e){
   const a = e.target.closest && e.target.closest('a[href]');
   if (!a || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || a.dataset.testid === 'stPageLink-NavLink') return;
-  const k = key(a.href); if (!k) return;
-  const twin = Array.from(document.querySelectorAll('a[data-testid="stPageLink-NavLink"]')).find(l => key(l.href) === k);
+  const p = parts(a.href); if (!p) return;
+  const k = key(a.href);
+  const twin = Array.from(document.querySelectorAll('a[data-testid="stPageLink-NavLink"]')).find(l => key(l.href) === k)
+    || (function(){ const k = (p[0] + '--' + (p[1] || '')).replace(/[^a-z0-9-]/g, '-');
+      return document.querySelector('.st-key-goto-' + k + ' button, .st-key-twin-' + k + ' button'); })();
   if (twin) { e.preventDefault(); e.stopPropagation(); twin.click(); }
 }, true);})();</script>""".replace("VIEWER_PATH", VIEWER_PATH)
