@@ -28,4 +28,13 @@ if [[ "${1:-}" == "--with-browser" ]] && ! command -v chromium >/dev/null; then
   else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi
 fi
 
+# axe-core (npm) for the browser test's accessibility check, in the git-ignored .cache/node; pinned. Offline or
+# without npm this only warns: tests/test_browser.py then skips that one check and says why.
+AXE=.cache/node/node_modules/axe-core/axe.min.js
+if [[ "${1:-}" == "--with-browser" && ! -f "$AXE" ]]; then
+  if ! { command -v npm >/dev/null && npm install --silent --no-audit --no-fund --prefix .cache/node axe-core@4.14.1 >/dev/null 2>&1; }; then
+    echo "warning: axe-core not installed (no npm or no registry); the browser test skips its accessibility check" >&2
+  fi
+fi
+
 "$VENV/bin/rag" index

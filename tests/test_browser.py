@@ -1,10 +1,12 @@
-"""End to end in headless Chromium: ask in the chat, follow a citation, land on the highlighted paragraph.
+"""End to end in headless Chromium: ask in the chat, follow a citation, land on the highlighted paragraph;
+the first screen, rating an answer, stop and retry, a new conversation, a Chinese page, and an axe-core scan.
 
 Starts `streamlit run app.py` with the fast real `smollm2` model (real retrieval,
 a real llama.cpp generation) on a free port that is not Streamlit's default, and
 without RAG_APP_URL: citation links must work wherever the app is served.
 Needs Debian's chromium (`apt-get install -y chromium`); never `playwright install`.
-Screenshots (desktop and phone) go to results/screenshots/.
+Screenshots (desktop and phone) go to results/screenshots/. The accessibility scan needs axe-core
+(`scripts/setup.sh --with-browser` installs it into .cache/node); without it that one check is skipped.
 """
 
 from __future__ import annotations
@@ -53,8 +55,23 @@ def _free_port() -> int:
             return port
 
 
+AXE = ROOT / ".cache" / "node" / "node_modules" / "axe-core" / "axe.min.js"
+DOCUMENTS = [  # the first screen: each document with its number, date and standing
+    "Guo Han [2020] No. 123 · 2020-08-28 · in force",
+    "Guo Han [2020] No. 123 (unofficial translation) · 2020-08-28 · unofficial translation of Guo Han [2020] No. 123",
+    "Guo Han [2019] No. 16 · 2019-01-31 · in force; Guo Han [2020] No. 123 prevails where they differ",
+    "Dongcheng implementation proposal (2019) · no number · 2019-05-24 · implements Guo Han [2019] No. 16",
+    "2023 work plan (summary) · no number · date not stated · in force",
+]
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def feedback_db(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("feedback") / "feedback.sqlite3"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, feedback_db):
     """The app on a free non-default port with the smollm2 model and no RAG_APP_URL; always killed at the end."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing; install it with: apt-get update && apt-get install -y chromium")
@@ -62,6 +79,7 @@ def server(tmp_path_factory):
     base = f"http://localhost:{port}"
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
     overrides = {"RAG_APP_URL": "", "RAG_BACKEND": "smollm2", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    overrides["RAG_FEEDBACK_DB"] = str(feedback_db)
     overrides["RAG_ANSWERABLE_MIN_MODEL_YES"] = "0"  # calibrated for the local model; the 135M one stands in here
     streamlit = Path(sys.executable).parent / "streamlit"
     command = [str(streamlit), "run", "app.py", "--server.headless", "true", "--server.port", str(port)]
@@ -104,7 +122,8 @@ def _answer(page, n: int):
     from playwright.sync_api import expect
 
     bubble = page.locator('[data-testid="stChatMessage"]:has([data-testid="stChatMessageAvatarAssistant"])').nth(n)
-    expect(bubble.get_by_text("Sources", exact=False)).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    heading = bubble.locator("strong").filter(has_text=re.compile(r"^Sources$")).first  # not the copy block's
+    expect(heading).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
     expect(bubble.get_by_test_id("stPageLink").first).to_contain_text(re.compile(r"Read ¶\d+ in the document"))
     return bubble
 
@@ -189,3 +208,101 @@ def test_second_question_while_the_first_is_answered_stops_it_and_gets_the_model
     assert "could not answer this time" not in page.locator("section").first.inner_text()  # no busy/failed model
     assert "could not answer this time" not in bubble.inner_text()
     page.screenshot(path=SHOTS / "desktop_answer.png", full_page=True)
+
+
+def _axe_serious(page) -> list[str]:
+    """The serious and critical axe-core violations on the page as it is now ("id: first target" each)."""
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".filter(v => ['serious', 'critical'].includes(v.impact)).map(v => v.id + ': ' + v.nodes[0].target.join(' '))"
+    )
+    return list(found)
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_first_screen_lists_the_five_documents_linked_to_the_viewer_and_passes_axe(server, browser, viewport):
+    from playwright.sync_api import expect
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    size = dict(viewport=DESKTOP) if viewport == "desktop" else dict(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = browser.new_page(**size)
+    page.goto(server)
+    main = page.locator("#stMain")  # the main area (the sidebar has example buttons too)
+    expect(main.get_by_text("Not legal advice", exact=False)).to_be_visible(timeout=60_000)
+    for label in DOCUMENTS:
+        expect(main.get_by_role("link", name=re.compile(re.escape(label) + "$"))).to_be_visible(timeout=60_000)
+    page.screenshot(path=SHOTS / f"{viewport}_first_screen.png")
+    if AXE.exists():
+        assert _axe_serious(page) == []
+    main.get_by_role("link", name=re.compile(re.escape(DOCUMENTS[3]) + "$")).click()
+    page.wait_for_url(re.compile(r"/viewer\?doc=dongcheng-2019"), timeout=30_000)  # same tab, same session
+    expect(page.get_by_role("heading", name=re.compile("Implementation Proposal of Dongcheng"))).to_be_visible()
+
+
+def test_rate_an_answer_then_start_a_new_conversation(server, page, feedback_db):
+    from playwright.sync_api import expect
+
+    from rag.core.settings import Settings
+    from rag.interfaces.feedback import load_feedback
+
+    page.goto(server)
+    _ask(page, QUESTION)
+    bubble = _answer(page, 0)
+    bubble.get_by_role("radio", name="Thumbs up").click()
+    expect(bubble.get_by_text("Thanks: your rating was recorded.")).to_be_visible(timeout=30_000)
+    [entry] = [f for f in load_feedback(Settings(feedback_db=feedback_db)) if f.rating == "up"]
+    assert (entry.question, entry.source, entry.backend) == (QUESTION, "app", "smollm2") and entry.citations
+    if AXE.exists():
+        assert _axe_serious(page) == []
+    page.get_by_role("button", name="New conversation").click()
+    expect(page.get_by_test_id("stChatMessage")).to_have_count(0, timeout=30_000)
+    expect(page.get_by_role("button", name=QUESTION).first).to_be_visible()  # the examples are back
+
+
+def test_stop_keeps_the_answer_marked_stopped_and_retry_answers(server, phone):
+    from playwright.sync_api import expect
+
+    page = phone
+    page.goto(server)
+    _ask(page, SECOND)
+    page.get_by_role("button", name="Stop").click(timeout=ANSWER_TIMEOUT_MS)
+    expect(page.get_by_text("Stopped: you stopped this answer", exact=False)).to_be_visible(timeout=60_000)
+    page.get_by_role("button", name="Ask again").click()
+    _answer(page, 1)
+    expect(page.get_by_test_id("stChatMessage").nth(2)).to_contain_text(SECOND)
+    expect(page.get_by_role("button", name="Ask again")).to_have_count(0)
+
+
+def test_a_chinese_question_shows_a_chinese_page(server, page):
+    from playwright.sync_api import expect
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.goto(server)
+    _ask(page, "外商独资企业可以在北京申请成为私募股权基金管理人吗？")
+    expect(page.get_by_role("heading", name="北京扩大开放政策助手")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("不构成法律意见", exact=False)).to_be_visible()
+    expect(page.get_by_test_id("stChatInputTextArea")).to_have_attribute("placeholder", "请输入关于扩大开放政策的问题…")
+    assistant = page.locator('[data-testid="stChatMessage"]:has([data-testid="stChatMessageAvatarAssistant"])')
+    expect(assistant.first.get_by_text("报告错误答案")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)  # answered
+    expect(page.get_by_test_id("stChatMessageAvatarUser").first).to_have_attribute("aria-label", "您的提问")
+    page.screenshot(path=SHOTS / "desktop_chinese.png")
+
+
+def test_viewer_answers_which_document_governs_under_the_paragraph_and_its_links_stay_in_the_session(server, page):
+    """Asked from a highlighted measure, the answer sits right under it; a link in it moves the viewer in the same
+    tab and session (the page's language, chosen before, is kept)."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{server}/viewer?doc=dongcheng-2019&p=dongcheng-2019.p093")
+    expect(page.locator('[id="dongcheng-2019.p093"]')).to_be_visible(timeout=60_000)
+    page.get_by_text("中文", exact=True).first.click()
+    page.get_by_role("button", name=re.compile("哪份文件适用于此项措施")).click(timeout=30_000)
+    box = page.locator(".st-key-governs-result")
+    expect(box).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    highlighted = page.locator('[id="dongcheng-2019.p093"]').bounding_box()
+    assert 0 < box.bounding_box()["y"] - (highlighted["y"] + highlighted["height"]) < 200  # right under it
+    box.locator('[data-testid="stMarkdownContainer"] a[href*="viewer?doc=gh-2019-16&p="]').first.click()
+    page.wait_for_url(re.compile(r"/viewer\?doc=gh-2019-16&p=gh-2019-16\.p\d+"), timeout=30_000)
+    assert len(page.context.pages) == 1  # no new tab
+    expect(page.get_by_text("高亮段落", exact=False)).to_be_visible(timeout=30_000)  # same session: still Chinese

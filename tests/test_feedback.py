@@ -137,3 +137,19 @@ def test_stats_and_export_print_no_terminal_control_sequences(db, capsys, monkey
         assert not re.search(r"[\x1b\x07\x9b\u202e]", out + err), (action, out)
     (line,) = _feedback_cli(capsys, monkeypatch, db, "export")[1].splitlines()
     assert json.loads(line)["question"] == hostile  # the export keeps the value, escaped
+
+
+def test_stats_show_the_apps_ratings_beside_the_apis_per_backend(db, monkeypatch, capsys):
+    record_feedback(Feedback.of_answer(_answer(), "up", source="app"), db)
+    record_feedback(Feedback.of_answer(_answer(), "down"), db)  # the API's default channel
+    record_feedback(Feedback.of_answer(_answer(), "down", source="app", comment="wrong status"), db)
+    s = stats(load_feedback(db))
+    assert s["by_source"] == {"app": {"up": 1, "down": 1}, "api": {"up": 0, "down": 1}}
+    assert s["by_channel"] == [
+        {"backend": "local", "source": "api", "up": 0, "down": 1},
+        {"backend": "local", "source": "app", "up": 1, "down": 1},
+    ]
+    code, out, _ = _feedback_cli(capsys, monkeypatch, db, "stats")
+    assert code == 0
+    assert re.search(r"backend\s+source\s+up\s+down", out)
+    assert re.search(r"local\s+api\s+0\s+1\n", out) and re.search(r"local\s+app\s+1\s+1\n", out)

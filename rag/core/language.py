@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 
+from rag.core.page_texts import PAGE_TEXTS
+
 DEFAULT = "en"
 CJK_SHARE = 0.3
 _CJK = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"  # a Chinese character
@@ -101,6 +103,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "verdict_not_said": "文件没有说明。",
     },
 }
+
+
+# The web pages' fixed texts (headings, buttons, notices, status labels) join the same catalog.
+ANSWER_KEYS = {language: frozenset(texts) for language, texts in TEXTS.items()}
+for _language, _texts in PAGE_TEXTS.items():
+    TEXTS[_language] = TEXTS[_language] | _texts
+LANGUAGES = tuple(TEXTS)
 
 
 def cjk_count(text: str) -> int:

@@ -255,7 +255,8 @@ def as_eval_question(n: int, f: Feedback) -> dict[str, Any]:
 
 
 def stats(entries: list[Feedback], worst: int = 5) -> dict[str, Any]:
-    """Counts by rating and backend, and the questions with the most down votes (net of up votes)."""
+    """Counts by rating, by backend, by channel (source: the app or the API) and by both, and the questions with
+    the most down votes (net of up votes)."""
     by_question: dict[str, dict[str, Any]] = {}
     for f in entries:
         q = by_question.setdefault(" ".join(f.question.split()).lower(), {"question": f.question, "up": 0, "down": 0})
@@ -263,14 +264,19 @@ def stats(entries: list[Feedback], worst: int = 5) -> dict[str, Any]:
         q["comment"] = f.comment or q.get("comment", "")
         q["answer"] = f.answer
     backends: dict[str, dict[str, int]] = {}
+    sources: dict[str, dict[str, int]] = {}
+    channels: dict[tuple[str, str], dict[str, int]] = {}
     for f in entries:
-        counts = backends.setdefault(f.backend or "unknown", {"up": 0, "down": 0})
-        counts[f.rating] += 1
+        for table, key in ((backends, f.backend or "unknown"), (sources, f.source or "api")):
+            table.setdefault(key, {"up": 0, "down": 0})[f.rating] += 1
+        channels.setdefault((f.backend or "unknown", f.source or "api"), {"up": 0, "down": 0})[f.rating] += 1
     ranked = sorted(by_question.values(), key=lambda q: (q["up"] - q["down"], -q["down"]))
     return {
         "total": len(entries),
         "up": sum(f.rating == "up" for f in entries),
         "down": sum(f.rating == "down" for f in entries),
         "by_backend": backends,
+        "by_source": sources,
+        "by_channel": [{"backend": b, "source": src} | counts for (b, src), counts in sorted(channels.items())],
         "worst": [q for q in ranked if q["down"]][:worst],
     }

@@ -68,8 +68,13 @@ def cmd_feedback(args: argparse.Namespace) -> int:
             return 0
         skipped = f" ({len(rows.skipped)} unreadable rows skipped)" if rows.skipped else ""
         print(f"{s['total']} ratings: {s['up']} up, {s['down']} down{skipped}")
-        for name, counts in s["by_backend"].items():
-            print(f"  {printable(name)}: {counts['up']} up, {counts['down']} down")
+        for name, counts in s["by_source"].items():
+            print(f"  from the {printable(name)}: {counts['up']} up, {counts['down']} down")
+        width = max([len("backend")] + [len(printable(row["backend"])) for row in s["by_channel"]]) + 2
+        if s["by_channel"]:  # one row per backend and channel: the app's ratings beside the API's
+            print(f"  {'backend':<{width}}{'source':<8}{'up':>5}{'down':>6}")
+        for row in s["by_channel"]:
+            print(f"  {printable(row['backend']):<{width}}{printable(row['source']):<8}{row['up']:>5}{row['down']:>6}")
         print("Worst-rated questions:" if s["worst"] else "No down votes.")
         for q in s["worst"]:
             comment = f' — "{printable(q["comment"])}"' if q.get("comment") else ""

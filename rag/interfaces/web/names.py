@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from rag.core.language import DEFAULT, say
 from rag.core.types import DocumentInfo
 from rag.ingest.documents import Corpus
 
@@ -17,13 +18,8 @@ _TITLE_HEAD_RE = re.compile(r"^((?:[A-Z][\w-]*\s*){1,3}?)\s+(?:of|for|to|on|in|a
 _YEAR_RE = re.compile(r"\b((?:19|20)\d\d)\b")
 _DISTRICT_RE = re.compile(r"^([A-Z][a-z]+) District\b")
 
-# Status wording: the bottom line's opening and a source card's status line.
-BOTTOM_LINE = {
-    "in_force": "In force",
-    "supported": "Supported, not yet a right",
-    "explore": "To be explored, a plan only",
-}
-NO_STATUS = "status not stated"
+# The statuses a reader is told (rag.analysis.status labels; "other", no cue found, reads as not stated).
+STATUSES = ("in_force", "supported", "explore")
 
 
 def document_name(info: DocumentInfo) -> str:
@@ -51,17 +47,16 @@ def paragraph_number(paragraph_id: str) -> int:
     return int(paragraph_id.rsplit(".p", 1)[1])
 
 
-def place_label(name: str, task: str | None = None, paragraph_id: str | None = None) -> str:
+def place_label(name: str, task: str | None = None, paragraph_id: str | None = None, lang: str = DEFAULT) -> str:
     """ "Guo Han [2020] No. 123, Task 3, ¶44": document, task (when any) and paragraph."""
-    parts = (
-        [name] + ([f"Task {task}"] if task else []) + ([f"¶{paragraph_number(paragraph_id)}"] if paragraph_id else [])
-    )
+    parts = [name] + ([say("task_label", lang, task=task)] if task else [])
+    parts += [f"¶{paragraph_number(paragraph_id)}"] if paragraph_id else []
     return ", ".join(parts)
 
 
-def status_words(status: str | None) -> str:
+def status_words(status: str | None, lang: str = DEFAULT) -> str:
     """A status as the opening of a bottom line; 'Status not stated' when the text gives none."""
-    return BOTTOM_LINE.get(status or "", NO_STATUS.capitalize())
+    return say(f"bottom_{status}", lang) if status in STATUSES else say("status_not_stated", lang)
 
 
 class Namer:
@@ -82,8 +77,8 @@ class Namer:
     def name(self, doc_id: str) -> str:
         return self.names.get(doc_id, doc_id)
 
-    def label(self, doc_id: str, task: str | None = None, paragraph_id: str | None = None) -> str:
-        return place_label(self.name(doc_id), task, paragraph_id)
+    def label(self, doc_id: str, task: str | None = None, paragraph_id: str | None = None, lang: str = DEFAULT) -> str:
+        return place_label(self.name(doc_id), task, paragraph_id, lang)
 
     def plain(self, text: str) -> str:
         """`text` with every corpus id replaced by its name: 'gh-2020-123.p184' -> 'Guo Han [2020] No. 123, ¶184'."""
@@ -111,6 +106,3 @@ def reader_notice(text: str, namer: Namer | None = None) -> str:
     """A notice or error in the reader's words: setting names and options left out, documents named."""
     text = _SETTING_SENTENCE_RE.sub("", _SETTING_ASIDE_RE.sub("", text)).strip()
     return namer.plain(text) if namer else text
-
-
-FALLBACK_NOTE = "Showing the documents' exact words instead of a summary."
