@@ -101,6 +101,7 @@ class FakeCorpus:
     documents: dict[str, Document] = field(default_factory=dict)
     references: dict = field(default_factory=dict)  # documents referred to but not held (none here)
     chunks: dict[str, Chunk] = field(default_factory=dict)
+    fingerprint: str = "fake"  # the real Corpus hashes its files; the app's caches key on it
 
     def paragraph(self, pid: str) -> Paragraph:
         found = next((p for d in self.documents.values() for p in d.paragraphs if p.id == pid), None)
