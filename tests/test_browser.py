@@ -167,7 +167,10 @@ def test_phone_answer_reads_plainly_and_its_citation_opens_the_viewer_and_leads_
     bubble = _answer(page, 0)
     shown = bubble.inner_text()
     assert not INTERNAL_ID_RE.search(shown), INTERNAL_ID_RE.search(shown).group(0)
-    bottom_line = re.compile(r"^(In force|Supported, not yet a right|To be explored, a plan only|Status not stated) — ")
+    bottom_line = re.compile(
+        r"^(In force|Supported, not yet a right|To be explored, a plan only|Status not stated) — "
+        r"|^(Yes|Yes, with conditions|No|Not yet, planned or to be explored):"  # a verdict, when one is shown, leads
+    )
     assert bottom_line.match(shown.split("\n\n", 1)[1]), shown[:300]  # after the avatar: the bottom line first
     page.screenshot(path=SHOTS / "phone_answer.png", full_page=True)
 
@@ -306,3 +309,21 @@ def test_viewer_answers_which_document_governs_under_the_paragraph_and_its_links
     page.wait_for_url(re.compile(r"/viewer\?doc=gh-2019-16&p=gh-2019-16\.p\d+"), timeout=30_000)
     assert len(page.context.pages) == 1  # no new tab
     expect(page.get_by_text("高亮段落", exact=False)).to_be_visible(timeout=30_000)  # same session: still Chinese
+
+
+TRAPS = (  # a requirement the text eliminates; a standard the text only asks companies to follow voluntarily
+    "Do foreign-invested certification bodies in Dongcheng still need more than 3 years of accreditation experience?",
+    "Will companies in Beijing be required to follow the ESG disclosure standards?",
+)
+
+
+def test_the_first_visible_sentence_of_a_polarity_trap_says_no(server, page):
+    """The verdict is decided in code from the quoted sentence's markers (eliminate, voluntarily): whatever the model
+    writes, the first words the reader sees after the question say No, and never 'still' or 'must'."""
+    page.goto(server)
+    for n, question in enumerate(TRAPS):
+        _ask(page, question)
+        first = _answer(page, n).inner_text().split("\n\n", 1)[1].split("\n", 1)[0]  # after the avatar
+        assert first.startswith("No: “"), first[:200]
+        opening = first.split("”", 1)[1] if "”" in first else ""  # the assistant's own words after the quote
+        assert not re.search(r"\b(still|must|mandatory|required to)\b", opening, re.I), first

@@ -50,9 +50,10 @@ def nearest_passages(evidence: list[Evidence], namer: Namer, lang: str) -> None:
 def render_answer(answer: Answer, namer: Namer, lang: str) -> list[answer_view.Source]:
     """The answer, its governing box and its source cards; returns the numbered sources."""
     sources = answer_view.number_sources(answer, namer, lang)
-    if line := answer_view.bottom_line(answer, sources, namer, lang):
+    line = answer_view.bottom_line(answer, sources, namer, lang)
+    if line and not answer.verdict:
         st.markdown(line)  # the answer opens with its bottom line: the answering sentence's status
-    if answer.notice:
+    if answer.notice and not answer.verdict:
         st.warning(ui.md(reader_notice(answer.notice, namer)))
     if answer.refused:
         st.info(answer_view.refusal_markdown(answer, namer))
@@ -62,6 +63,11 @@ def render_answer(answer: Answer, namer: Namer, lang: str) -> list[answer_view.S
     if gap := gap_line(answer, lang=lang):  # the quotes do not name what was asked: say so above them
         st.info(ui.md(gap))
     st.markdown(answer_view.answer_markdown(answer.text, sources, namer))
+    if answer.verdict:  # a yes-or-no answer opens with its verdict; its sentence's status and any notice follow
+        if line:
+            st.markdown(line)
+        if answer.notice:
+            st.warning(ui.md(reader_notice(answer.notice, namer)))
     if answer.translated_from:  # the text above is the model's translation; this is what was checked
         with st.expander(say("checked_english", lang)):
             st.markdown(answer_view.answer_markdown(answer.translated_from, sources, namer))
