@@ -1,5 +1,8 @@
 """Thumbs up/down on answers, kept in SQLite: the store, its export as eval questions, and its stats.
 
+With RAG_DATABASE_URL the same rows go to PostgreSQL's feedback table instead (rag.store.logs), one table
+for every `rag serve` replica.
+
 The schema is versioned with `PRAGMA user_version` (MIGRATIONS[n] takes version n to n + 1); every
 write is one transaction, and the database runs in WAL mode so readers never block the writer.
 Both the HTTP service (`POST /v1/feedback`) and the Streamlit app (`record_feedback`) write here.
@@ -117,6 +120,11 @@ def record_feedback(entry: Feedback, settings: Settings | None = None) -> int:
     for key in ("history", "citations"):
         row[key] = json.dumps(row[key], ensure_ascii=False)
     settings = settings or get_settings()
+    if settings.database_url:  # one table for every replica
+        from rag.store.db import database
+        from rag.store.logs import insert_feedback
+
+        return insert_feedback(database(settings), row)
     with _connect(Path(settings.feedback_db)) as conn, conn:
         cursor = conn.execute(
             f"INSERT INTO feedback ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values())
@@ -127,8 +135,14 @@ def record_feedback(entry: Feedback, settings: Settings | None = None) -> int:
 def load_feedback(settings: Settings | None = None) -> list[Feedback]:
     """Every stored rating, oldest first."""
     settings = settings or get_settings()
-    with _connect(Path(settings.feedback_db)) as conn:
-        rows = conn.execute("SELECT * FROM feedback ORDER BY id").fetchall()
+    if settings.database_url:
+        from rag.store.db import database
+        from rag.store.logs import feedback_rows
+
+        rows: list[Any] = feedback_rows(database(settings))
+    else:
+        with _connect(Path(settings.feedback_db)) as conn:
+            rows = conn.execute("SELECT * FROM feedback ORDER BY id").fetchall()
     names = {-1: "down", 1: "up"}
     out = []
     for r in rows:
