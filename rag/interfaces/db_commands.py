@@ -6,19 +6,48 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
+from typing import Any
 
-from rag.core.errors import SettingsError
-from rag.core.settings import get_settings
+from rag.core.errors import BadQuestion, SettingsError
+from rag.core.paths import ROOT
+from rag.core.settings import Settings, get_settings
 from rag.interfaces.cli import command, log
+
+
+def parity(
+    settings: Settings, questions: list[str], k: int = 5, modes: tuple[str, ...] = ("hybrid",)
+) -> dict[str, Any]:
+    """Top-k of the local FAISS index against the database's pgvector for each question and mode: how many agree,
+    and each that does not (ids in rank order from both)."""
+    from rag.retrieve import Retriever
+
+    local = Retriever.load(settings.model_copy(update={"database_url": None}), log=log)
+    shared = Retriever.load(settings, log=log)
+    out: dict[str, Any] = {"questions": 0, "same": 0, "different": []}
+    for mode in modes:
+        for q in questions:
+            try:
+                a, b = ([h.chunk.id for h in r.search(q, k, mode=mode)] for r in (local, shared))
+            except BadQuestion:
+                continue
+            out["questions"] += 1
+            out["same"] += a == b
+            if a != b:
+                out["different"].append({"question": q, "mode": mode, "faiss": a, "pgvector": b})
+    return out
 
 
 def _db_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "action",
-        choices=["migrate", "status", "sync"],
+        choices=["migrate", "status", "sync", "parity"],
         help="migrate: apply pending schema migrations; status: schema version and row counts; "
-        "sync: publish the corpus folder's corpus and index to the database (replicas load it within seconds)",
+        "sync: publish the corpus folder's corpus and index to the database (replicas load it within seconds); "
+        "parity: the top 5 of every question from the local FAISS index and from pgvector, compared",
     )
+    p.add_argument("--questions", type=Path, default=ROOT / "eval" / "questions.jsonl", help="parity: JSONL file")
+    p.add_argument("--modes", default="hybrid", help="parity: comma-separated retrieval modes (dense,bm25,hybrid)")
     p.add_argument("--json", action="store_true", help="status: machine-readable output")
 
 
@@ -44,6 +73,14 @@ def cmd_db(args: argparse.Namespace) -> int:
 
         print(f"Corpus version {publish_local(settings, log)} is published.")
         return 0
+    if args.action == "parity":
+        lines = args.questions.read_text(encoding="utf-8").splitlines()
+        questions = [json.loads(line)["question"] for line in lines if line.strip()]
+        result = parity(settings, questions, modes=tuple(args.modes.split(",")))
+        for d in result["different"]:
+            print(f"differs ({d['mode']}): {d['question'][:80]}\n  faiss    {d['faiss']}\n  pgvector {d['pgvector']}")
+        print(f"{result['same']} of {result['questions']} searches have the same top 5 in FAISS and pgvector.")
+        return 0 if result["same"] == result["questions"] else 1
     s = status(db)
     if args.json:
         print(json.dumps(s, indent=1))

@@ -18,6 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from rag.core.errors import (
     BadQuestion,
     CorpusError,
+    DatabaseSchema,
+    DatabaseUnavailable,
     LLMUnavailable,
     ModelCorrupt,
     ModelMissing,
@@ -40,17 +42,22 @@ STATUS: list[tuple[type[RagError], int, str]] = [
     (LLMUnavailable, 503, "model_unavailable"),
     (ModelMissing, 503, "model_unavailable"),
     (ModelCorrupt, 503, "model_unavailable"),
+    (DatabaseUnavailable, 503, "database_unavailable"),
+    (DatabaseSchema, 503, "database_unavailable"),
 ]
+RETRY_AFTER = (DatabaseUnavailable, DatabaseSchema)  # answered with Retry-After: app.state.retry_after seconds
 
 
 def error(status: int, message: str, kind: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": {"message": redact(message), "type": kind}}, status_code=status, headers=headers)
 
 
-def rag_error(_: Request, err: Exception) -> JSONResponse:
+def rag_error(request: Request, err: Exception) -> JSONResponse:
     for cls, status, kind in STATUS:
         if isinstance(err, cls):
-            return error(status, str(err), kind)
+            retry = isinstance(err, RETRY_AFTER)
+            after = str(getattr(request.app.state, "retry_after", 5))
+            return error(status, str(err), kind, {"Retry-After": after} if retry else None)
     return error(500, str(err), "server_error")
 
 
