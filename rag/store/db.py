@@ -8,7 +8,7 @@ so the first call after the database comes back opens a fresh one: recovery need
 from __future__ import annotations
 
 import queue
-import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -16,6 +16,8 @@ from typing import Any
 
 from rag.core.errors import DatabaseUnavailable
 from rag.core.settings import Settings
+
+PING_AFTER_S = 1.0  # a connection idle longer than this is checked before use
 
 
 def _why(err: Exception) -> str:
@@ -29,7 +31,6 @@ class Database:
     def __init__(self, url: str, *, timeout_s: float = 3.0, size: int = 4):
         self.url, self.timeout_s = url, timeout_s
         self._idle: queue.LifoQueue[Any] = queue.LifoQueue(maxsize=size)
-        self._lock = threading.Lock()
 
     def _open(self) -> Any:
         import psycopg
@@ -49,20 +50,37 @@ class Database:
             raise DatabaseUnavailable(_why(err)) from None
         return conn
 
+    def _checkout(self) -> Any:
+        """A pooled connection (one idle for over PING_AFTER_S answers a ping first: the server may have
+        restarted meanwhile), else a new one."""
+        import psycopg
+
+        while True:
+            try:
+                conn, since = self._idle.get_nowait()
+            except queue.Empty:
+                return self._open()
+            if time.monotonic() - since < PING_AFTER_S:
+                return conn
+            try:
+                conn.execute("SELECT 1")
+                conn.rollback()
+                return conn
+            except psycopg.Error:
+                conn.close()
+
     @contextmanager
     def transaction(self) -> Iterator[Any]:
         """A connection inside one transaction: committed when the block ends, rolled back on an error."""
         import psycopg
 
-        try:
-            conn = self._idle.get_nowait()
-        except queue.Empty:
-            conn = self._open()
+        conn = self._checkout()
         try:
             yield conn
             conn.commit()
         except psycopg.OperationalError as err:  # connection lost, server shutting down, timeouts
             conn.close()
+            self.close()  # the server likely restarted: every pooled connection is as dead as this one
             raise DatabaseUnavailable(_why(err)) from None
         except psycopg.errors.UndefinedTable as err:
             conn.close()
@@ -78,7 +96,7 @@ class Database:
         finally:
             if not conn.closed and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
                 try:
-                    self._idle.put_nowait(conn)
+                    self._idle.put_nowait((conn, time.monotonic()))
                 except queue.Full:
                     conn.close()
             elif not conn.closed:
@@ -87,7 +105,7 @@ class Database:
     def close(self) -> None:
         while True:
             try:
-                self._idle.get_nowait().close()
+                self._idle.get_nowait()[0].close()
             except queue.Empty:
                 return
 
