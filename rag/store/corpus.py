@@ -60,18 +60,19 @@ def _document_rows(conn: Any, doc: Any, entry: dict, position: int, key: str, fo
     )
     rows = {pid: i for i, pid in enumerate(data.paragraph_ids)}
     vectors = np.asarray(data.paragraph_vectors, np.float32)
-    multilingual = data.multilingual_vectors
+    multilingual = None if data.multilingual_vectors is None else np.asarray(data.multilingual_vectors, np.float32)
+    paragraphs = []
+    for n, p in enumerate(doc.paragraphs):  # unindexed kinds (titles, signatures...) are stored without vectors
+        row = rows.get(p.id)
+        embedding = None if row is None else vectors[row]
+        other = None if row is None or multilingual is None else multilingual[row]
+        paragraphs.append((p.id, info.id, n, p.kind, p.task, p.text, embedding, other))
     with conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO paragraphs (id, doc_id, position, kind, task, text, embedding, multilingual)"
             " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-            [
-                (p.id, info.id, n, p.kind, p.task, p.text)
-                + ((vectors[rows[p.id]], None if multilingual is None else np.asarray(multilingual[rows[p.id]], np.float32))
-                   if p.id in rows else (None, None))
-                for n, p in enumerate(doc.paragraphs)
-            ],
-        )  # fmt: skip
+            paragraphs,
+        )
         chunk_vectors = data.chunk_index.reconstruct_n(0, data.chunk_index.ntotal)
         cur.executemany(
             "INSERT INTO chunks (id, doc_id, position, data, text, embedding) VALUES (%s, %s, %s, %s, %s, %s)",

@@ -123,7 +123,10 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         async def rest() -> AsyncIterator[Any]:
             yield first
             async for event in stream:
-                yield svc(request).remember(event.answer, turns) if isinstance(event, AnswerEvent) else event
+                if isinstance(event, AnswerEvent):  # remembered (and, with a database, logged) off the event loop
+                    yield await anyio.to_thread.run_sync(svc(request).remember, event.answer, turns)
+                else:
+                    yield event
 
         return rest()
 
