@@ -141,3 +141,23 @@ def test_an_unreachable_database_is_one_line_saying_what_to_do(tmp_path, monkeyp
     assert len(err.splitlines()) == 1 and "Start PostgreSQL or fix RAG_DATABASE_URL" in err and "secret" not in err
     with pytest.raises(DatabaseUnavailable):
         database(Settings(database_url=f"postgresql:///x?host={tmp_path}")).transaction().__enter__()
+
+
+def test_hnsw_search_uses_the_index_built_at_publish_and_finds_the_exact_top_5(db_settings):
+    settings = db_settings.model_copy(update={"db_vector_search": "hnsw"})
+    local = Retriever.load(settings.model_copy(update={"database_url": None}))
+    shared = Retriever.load(settings)
+    with database(settings).transaction() as conn:
+        names = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE '%hnsw%'")}
+        conn.execute("SET LOCAL enable_seqscan = off")
+        q = shared.embed(["foreign banks"])[0]
+        plan = " ".join(
+            r[0]
+            for r in conn.execute(
+                "EXPLAIN SELECT id FROM paragraphs ORDER BY embedding::vector(256) <#> %s::vector(256) LIMIT 5", (q,)
+            )
+        )
+    assert names == {"chunks_embedding_hnsw_256", "paragraphs_embedding_hnsw_256", "paragraphs_multilingual_hnsw_256"}
+    assert "paragraphs_embedding_hnsw_256" in plan
+    for question in QUESTIONS:
+        assert [h.chunk.id for h in shared.search(question, 5)] == [h.chunk.id for h in local.search(question, 5)]
