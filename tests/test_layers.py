@@ -14,6 +14,7 @@ LAYERS = {
     "rag": 0,  # the package __init__: process defaults only
     "rag.core": 0,
     "rag.ingest": 1,
+    "rag.store": 1,  # PostgreSQL state (RAG_DATABASE_URL): stores what ingest builds
     "rag.retrieve": 2,
     "rag.analysis": 3,
     "rag.answer": 4,

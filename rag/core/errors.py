@@ -74,3 +74,17 @@ class IndexNotWritable(RagError):
             f"Cannot write the index under {path} ({why}). Point RAG_INDEX_ROOT at a writable folder, "
             "e.g. RAG_INDEX_ROOT=~/.cache/beijing-rag/index"
         )
+
+
+class DatabaseUnavailable(RagError):
+    """The database named by RAG_DATABASE_URL cannot be reached or refused the statement."""
+
+    def __init__(self, why: str):
+        super().__init__(
+            f"The database (RAG_DATABASE_URL) is unavailable: {why}. Start PostgreSQL or fix RAG_DATABASE_URL "
+            "(unset it to use the local FAISS index and SQLite); `rag db status` checks the connection."
+        )
+
+
+class DatabaseSchema(RagError):
+    """The database's schema is older or newer than this code's."""

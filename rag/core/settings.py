@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from rag.core.db_settings import DatabaseSettings
 from rag.core.errors import SettingsError
 from rag.core.eval_settings import EvalSettings
 from rag.core.interface_settings import InterfaceSettings
@@ -298,6 +299,7 @@ class Settings(
     InterfaceSettings,
     EvalSettings,
     ConversationSettings,
+    DatabaseSettings,
 ):
     """Every tunable; set any field from the environment as RAG_<FIELD>."""
 

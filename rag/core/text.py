@@ -77,7 +77,9 @@ def percentile(values: Sequence[float], p: float) -> float:
 _ESCAPE_RE = re.compile(
     r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?|\x1b[@-Z\\-_]?"
 )
-_UNPRINTABLE_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Inside a JSON text: control characters and bidirectional overrides, less the line breaks and tabs an indented
+# dump puts between values (json.dumps escapes those inside strings itself; escaping them would break the JSON).
+_JSON_UNPRINTABLE_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def printable(text: str) -> str:
@@ -90,4 +92,4 @@ def printable(text: str) -> str:
 def json_terminal_safe(line: str) -> str:
     """A JSON text with the control characters json.dumps(ensure_ascii=False) leaves raw (C1, DEL, bidirectional
     overrides) written as \\uXXXX escapes: the same JSON value, safe to print."""
-    return _UNPRINTABLE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", line)
+    return _JSON_UNPRINTABLE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", line)

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -95,10 +96,16 @@ class Corpus:
         return self.documents[paragraph.doc_id].text[paragraph.start : paragraph.end]
 
 
-def _verified(path: Path, expected: str) -> bytes:
-    if not path.exists():
+def _verified(path: Path, expected: str, stored: Mapping[str, bytes] | None = None) -> bytes:
+    """The file's bytes (from `stored`, keyed by file name, when given), checked against its sha256."""
+    if stored is not None:
+        if path.name not in stored:
+            raise CorpusError(f"The database holds no {path.name}; publish the corpus again (`rag db sync`).")
+        data = stored[path.name]
+    elif not path.exists():
         raise CorpusError(f"Corpus file {path} is missing. Restore it from the seeds (git checkout corpus/).")
-    data = path.read_bytes()
+    else:
+        data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
     if sha != expected:
         raise CorpusError(
@@ -143,16 +150,18 @@ def write_atomic(path: Path, data: bytes) -> None:
             os.unlink(tmp)
 
 
-def corpus_from(folder: Path, raw_registry: bytes) -> Corpus:
-    """Parse a registry (as bytes) and every file it names, verifying each sha256 against the registry."""
+def corpus_from(folder: Path, raw_registry: bytes, stored: Mapping[str, bytes] | None = None) -> Corpus:
+    """Parse a registry (as bytes) and every file it names, verifying each sha256 against the registry.
+
+    `stored` (file name -> bytes) gives the files instead of `folder`: the corpus as the database holds it."""
     registry = json.loads(raw_registry)
     digest = hashlib.sha256(PARSER_VERSION.encode())
     documents = {}
     for entry in registry["documents"]:
         info = _info(entry)
-        data = _verified(folder / info.file, info.sha256)
+        data = _verified(folder / info.file, info.sha256, stored)
         if entry.get("source"):  # the original a text was extracted from (HTML, PDF)
-            _verified(folder / entry["source"]["file"], entry["source"]["sha256"])
+            _verified(folder / entry["source"]["file"], entry["source"]["sha256"], stored)
         digest.update(info.sha256.encode())
         raw = data.decode("utf-8")
         paragraphs, structure = parse_text(info.id, raw, layout_of(entry))

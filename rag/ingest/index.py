@@ -74,6 +74,8 @@ class IndexData:
     paragraph_vectors: np.ndarray
     bm25: Any  # bm25s.BM25 over chunk texts
     multilingual_vectors: np.ndarray | None = None  # same rows, settings.multilingual_embedder; None when off
+    multilingual_index: Any = None  # a searchable index over multilingual_vectors (the database's); None: numpy
+    corpus_version: int | None = None  # the database's corpus version this was loaded from; None: on disk
 
 
 def _sha(path: Path) -> str:

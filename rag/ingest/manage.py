@@ -5,8 +5,9 @@ person can confirm it, then committed in this order:
 1. the new files are written under names no registered document uses (the old ones stay);
 2. the new registry is parsed and verified in memory and its index is built (only the changed
    document is embedded: rag.ingest.index keeps every document's vectors);
-3. registry.json is replaced atomically: the commit point. Until then the previous registry,
-   files and index are untouched and still load;
+3. with RAG_DATABASE_URL, the new corpus is published to the database in one transaction (the
+   commit point for every `rag serve` replica); then registry.json is replaced atomically: the
+   commit point. Until then the previous registry, files and index are untouched and still load;
 4. the replaced files move to superseded/ (copied there before the commit) and the previous
    index folder and the old version's cached vectors are deleted.
 """
@@ -267,6 +268,11 @@ def _apply(
             copy_path.parent.mkdir(exist_ok=True)
             written.append(copy_path)
             shutil.copy2(path, copy_path)
+        if settings.database_url:  # every replica's commit point: they load the new version within seconds
+            from rag.store.corpus import publish
+
+            version = publish(settings, corpus, load_index(target), raw)
+            log(f"Published to the database as corpus version {version}.")
         write_atomic(folder / REGISTRY_FILE, raw)  # the commit point
     except BaseException:
         for path in written:

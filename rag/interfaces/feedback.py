@@ -1,5 +1,8 @@
 """Thumbs up/down on answers, kept in SQLite: the store, its export as eval questions, and its stats.
 
+With RAG_DATABASE_URL the same rows go to PostgreSQL's feedback table instead (rag.store.logs), one table
+for every `rag serve` replica.
+
 The schema is versioned with `PRAGMA user_version` (MIGRATIONS[n] takes version n to n + 1); every
 write is one transaction, and the database runs in WAL mode so readers never block the writer.
 Both the HTTP service (`POST /v1/feedback`) and the Streamlit app (`record_feedback`) write here.
@@ -135,6 +138,11 @@ def record_feedback(entry: Feedback, settings: Settings | None = None) -> int:
     row["rating"] = RATINGS[entry.rating]
     for key in ("history", "citations"):
         row[key] = json.dumps(row[key], ensure_ascii=False)
+    if settings.database_url:  # one table for every replica
+        from rag.store.db import database
+        from rag.store.logs import insert_feedback
+
+        return insert_feedback(database(settings), row)
     with _connect(Path(settings.feedback_db)) as conn, conn:
         cursor = conn.execute(
             f"INSERT INTO feedback ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values())
@@ -151,8 +159,14 @@ def read_feedback(settings: Settings | None = None) -> FeedbackRows:
     """Every stored rating, oldest first; a row that cannot be read (bad JSON, a citation without a paragraph id,
     an unknown rating) is skipped and named, so one bad row never stops an export or the stats."""
     settings = settings or get_settings()
-    with _connect(Path(settings.feedback_db)) as conn:
-        rows = conn.execute("SELECT * FROM feedback ORDER BY id").fetchall()
+    if settings.database_url:
+        from rag.store.db import database
+        from rag.store.logs import feedback_rows
+
+        rows: list[Any] = feedback_rows(database(settings))
+    else:
+        with _connect(Path(settings.feedback_db)) as conn:
+            rows = conn.execute("SELECT * FROM feedback ORDER BY id").fetchall()
     out = FeedbackRows([], [])
     for r in rows:
         try:

@@ -30,6 +30,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from rag.interfaces.http.app import create_app
 
     settings = get_settings()
+    if settings.database_url:  # down or unmigrated: one line saying what to do, before the server starts
+        from rag.store.db import database
+        from rag.store.schema import require_current
+
+        require_current(database(settings))
     key = "on" if settings.api_key else "off (set RAG_API_KEY to require one)"
     log(f"rag serve: http://{args.host}:{args.port}{args.root_path}/docs — backend {settings.backend}, API key {key}")
     uvicorn.Server(server_config(create_app(settings), args.host, args.port, args.root_path)).run()

@@ -19,11 +19,11 @@ from typing import Any
 
 import anyio
 from fastapi import FastAPI, Query, Request
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 
 from rag.answer.backends import BACKENDS
 from rag.answer.pipeline import AnswerEvent, EvidenceEvent, NoticeEvent, TokenEvent
-from rag.core.errors import BadQuestion, CorpusError
+from rag.core.errors import BadQuestion, CorpusError, RagError
 from rag.core.questions import validate_question
 from rag.core.settings import Settings, get_settings
 from rag.core.text import printable
@@ -101,6 +101,17 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     )
     install(app, settings.api_key)
     app.add_middleware(BodyLimit, limit=settings.http_max_request_bytes)
+    app.state.retry_after = settings.db_retry_after_s
+
+    @app.middleware("http")
+    async def current_corpus(request: Request, call_next: Any):
+        """With a database: the corpus version is checked before a request is answered (rag.store)."""
+        if settings.database_url and request.url.path.startswith(("/v1/", "/viewer")):
+            try:
+                await anyio.to_thread.run_sync(svc(request).refresh)
+            except RagError as err:
+                return rag_error(request, err)
+        return await call_next(request)
 
     def svc(request: Request) -> Service:
         return request.app.state.service
@@ -119,7 +130,10 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         async def rest() -> AsyncIterator[Any]:
             yield first
             async for event in stream:
-                yield svc(request).remember(event.answer, turns) if isinstance(event, AnswerEvent) else event
+                if isinstance(event, AnswerEvent):  # remembered (and, with a database, logged) off the event loop
+                    yield await anyio.to_thread.run_sync(svc(request).remember, event.answer, turns)
+                else:
+                    yield event
 
         return rest()
 
@@ -229,8 +243,9 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         row = await anyio.to_thread.run_sync(record_feedback, entry, settings)
         return {"id": row, "created_at": entry.created_at}
 
-    @app.get("/healthz", summary="Index and model state")
+    @app.get("/healthz", summary="Index, database and model state (503 while the database is down)")
     async def healthz(request: Request) -> Any:
-        return await anyio.to_thread.run_sync(svc(request).health)
+        health = await anyio.to_thread.run_sync(svc(request).health)
+        return health if health["status"] == "ok" else JSONResponse(health, status_code=503)
 
     return app

@@ -19,6 +19,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from rag.core.errors import (
     BadQuestion,
     CorpusError,
+    DatabaseSchema,
+    DatabaseUnavailable,
     LLMUnavailable,
     ModelCorrupt,
     ModelMissing,
@@ -45,21 +47,27 @@ STATUS: list[tuple[type[RagError], int, str]] = [
     (LLMUnavailable, 503, "model_unavailable"),
     (ModelMissing, 503, "model_unavailable"),
     (ModelCorrupt, 503, "model_unavailable"),
+    (DatabaseUnavailable, 503, "database_unavailable"),
+    (DatabaseSchema, 503, "database_unavailable"),
 ]
+RETRY_AFTER = (DatabaseUnavailable, DatabaseSchema)  # answered with Retry-After: app.state.retry_after seconds
 
 
 def error(status: int, message: str, kind: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": {"message": redact(message), "type": kind}}, status_code=status, headers=headers)
 
 
-def rag_error(_: Request, err: Exception) -> JSONResponse:
+def rag_error(request: Request, err: Exception) -> JSONResponse:
     """The error's status and message; an error about the server's own files (FeedbackUnavailable) says so in
-    its `public` words, and the full message (with paths) goes to the log only."""
+    its `public` words, and the full message (with paths) goes to the log only. A database that is down or not
+    migrated (RETRY_AFTER) is answered with Retry-After."""
     for cls, status, kind in STATUS:
         if isinstance(err, cls):
             if public := getattr(err, "public", None):
                 log.warning("%s", err)
-            return error(status, public or str(err), kind)
+            retry = isinstance(err, RETRY_AFTER)
+            after = str(getattr(request.app.state, "retry_after", 5))
+            return error(status, public or str(err), kind, {"Retry-After": after} if retry else None)
     log.error("unexpected %s: %s", type(err).__name__, err)
     return error(500, str(err), "server_error")
 

@@ -9,7 +9,10 @@ backends (extractive, or `openai` against a model server) run side by side.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -19,7 +22,7 @@ from typing import Any
 
 from rag.answer.backends import get_backend
 from rag.answer.pipeline import Event, stream_answer
-from rag.core.errors import LLMUnavailable, RagError
+from rag.core.errors import DatabaseUnavailable, LLMUnavailable, RagError
 from rag.core.questions import validate_question
 from rag.core.settings import Settings
 from rag.core.text import printable
@@ -51,9 +54,11 @@ class Service:
     waiting: int = 0
     stamp: tuple[int, int, int] | None = None  # registry_stamp of the corpus served; None: never reload (tests)
     loader: Callable[[Settings], Retriever] = field(default=lambda s: Retriever.load(s, log=log.info))
+    replica: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     _gate: threading.Lock = field(default_factory=threading.Lock)
     _count_lock: threading.Lock = field(default_factory=threading.Lock)
     _reload_lock: threading.Lock = field(default_factory=threading.Lock)
+    _checked: float = 0.0  # time.monotonic() of the last corpus version check (with a database)
 
     @classmethod
     def load(cls, settings: Settings) -> Service:
@@ -76,6 +81,23 @@ class Service:
                 log.info("corpus changed: now serving %s", retriever.corpus.fingerprint[:16])
                 self.retriever, self.stamp = retriever, stamp
         return self.retriever
+
+    def refresh(self) -> None:
+        """With a database: load the corpus version another process published (at most every
+        settings.db_corpus_check_s), before this request is answered. DatabaseUnavailable when it is down."""
+        if not self.settings.database_url or time.monotonic() - self._checked < self.settings.db_corpus_check_s:
+            return
+        from rag.store.corpus import corpus_version
+        from rag.store.db import database
+
+        version = corpus_version(database(self.settings))
+        if version != self.retriever.data.corpus_version:
+            with self._reload_lock:  # one reload; requests that arrive meanwhile wait for it
+                if version != self.retriever.data.corpus_version:
+                    retriever = Retriever.load(self.settings, log=log.info)
+                    log.info("corpus version %s loaded (was %s)", version, self.retriever.data.corpus_version)
+                    self.retriever = retriever
+        self._checked = time.monotonic()
 
     def warm(self) -> None:
         """Load the default backend's model in the background; /healthz reports its state meanwhile."""
@@ -148,6 +170,16 @@ class Service:
         data = answer.to_json(f"ans-{uuid.uuid4().hex[:16]}")
         model = get_backend(answer.backend, self.settings).model if answer.backend != "none" else ""
         self.recent[data["id"]] = {"answer": data, "history": history, "model": model}
+        if self.settings.database_url:  # the answer log, one table for every replica
+            from rag.store.db import database
+            from rag.store.logs import log_answer
+
+            try:
+                log_answer(
+                    database(self.settings), data["id"], answer, self.retriever.data.corpus_version, self.replica
+                )
+            except DatabaseUnavailable as err:  # the answer itself is already made: give it, note the gap
+                log.warning("answer %s not logged: %s", data["id"], err)
         while len(self.recent) > self.settings.http_recent_answers:
             self.recent.popitem(last=False)
         return data
@@ -155,8 +187,19 @@ class Service:
     def health(self) -> dict[str, Any]:
         retriever = self.current()
         data, corpus = retriever.data, retriever.corpus
+        database: dict[str, Any] | None = None
+        if self.settings.database_url:
+            from rag.store.corpus import corpus_version
+            from rag.store.db import database as pool
+
+            try:
+                database = {"state": "ok", "corpus_version": corpus_version(pool(self.settings))}
+            except DatabaseUnavailable as err:
+                database = {"state": f"unavailable: {err}"}
         return {
-            "status": "ok",
+            "status": "ok" if database is None or database["state"] == "ok" else "database unavailable",
+            "database": database,
+            "replica": self.replica,
             "index": {
                 "path": str(data.path),
                 "fingerprint": data.path.name,
