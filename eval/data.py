@@ -100,11 +100,14 @@ def llm_subset(questions: list[dict], n: int) -> list[dict]:
 
 def model_subset(questions: list[dict], n: int) -> list[dict]:
     """`llm_subset` taken in each split apart, so `dev` and `test` are both measured with a model (0 means all);
-    within a split, first-set and held-out items alternate, so `dev`'s subset holds both."""
+    within a split and a type, first-set and held-out items alternate, so `dev`'s subset holds both."""
     chosen: set[str] = set()
     for s in SPLITS:
-        first = [q for q in questions if split_of(q) == s and not HASHED_ID.match(q["id"])]
-        later = [q for q in questions if split_of(q) == s and HASHED_ID.match(q["id"])]
-        alternating = [q for pair in zip_longest(first, later) for q in pair if q is not None]
-        chosen |= {q["id"] for q in llm_subset(alternating, n)}
+        ordered = []
+        for t in TYPES:
+            of_type = [q for q in questions if split_of(q) == s and q["type"] == t]
+            first = [q for q in of_type if not HASHED_ID.match(q["id"])]
+            later = [q for q in of_type if HASHED_ID.match(q["id"])]
+            ordered += [q for pair in zip_longest(first, later) for q in pair if q is not None]
+        chosen |= {q["id"] for q in llm_subset(ordered, n)}
     return [q for q in questions if q["id"] in chosen]

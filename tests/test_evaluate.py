@@ -159,9 +159,10 @@ def test_llm_subset_round_robins_over_types_in_file_order():
 
 def test_model_subset_takes_the_stratified_subset_in_each_split_apart_first_and_later_items_alternating():
     qs = [{"id": f"q{i}", "type": "lookup", "split": "dev"} for i in range(3)]
+    qs += [{"id": "n9", "type": "governs", "split": "dev"}]  # a held-out item of another type between them
     qs += [{"id": f"n{i}", "type": "lookup", "split": "dev"} for i in range(3)]
     qs += [{"id": f"nt{i}", "type": "lookup", "split": "test"} for i in range(3)]
-    assert [q["id"] for q in model_subset(qs, 2)] == ["q0", "n0", "nt0", "nt1"]
+    assert [q["id"] for q in model_subset(qs, 4)] == ["q0", "q1", "n9", "n0", "nt0", "nt1", "nt2"]
 
 
 # --- the gate ---------------------------------------------------------------------------
