@@ -67,7 +67,8 @@ def main() -> None:
         full, full_texts = time.perf_counter() - t0, sum(counted)
         counted.clear()
         t0 = time.perf_counter()
-        change = manage.prepare_add(settings, Path(args.path), args.id)
+        level = "municipal" if args.large_mb else None  # the synthetic plan names no issuer
+        change = manage.prepare_add(settings, Path(args.path), args.id, level=level)
         manage.commit(settings, change, accept_relations=True)
         added = time.perf_counter() - t0
         print(f"full build (5 seeds, empty cache): {full:.1f} s, {full_texts} texts embedded")
