@@ -244,12 +244,6 @@ def decisive_clause(reading: Reading, decided_by: str) -> str:
     return f"“{text}” [{reading.marker}]"
 
 
-def _on_subject(question: str, reading: Reading) -> bool:
-    """Whether the sentence that decides the verdict is about what was asked: it shares a content word with the
-    question (a travel-agency measure "excluding travelling to Taiwan" decides nothing about a culture fund)."""
-    return bool(set(_words(question)) & set(_words(reading.sentence)))
-
-
 def lead_conflicts(lead: str, verdict: str | None, cited: list[Reading]) -> str:
     """Why a model lead may not be shown ("" when it may): it describes the passage, its Yes/No contradicts the
     verdict, or it claims what a cited sentence's markers rule out (a requirement over a removal or a voluntary
@@ -308,8 +302,6 @@ def opening(question: str, readings: list[Reading], lead: str) -> Opening:
     yes_no = is_yes_no(question)
     answering = readings[0] if readings and readings[0].measure else None
     verdict, by = decide_verdict(question, answering) if yes_no and answering else (None, "")
-    if verdict and answering and not _on_subject(question, answering):
-        verdict, by = None, ""  # the deciding words speak of another measure than the one asked about
     dropped = lead_conflicts(lead, verdict, _cited(lead, readings)) if lead else ""
     lead = "" if dropped else lead
     model_says_yes = bool((m := OPENER_RE.match(lead)) and m["word"].lower() == "yes")
