@@ -12,6 +12,7 @@ from pathlib import Path
 from eval.data import Gold
 from rag.analysis.governs import governs
 from rag.analysis.status import LABELS, status_of
+from rag.answer.verdict import META_RE
 from rag.core.errors import BadQuestion, CorpusError
 from rag.core.settings import Settings
 from rag.core.text import MARKER_RE, markers, split_sentences
@@ -43,14 +44,6 @@ def key_fact_recall(answer: str, key_facts: list[list[str]]) -> float:
 
 
 # --- the assistant's own words: contradictions and leads that say nothing ------------------
-# A lead that describes the passage instead of answering ("The passage discusses ...", "这篇论文讨论了...").
-META_LEAD = re.compile(
-    r"\b(the|this|these|above|given) (passage|passages|excerpt|quote|quotes|text|paragraph)s?\b"
-    r"|\bdiscuss(es|ed)?\b|这篇|该段|这段|上述(段落|文字|引文)|论文",
-    re.IGNORECASE,
-)
-
-
 def own_words(a: Answer) -> str:
     """The answer less its verbatim quotes and markers: what the assistant says in its own words."""
     text = a.text
@@ -70,7 +63,7 @@ def faithfulness(a: Answer, q: dict) -> dict[str, float]:
     if q.get("must_not"):
         out["contradictions"] = float(any(re.search(rx, own, re.IGNORECASE) for rx in q["must_not"]))
     if a.lead and not a.refused:
-        out["meta_leads"] = float(bool(META_LEAD.search(a.lead)))
+        out["meta_leads"] = float(bool(META_RE.search(a.lead)))
     if q.get("verdict"):
         got = "not_said" if a.refused else a.verdict
         out["verdict_accuracy"] = float(got == q["verdict"])

@@ -26,7 +26,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.analysis.status import tag
+from rag.analysis.status import LATER_RE, tag
+from rag.answer.support import content_words, hedged, negated
 from rag.core.language import DEFAULT, say
 from rag.core.text import AUXILIARIES
 
@@ -63,47 +64,42 @@ YES_NO_RE = re.compile(
     re.I,
 )
 _QUESTION_PARTS_RE = re.compile(r"(?<=[?.!;:])\s+|\s+[-–—]\s+|,\s+(?=(?:and|but|or|so)\b)")
+# A clause that only plans: its explore verb, or a grant put off (rag.analysis.status.LATER_RE: "at an appropriate
+# time"). "pilot" is left out: "the comprehensive pilot program" names every measure of these documents.
 PLAN_CLAUSE_RE = re.compile(
-    r"\b(?:explor\w*|stud(?:y|ies|ied)|research\w*|seek\w*|try\s+first|at\s+an\s+appropriate\s+time|in\s+due\s+course)\b",
-    re.I,
+    rf"\b(?:explor\w*|stud(?:y|ies|ied)|research\w*|seek\w*|try\s+first)\b|{LATER_RE.pattern}", re.I
 )
+# Words of an obligation: a lead may not claim one over a removed, lowered or voluntary measure; a question that
+# uses them (or "stay", "remain", "requirement") asks whether one still holds.
+_OBLIGED = r"still|must|mandatory|compulsory|obligatory|obliged|required\s+to|have\s+to|has\s+to|needs?\s+to|binding"
+CLAIMS_REQUIREMENT_RE = re.compile(rf"\b(?:{_OBLIGED})\b", re.I)
 ASKS_REQUIREMENT_RE = re.compile(
-    r"\b(?:still|must|mandatory|compulsory|obligatory|oblig\w+|required?|requirements?|have\s+to|has\s+to|need(?:s|ed)?"
-    r"(?:\s+to)?|necessary|binding|stay|remain|keep)\b",
-    re.I,
+    rf"\b(?:{_OBLIGED}|oblig\w+|required?|requirements?|need(?:s|ed)?|necessary|stay|remain|keep)\b", re.I
 )
 ASKS_CHANGE_RE = re.compile(
     rf"{MARKERS['removal'].pattern}|{MARKERS['lowering'].pattern}|\b(?:drop{_W}|waiv{_W}|do(?:ne)?\s+away|got\s+rid|"
     r"get\s+rid|scrapp\w*)",
     re.I,
 )
+# A share beyond any cap: a lead may not claim one over a capped measure; a question that asks for one (or for
+# control) is answered No by the cap.
+_BEYOND_CAP = (
+    r"100\s*(?:%|percent|per\s+cent)|100-percent|unlimited|no\s+(?:cap|limit)|wholly[- ]owned|majority|"
+    r"(?:more|greater)\s+than\s+\d+\s*(?:%|percent)|(?:over|above)\s+\d+\s*(?:%|percent)"
+)
+CLAIMS_FULL_RE = re.compile(rf"\b(?:{_BEYOND_CAP}|without\s+(?:any\s+)?limit)(?!\w)", re.I)
 ASKS_FULL_RE = re.compile(
-    r"\b(?:100\s*(?:%|percent|per\s+cent)|wholly|fully|full(?:y)?[- ]owned|sole(?:ly)?[- ]owned|full\s+ownership|"
-    r"majority|controlling|control|unlimited|no\s+(?:cap|limit)|100-percent|(?:more|greater)\s+than\s+\d+\s*(?:%|percent)|"
-    r"(?:over|above|exceed\w*)\s+\d+\s*(?:%|percent))(?!\w)",
+    rf"\b(?:{_BEYOND_CAP}|wholly|fully|full[- ]owned|sole(?:ly)?[- ]owned|full\s+ownership|controlling|control|"
+    r"exceed\w*\s+\d+\s*(?:%|percent))(?!\w)",
     re.I,
 )
-# What a lead may not claim over such a source.
-CLAIMS_REQUIREMENT_RE = re.compile(
-    r"\b(?:still|must|mandatory|compulsory|obliged|obligatory|required\s+to|have\s+to|has\s+to|needs?\s+to|binding)\b",
-    re.I,
-)
-NEGATION_RE = re.compile(r"\b(?:no|not|never|without|nor)\b|n't\b|\bno longer\b", re.I)
 CLAIMS_GRANT_RE = re.compile(
     r"\b(?:allowed|permitted|can|may|are\s+open|is\s+open|opened|eligible|approved|granted|lifted)\b", re.I
 )
-PLAN_WORDS_RE = re.compile(
-    r"\b(?:explor\w*|stud(?:y|ies|ied)|research\w*|pilot\w*|plan(?:s|ned)?|propos\w*|consider\w*|not\s+yet|will)\b",
-    re.I,
-)
-CLAIMS_FULL_RE = re.compile(
-    r"\b(?:100\s*%|100\s+percent|unlimited|no\s+(?:cap|limit)|without\s+(?:any\s+)?limit|wholly[- ]owned|"
-    r"(?:more|greater)\s+than\s+\d+\s*(?:%|percent)|(?:over|above)\s+\d+\s*(?:%|percent)|majority)(?!\w)",
-    re.I,
-)
 META_RE = re.compile(
     r"\b(?:the|this|these|above|given)\s+(?:passage|passages|excerpt|quote|quotes|text|paragraph)s?\b"
-    r"|\bdiscuss(?:es|ed)?\b|\bsupports?\s+the\s+(?:statement|claim|idea)\b|\bdoing\s+this\b",
+    r"|\bdiscuss(?:es|ed)?\b|\bsupports?\s+the\s+(?:statement|claim|idea)\b|\bdoing\s+this\b"
+    r"|这篇|该段|这段|上述(?:段落|文字|引文)|论文",  # the same, in a translated lead
     re.I,
 )
 OPENER_RE = re.compile(r"^\s*(?P<word>yes|no)\b[,.:;!]?\s*", re.I)
@@ -140,56 +136,26 @@ def is_yes_no(question: str) -> bool:
 
 def _asked_clause(question: str, sentence: str) -> str:
     """The clause of `sentence` sharing most content words with the question (the sentence itself on a tie)."""
-    asked = set(_words(question))
+    asked = _words(question)
     clauses = [c for c in re.split(r"[;,]|\balong with\b|\band\s+(?=explor|stud|research)", sentence) if c.strip()]
-    best = max(clauses, key=lambda c: len(asked & set(_words(c))), default=sentence)
-    return best if len(asked & set(_words(best))) > len(asked & set(_words(clauses[0]))) else sentence
+    best = max(clauses, key=lambda c: len(asked & _words(c)), default=sentence)
+    return best if len(asked & _words(best)) > len(asked & _words(clauses[0])) else sentence
 
 
 def _excluded_words(reading: Reading) -> set[str]:
     """Content words of the clause that states an exclusion ("online publishing services not included")."""
     m = reading.found.get("exclusion")
-    return set(_words(_clause(reading.sentence, m.start(), m.end()))) if m else set()
+    return _words(_clause(reading.sentence, m.start(), m.end())) if m else set()
 
 
-def _words(text: str) -> list[str]:
-    return [w for w in re.findall(r"[a-z][a-z-]{3,}", text.lower()) if w not in _FUNCTION_WORDS]
+def _words(text: str) -> set[str]:
+    """The content words (rag.answer.support) that can tie a question to a clause: the words of nearly every
+    measure ("foreign", "Beijing", "services") and of the exclusion itself tie nothing."""
+    return content_words(text) - _UNTIED
 
 
-_FUNCTION_WORDS = frozenset(
-    [
-        "that",
-        "this",
-        "these",
-        "those",
-        "with",
-        "from",
-        "into",
-        "have",
-        "been",
-        "will",
-        "shall",
-        "would",
-        "should",
-        "their",
-        "there",
-        "which",
-        "where",
-        "when",
-        "what",
-        "including",
-        "included",
-        "excluding",
-        "except",
-        "other",
-        "than",
-        "only",
-        "services",
-        "service",
-        "foreign",
-        "beijing",
-        "enterprises",
-    ]
+_UNTIED = content_words(
+    "foreign Beijing service services enterprise enterprises including included excluding except other only"
 )
 
 
@@ -205,7 +171,7 @@ def decide_verdict(question: str, reading: Reading) -> tuple[str, str]:
         return "yes", "removal" if reading.has("removal") else "lowering"
     if ASKS_FULL_RE.search(question) and reading.has("cap"):
         return "no", "cap"
-    if reading.has("exclusion") and set(_words(question)) & _excluded_words(reading):
+    if reading.has("exclusion") and _words(question) & _excluded_words(reading):
         return "no", "exclusion"
     if reading.has("cap", "exclusion") or CONDITION_RE.search(reading.sentence):
         return "yes_conditions", next((n for n in ("cap", "exclusion") if reading.has(n)), "condition")
@@ -255,13 +221,13 @@ def lead_conflicts(lead: str, verdict: str | None, cited: list[Reading]) -> str:
         said_yes = opener["word"].lower() == "yes"
         if said_yes != (verdict in ("yes", "yes_conditions")):
             return "opposite"
-    negated = bool(NEGATION_RE.search(lead)) or bool(ASKS_CHANGE_RE.search(lead))
+    denies = negated(lead) or bool(ASKS_CHANGE_RE.search(lead))
     for r in cited:
-        if r.has("removal", "voluntary", "lowering") and CLAIMS_REQUIREMENT_RE.search(lead) and not negated:
+        if r.has("removal", "voluntary", "lowering") and CLAIMS_REQUIREMENT_RE.search(lead) and not denies:
             return "requirement_over_" + next(n for n in ("removal", "voluntary", "lowering") if r.has(n))
-        if r.status == "explore" and CLAIMS_GRANT_RE.search(lead) and not PLAN_WORDS_RE.search(lead):
+        if r.status == "explore" and CLAIMS_GRANT_RE.search(lead) and not (hedged(lead) or negated(lead)):
             return "grant_over_plan"
-        if r.has("cap") and CLAIMS_FULL_RE.search(lead) and not NEGATION_RE.search(lead):
+        if r.has("cap") and CLAIMS_FULL_RE.search(lead) and not negated(lead):
             return "full_over_cap"
     return ""
 
