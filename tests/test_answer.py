@@ -543,3 +543,9 @@ def test_a_lead_the_token_limit_cut_off_mid_sentence_is_not_shown(retriever, set
     assert whole.lead.endswith("private fund [1].")  # within the limit the words pass: the cut is what drops them
     a = ask(retriever, settings, FUND_Q, backend=scripted_backend(cut, tokens=settings.max_answer_tokens))
     assert not a.refused and not a.lead and a.text.startswith(FUND_QUOTE)
+
+
+def test_an_answer_says_when_its_quotes_name_no_authority_that_was_asked_for(retriever, settings):
+    asked = ask(retriever, settings, "Who approves a wholly foreign-owned private fund manager?", backend="extractive")
+    assert not asked.refused and asked.gap == "authority" and asked.to_json()["gap"] == "authority"
+    assert ask(retriever, settings, FUND_Q, backend="extractive").gap is None  # nothing of the kind was asked

@@ -24,7 +24,6 @@ from rag.core.types import Citation, Governance, Provision, Reason, Related
 from rag.ingest.documents import load_corpus, paragraph_url
 from rag.interfaces.feedback import load_feedback
 from rag.interfaces.web import answer_view, ui
-from rag.interfaces.web.gaps import gap_line
 from rag.interfaces.web.names import Namer, document_name, reader_notice
 from rag.retrieve import Retriever
 
@@ -606,13 +605,18 @@ def test_searched_for_is_shown_only_for_a_follow_up_and_a_missing_authority_is_s
 
 
 def test_a_missing_deadline_or_authority_is_said_only_when_asked_and_not_quoted():
+    from rag.answer.gaps import missing
+    from rag.core.language import say
     from rag.core.types import Answer
 
     from .conftest import build_corpus
 
-    def answer(question: str, quote: str) -> Answer:
+    def answer(question: str, quote: str) -> Answer:  # as the pipeline makes it: the gap read from question and quote
         cite = Citation(1, "plan.p002", "plan", "plan", "3", "s", quote, 0, 1, "u", status="supported")
-        return Answer(question, f"{quote} [1]", False, "fake", [cite])
+        return Answer(question, f"{quote} [1]", False, "fake", [cite], gap=missing(question, None, [quote]))
+
+    def gap_line(a: Answer, lang: str = "en") -> str | None:  # the line the page shows above the quotes
+        return say(f"gap_{a.gap}", lang) if a.gap else None
 
     plan = "Support wholly foreign-owned enterprises to apply to become private fund managers."
     assert gap_line(answer("By when must it be done?", plan)).startswith("The documents do not state a deadline")

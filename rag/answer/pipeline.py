@@ -36,7 +36,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass, replace
 
 from rag.analysis.governs import governance_for_answer
-from rag.answer import prompts
+from rag.answer import gaps, prompts
 from rag.answer.answerability import decide
 from rag.answer.backends import Backend, get_backend
 from rag.answer.conversation import Turn, prepare
@@ -285,6 +285,7 @@ def _stream_checked(
             verdict=first.verdict,
             decisive=first.decisive,
             status=citations[0].status if citations else None,
+            gap=gaps.missing(question, query, [c.quote for c in citations]),
         )
     )
 

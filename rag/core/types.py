@@ -248,6 +248,7 @@ class Answer:
     verdict: str | None = None  # yes-or-no questions: one of VERDICTS as shown; None when none is shown
     decisive: str = ""  # the source's decisive clause under the verdict, verbatim with its marker
     status: str | None = None  # the headline status: that of the sentence that answers (the first citation)
+    gap: str | None = None  # what the question asks that no quote names: "authority" | "deadline" (rag.answer.gaps)
 
     def to_json(self, id: str | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {} if id is None else {"id": id}
@@ -270,6 +271,8 @@ class Answer:
             out["verdict"] = self.verdict
         if self.status is not None:
             out["status"] = self.status
+        if self.gap is not None:
+            out["gap"] = self.gap
         if self.notice:
             out["notice"] = self.notice
         if self.governing is not None:

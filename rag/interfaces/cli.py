@@ -203,6 +203,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         elif isinstance(event, AnswerEvent):
             final = event.answer
             print(final.text if final.refused else "")
+            if final.gap:  # the quotes do not name the authority or deadline asked for
+                print(say(f"gap_{final.gap}", final.language))
             if final.notice:
                 print(f"Note: {final.notice}")
             print()

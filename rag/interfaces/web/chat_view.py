@@ -14,7 +14,6 @@ from rag.core.language import say
 from rag.core.text import doc_of
 from rag.core.types import Answer, Evidence
 from rag.interfaces.web import answer_tools, answer_view, ui
-from rag.interfaces.web.gaps import gap_line
 from rag.interfaces.web.names import Namer, paragraph_number, reader_notice
 
 
@@ -60,8 +59,8 @@ def render_answer(answer: Answer, namer: Namer, lang: str) -> list[answer_view.S
         if answer.evidence:
             nearest_passages(answer.evidence, namer, lang)
         return sources
-    if gap := gap_line(answer, lang=lang):  # the quotes do not name what was asked: say so above them
-        st.info(ui.md(gap))
+    if answer.gap:  # the quotes do not name what was asked (rag.answer.gaps): say so above them
+        st.info(ui.md(say(f"gap_{answer.gap}", lang)))
     st.markdown(answer_view.answer_markdown(answer.text, sources, namer))
     if answer.verdict:  # a yes-or-no answer opens with its verdict; its sentence's status and any notice follow
         if line:

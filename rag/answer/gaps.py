@@ -1,16 +1,14 @@
 """What a question asks for that the answer's quotes do not name: a responsible authority, or a deadline.
 
 A follow-up such as "Who handles it?" or "By when?" often lands on passages that state the measure but
-not the department or the date. The page then says so in one line above the quotes, in the reader's
-language, instead of letting the quotes look like an answer to that part. Plain rules, no model.
+not the department or the date. The answer then carries the gap (Answer.gap: "authority" or "deadline"), and
+every interface says so in one line above the quotes, in the reader's language (the catalogue's `gap_authority`,
+`gap_deadline`), instead of letting the quotes look like an answer to that part. Plain rules, no model.
 """
 
 from __future__ import annotations
 
 import re
-
-from rag.core.language import DEFAULT, say
-from rag.core.types import Answer
 
 ASKS_AUTHORITY_RE = re.compile(
     r"\b(?:who|whom|which (?:department|authority|agency|bureau|body|office|ministry)|responsible|in charge"
@@ -34,19 +32,13 @@ NAMES_DEADLINE_RE = re.compile(
 )
 
 
-def _asked(answer: Answer, question: str) -> str:
-    """The question's own words and, for a follow-up or a translated question, what was searched."""
-    return f"{question} {answer.standalone_question or ''}"
-
-
-def gap_line(answer: Answer, question: str | None = None, lang: str = DEFAULT) -> str | None:
-    """One line saying the quotes do not name the authority or deadline the question asks for; None otherwise."""
-    if answer.refused or not answer.citations:
-        return None
-    asked = _asked(answer, question or answer.question)
-    quoted = " ".join(c.quote for c in answer.citations)
+def missing(question: str, standalone: str | None, quotes: list[str]) -> str | None:
+    """ "authority" or "deadline" when the question (as typed, and as searched for a follow-up or a translated
+    question) asks for one and no quote names one; None otherwise."""
+    asked = f"{question} {standalone or ''}"
+    quoted = " ".join(quotes)
     if ASKS_AUTHORITY_RE.search(asked) and not NAMES_AUTHORITY_RE.search(quoted):
-        return say("gap_authority", lang)
+        return "authority"
     if ASKS_DEADLINE_RE.search(asked) and not _ISSUED_RE.search(asked) and not NAMES_DEADLINE_RE.search(quoted):
-        return say("gap_deadline", lang)
+        return "deadline"
     return None
