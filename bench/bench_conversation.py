@@ -1,6 +1,6 @@
 """Follow-ups and Chinese questions: retrieval routes and the cost of making a follow-up standalone.
 
-    .venv/bin/python bench/bench_conversation.py [--routes] [--latency] [--limit N]
+    .venv/bin/python bench/bench_conversation.py [--routes] [--latency] [--languages] [--limit N]
 
 --routes   Chinese questions (eval/questions_zh.jsonl, answerable ones) against the English corpus, task
            Recall@1/@5 per route: 'multilingual' (the asker's words in the multilingual index), 'translated'
@@ -9,6 +9,10 @@
 --latency  Time from the call until the evidence is ready (stream_answer's first event, what a UI shows
            first) for each follow-up of eval/dialogues.jsonl, against its source question asked standalone,
            with condense_mode 'rule' and 'model'. The target: a follow-up costs at most 1.5 s more.
+--languages The same question asked in English and in Chinese (each answerable Chinese item of
+           eval/questions_zh.jsonl with the English question it was written from): time to the complete
+           answer with the local model, p50 per language and their ratio. The target: Chinese p50 at most
+           1.5x English.
 
 Uses the default settings (and the local model for translation and 'model' mode); figures are wall
 time on this machine, so say how busy it was when you quote them.
@@ -24,8 +28,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from eval.data import QUESTIONS_FILE, gold_of, load_questions
 from eval.metrics import ranked_units, ranking_metrics
+from rag.answer.backends import get_backend
 from rag.answer.multilingual import local_complete, translate_question
-from rag.answer.pipeline import stream_answer
+from rag.answer.pipeline import answer, stream_answer
 from rag.core.settings import get_settings
 from rag.core.text import percentile
 from rag.retrieve import Retriever
@@ -88,17 +93,41 @@ def latency(retriever: Retriever, limit: int | None) -> None:
         )
 
 
+def languages(retriever: Retriever, limit: int | None) -> None:
+    english = {q["id"]: q["question"] for q in load_questions(QUESTIONS_FILE)}
+    chinese = [q for q in load_questions(EVAL / "questions_zh.jsonl") if q.get("source") and not q["refuse"]]
+    pairs = [(english[q["source"]], q["question"]) for q in chinese][:limit]
+    backend = get_backend("local", retriever.settings)
+    backend.warm()
+    took: dict[str, list[float]] = {"en": [], "zh": []}
+    for pair in pairs:
+        for language, question in zip(("en", "zh"), pair):
+            t0 = time.perf_counter()
+            a = answer(question, retriever, backend=backend, settings=retriever.settings)
+            took[language].append(time.perf_counter() - t0)
+            print(f"  {language} {took[language][-1]:6.1f} s  {a.backend:<10} {question[:60]!r}", flush=True)
+    en, zh = percentile(took["en"], 50), percentile(took["zh"], 50)
+    print(
+        f"complete answer p50: English {en:.1f} s, Chinese {zh:.1f} s, ratio {zh / en:.2f} "
+        f"over {len(pairs)} pairs (load average {os.getloadavg()[0]:.2f})"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--routes", action="store_true", help="Chinese retrieval routes")
     p.add_argument("--latency", action="store_true", help="follow-up cost before the evidence is shown")
+    p.add_argument("--languages", action="store_true", help="complete-answer time, English against Chinese")
     p.add_argument("--limit", type=int, help="first N items of each file")
     args = p.parse_args(argv)
     retriever = Retriever.load(get_settings())
-    if args.routes or not args.latency:
+    chosen = args.routes or args.latency or args.languages
+    if args.routes or not chosen:
         routes(retriever, args.limit)
-    if args.latency or not args.routes:
+    if args.latency or not chosen:
         latency(retriever, args.limit)
+    if args.languages:
+        languages(retriever, args.limit)
     return 0
 
 

@@ -50,31 +50,37 @@ def main() -> None:
         if args.large_mb:
             args.path, args.id = str(large_text(work / "large.txt", args.large_mb)), "bj-large"
         settings = Settings(corpus_dir=work / "corpus", index_root=work / "index")
-        real = embedders.get_embedder(settings.embedder, settings.embed_threads)
-        counted: list[int] = []
+        counted: dict[str, int] = {}
+        loader = embedders.get_embedder
 
-        def counting(texts: list[str], batch_size: int = 32):
-            counted.append(len(texts))
-            return real(texts, batch_size)
+        def counting_loader(name: str, threads: int = 1):
+            real = loader(name, threads)
 
-        embedders.get_embedder = lambda *_: counting  # type: ignore[assignment]
+            def counting(texts: list[str], batch_size: int = 32):
+                counted[name] = counted.get(name, 0) + len(texts)
+                return real(texts, batch_size)
+
+            return counting
+
         import rag.ingest.index as index
 
-        index.get_embedder = embedders.get_embedder
-        real(["warm up"])
+        index.get_embedder = counting_loader  # type: ignore[assignment]
+        for name in (settings.embedder, settings.multilingual_embedder):
+            loader(name, settings.embed_threads)(["warm up"])
         t0 = time.perf_counter()
         ensure_index(settings)
-        full, full_texts = time.perf_counter() - t0, sum(counted)
+        full, full_texts = time.perf_counter() - t0, dict(counted)
         counted.clear()
         t0 = time.perf_counter()
         level = "municipal" if args.large_mb else None  # the synthetic plan names no issuer
         change = manage.prepare_add(settings, Path(args.path), args.id, level=level)
         manage.commit(settings, change, accept_relations=True)
         added = time.perf_counter() - t0
-        print(f"full build (5 seeds, empty cache): {full:.1f} s, {full_texts} texts embedded")
+        print(f"full build (5 seeds, empty cache): {full:.1f} s, texts embedded per model: {full_texts}")
         size = Path(args.path).stat().st_size / 1e6
         print(
-            f"add {args.id} ({size:.1f} MB, {len(change.paragraphs)} paragraphs): {added:.1f} s, {sum(counted)} texts embedded"
+            f"add {args.id} ({size:.1f} MB, {len(change.paragraphs)} paragraphs): {added:.1f} s, "
+            f"texts embedded per model: {counted}"
         )
         print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     finally:

@@ -264,7 +264,7 @@ def fake_embed(texts: list[str], batch_size: int = 32) -> np.ndarray:
     return hashed_embedding(texts)
 
 
-EMBEDDERS.setdefault("fake-hash", lambda: fake_embed)
+EMBEDDERS.setdefault("fake-hash", lambda threads: fake_embed)
 
 
 @pytest.fixture

@@ -243,15 +243,26 @@ def test_first_screen_lists_the_five_documents_linked_to_the_viewer_and_passes_a
     expect(page.get_by_role("heading", name=re.compile("Implementation Proposal of Dongcheng"))).to_be_visible()
 
 
-def test_rate_an_answer_then_start_a_new_conversation(server, page, feedback_db):
+def test_rate_and_copy_an_answer_then_start_a_new_conversation(server, browser, feedback_db):
+    """Thumbs up reaches the feedback store; the code block's copy button puts the answer with its sources on the
+    clipboard as Markdown (question, document names, paragraph links); New conversation clears the chat."""
     from playwright.sync_api import expect
 
     from rag.core.settings import Settings
     from rag.interfaces.feedback import load_feedback
 
+    page = browser.new_page(viewport=DESKTOP, permissions=["clipboard-read", "clipboard-write"])
     page.goto(server)
     _ask(page, QUESTION)
     bubble = _answer(page, 0)
+    bubble.get_by_text("Copy answer with sources").click()
+    code = bubble.get_by_test_id("stCode")
+    code.hover()
+    code.get_by_role("button").first.click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith(f"**Question:** {QUESTION}"), copied[:200]
+    assert re.search(r"\]\([^)\s]*/viewer\?doc=([\w-]+)&p=\1\.p\d+\)", copied), copied  # a paragraph's link
+    assert "Guo Han [2020] No. 123" in copied and "“" in copied  # a document's name and a verbatim quote
     bubble.get_by_role("radio", name="Thumbs up").click()
     expect(bubble.get_by_text("Thanks: your rating was recorded.")).to_be_visible(timeout=30_000)
     [entry] = [f for f in load_feedback(Settings(feedback_db=feedback_db)) if f.rating == "up"]

@@ -45,6 +45,12 @@ class CorpusSettings(BaseSettings):
         description="torch CPU threads for embedding. 1 is steadiest on 2 cores shared with llama.cpp "
         "(measured: query p50 15.5 ms at 1 thread vs 20-480 ms at 2 under load).",
     )
+    build_threads: int = Field(
+        0,
+        description="torch CPU threads while a build or `rag add` embeds documents (0: every core). A build is a "
+        "one-off batch, so it takes the machine; answering keeps embed_threads "
+        "(measured on 2 cores: 18 ms a passage at 1 thread, 10 ms at 2).",
+    )
     chunk_max_tokens: int = Field(
         220, description="A task longer than this (cl100k tokens) is split into parts that keep its number and title."
     )

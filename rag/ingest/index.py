@@ -35,7 +35,7 @@ from rag.core.settings import Settings
 from rag.core.types import Chunk, Document
 from rag.ingest.chunking import UNINDEXED_KINDS, chunk_document
 from rag.ingest.documents import Corpus, load_corpus
-from rag.ingest.embedders import EMBEDDERS, Embed, get_embedder
+from rag.ingest.embedders import EMBEDDERS, Embed, get_embedder, torch_threads
 
 INDEX_VERSION = "1"
 STALE_BUILD_S = 30 * 60  # a build folder without a pid in its name (an older version's) counts as abandoned after this
@@ -95,11 +95,15 @@ def document_cache(settings: Settings) -> Path:
     return Path(settings.index_root) / "documents"
 
 
+def _cached_folder(doc: Document, settings: Settings) -> Path:
+    return document_cache(settings) / f"{doc.id}-{document_key(doc, settings)}"
+
+
 def _document_vectors(
     doc: Document, settings: Settings, embed: Embed
 ) -> tuple[list[Chunk], list[str], np.ndarray, np.ndarray]:
     """(chunks, paragraph ids, chunk vectors, paragraph vectors) of one document, from the cache when stored."""
-    folder = document_cache(settings) / f"{doc.id}-{document_key(doc, settings)}"
+    folder = _cached_folder(doc, settings)
     try:
         chunks = [
             Chunk(**{**c, "paragraph_ids": tuple(c["paragraph_ids"])})
@@ -129,6 +133,27 @@ def _document_vectors(
     return chunks, [p.id for p in paragraphs], chunk_vecs, para_vecs
 
 
+def _multilingual_vectors(doc: Document, ids: list[str], settings: Settings, embed: Embed) -> np.ndarray:
+    """The rows of `ids` (the document's indexed paragraphs) in the multilingual space, cached beside its vectors."""
+    folder = _cached_folder(doc, settings)
+    path = folder / f"multilingual-{settings.multilingual_embedder}.npy"
+    try:
+        vectors = np.load(path)
+        if len(vectors) == len(ids):
+            return vectors
+    except (OSError, ValueError):
+        pass  # not cached yet (or damaged): embed it
+    text = {p.id: p.text for p in doc.paragraphs}
+    vectors = embed([text[pid] for pid in ids], settings.embed_batch_size) if ids else np.zeros((0, 0), np.float32)
+    tmp = folder / f".{path.name}.{os.getpid()}.npy"
+    try:
+        np.save(tmp, vectors)
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # a read-only cache still builds; it embeds again next time
+    return vectors
+
+
 def drop_cached(settings: Settings, doc_id: str, keep: str | None = None) -> None:
     """Remove a document's cached chunks and vectors (all versions but `keep`, a document_key)."""
     for folder in document_cache(settings).glob(f"{doc_id}-*"):
@@ -154,8 +179,9 @@ def build_index(
     tmp = _build_folder(target)
     try:
         started()
-        embed = _reporting(get_embedder(settings.embedder, settings.embed_threads), progress, settings)
-        parts = [_document_vectors(doc, settings, embed) for doc in corpus.documents.values()]
+        embed = _for_build(lambda: get_embedder(settings.embedder, settings.embed_threads), progress, settings)
+        docs = list(corpus.documents.values())
+        parts = [_document_vectors(doc, settings, embed) for doc in docs]
         chunks = [c for part in parts for c in part[0]]
         paragraph_ids = [pid for part in parts for pid in part[1]]
         dim = next((part[2].shape[1] for part in parts if part[2].size), 1)
@@ -167,11 +193,12 @@ def build_index(
             faiss.write_index(index, str(tmp / name))
         np.save(tmp / "paragraph_vectors.npy", para_vecs)
         if settings.multilingual_embedder:  # a second space, for questions not in English
-            embed_ml = _reporting(
-                get_embedder(settings.multilingual_embedder, settings.embed_threads), progress, settings
+            embed_ml = _for_build(
+                lambda: get_embedder(settings.multilingual_embedder, settings.embed_threads), progress, settings
             )
-            texts = {p.id: p.text for d in corpus.documents.values() for p in d.paragraphs}
-            np.save(tmp / MULTILINGUAL_FILE, embed_ml([texts[pid] for pid in paragraph_ids], settings.embed_batch_size))
+            ml = [_multilingual_vectors(doc, part[1], settings, embed_ml) for doc, part in zip(docs, parts)]
+            dim_ml = next((m.shape[1] for m in ml if m.size), 1)
+            np.save(tmp / MULTILINGUAL_FILE, np.concatenate([m.reshape(-1, dim_ml) for m in ml]).astype(np.float32))
         retriever = bm25s.BM25()
         retriever.index(tokenize_for_bm25([c.text for c in chunks]), show_progress=False)
         retriever.save(str(tmp / "bm25"))
@@ -197,21 +224,21 @@ def build_index(
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _reporting(embed: Embed, progress: Callable[[str], None] | None, settings: Settings) -> Embed:
-    """`embed`, calling `progress` after each slice of texts when it is given (a long add shows it is moving)."""
-    if progress is None:
-        return embed
-    report = progress
+def _for_build(load: Callable[[], Embed], progress: Callable[[str], None] | None, settings: Settings) -> Embed:
+    """An embed function for a build: the model is loaded on the first call (a fully cached corpus loads none),
+    runs on settings.build_threads, and calls `progress` after each slice of texts (a long add shows it moves)."""
     step = settings.embed_batch_size * 8
 
     def embedding(texts: list[str], batch_size: int = 32) -> np.ndarray:
-        if len(texts) <= step:
-            return embed(texts, batch_size)
-        parts = []
-        for start in range(0, len(texts), step):
-            parts.append(embed(texts[start : start + step], batch_size))
-            report(f"  embedded {min(start + step, len(texts))}/{len(texts)} passages")
-        return np.concatenate(parts)
+        embed = load()
+        with torch_threads(settings.build_threads):
+            if progress is None or len(texts) <= step:
+                return embed(texts, batch_size)
+            parts = []
+            for start in range(0, len(texts), step):
+                parts.append(embed(texts[start : start + step], batch_size))
+                progress(f"  embedded {min(start + step, len(texts))}/{len(texts)} passages")
+            return np.concatenate(parts)
 
     return embedding
 
