@@ -105,7 +105,8 @@ def languages(retriever: Retriever, limit: int | None) -> None:
             t0 = time.perf_counter()
             a = answer(question, retriever, backend=backend, settings=retriever.settings)
             took[language].append(time.perf_counter() - t0)
-            print(f"  {language} {took[language][-1]:6.1f} s  {a.backend:<10} {question[:60]!r}", flush=True)
+            stages = " ".join(f"{k[:-3]} {v / 1000:.1f}" for k, v in a.timings.items() if v >= 100)
+            print(f"  {language} {took[language][-1]:5.1f} s  {a.backend:<8} [{stages}] {question[:50]!r}", flush=True)
     en, zh = percentile(took["en"], 50), percentile(took["zh"], 50)
     print(
         f"complete answer p50: English {en:.1f} s, Chinese {zh:.1f} s, ratio {zh / en:.2f} "
