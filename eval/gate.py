@@ -15,13 +15,18 @@ ROUNDING = 5e-4  # the baseline stores values to 4 decimals
 # --- the CI gate -----------------------------------------------------------------------
 # settings field -> (metric name, applies to: "mode" = default retrieval mode, "all" backends, "llm" = default backend,
 # "key" = the metric key as written)
-THRESHOLDS = {
+THRESHOLDS: dict[str, tuple[str, str] | list[tuple[str, str]]] = {
     "eval_min_task_recall_at_5": ("task.recall@5", "mode"),
     "eval_min_citation_validity": ("citation_validity", "all"),
     "eval_min_citation_precision": ("citation_precision", "llm"),
     "eval_min_key_fact_recall": ("key_fact_recall", "llm"),
     "eval_min_refusal_accuracy": ("refusal_accuracy", "llm"),  # extractive cannot judge answerability
     "eval_max_false_refusal": ("false_refusal", "llm"),
+    "eval_max_contradictions": [
+        ("contradictions", "all"),
+        ("conversation.{backend}.contradictions", "all"),
+        ("multilingual.{backend}.contradictions", "all"),
+    ],
     # follow-ups and Chinese questions (eval/conversation.py): full keys, "{backend}" = the default backend
     "eval_min_followup_task_recall_at_5": ("conversation.retrieval.task.recall@5", "key"),
     "eval_min_chinese_task_recall_at_5": ("multilingual.retrieval.task.recall@5", "key"),
@@ -36,17 +41,23 @@ THRESHOLDS = {
 def thresholds(settings: Settings, modes: list[str], backends: list[str]) -> dict[str, float]:
     """Metric key -> limit (a minimum, or a maximum for lower-is-better metrics) for what this run measured."""
     out = {}
-    for field_name, (metric, scope) in THRESHOLDS.items():
+    for field_name, applies in THRESHOLDS.items():
         limit = getattr(settings, field_name)
-        if scope == "key":
-            out[metric] = limit
-        elif scope == "mode":
-            if settings.retrieval_mode in modes:
-                out[f"retrieval.{settings.retrieval_mode}.{metric}"] = limit
-        else:
-            for b in backends if scope == "all" else [b for b in backends if b == settings.backend]:
-                out[metric.format(backend=b) if "{" in metric else f"answer.{b}.{metric}"] = limit
+        for metric, scope in applies if isinstance(applies, list) else [applies]:
+            out.update(_limits(metric, scope, limit, settings, modes, backends))
     return out
+
+
+def _limits(
+    metric: str, scope: str, limit: float, settings: Settings, modes: list[str], backends: list[str]
+) -> dict[str, float]:
+    """The metric keys one threshold field sets, by scope (see THRESHOLDS)."""
+    if scope == "key":
+        return {metric: limit}
+    if scope == "mode":
+        return {f"retrieval.{settings.retrieval_mode}.{metric}": limit} if settings.retrieval_mode in modes else {}
+    chosen = backends if scope == "all" else [b for b in backends if b == settings.backend]
+    return {metric.format(backend=b) if "{" in metric else f"answer.{b}.{metric}": limit for b in chosen}
 
 
 @dataclass

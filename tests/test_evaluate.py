@@ -218,6 +218,15 @@ def test_answer_quality_thresholds_apply_to_the_default_backend_only():
     assert limits["retrieval.hybrid.task.recall@5"] == Settings().eval_min_task_recall_at_5
 
 
+def test_no_contradiction_is_allowed_for_any_backend_single_follow_up_or_chinese():
+    limits = thresholds(Settings(backend="local"), ["hybrid"], ["extractive", "local"])
+    for backend in ("extractive", "local"):
+        for key in ("answer.{}.contradictions", "conversation.{}.contradictions", "multilingual.{}.contradictions"):
+            assert limits[key.format(backend)] == 0.0
+    [failure] = check({"z1": {"multilingual.local.contradictions": 1.0}}, None, limits, 0.02)
+    assert failure.metric == "multilingual.local.contradictions"
+
+
 def test_a_drop_on_test_fails_however_well_dev_does():
     base = {f"d{i}": {KEY: 1.0} for i in range(80)} | {f"t{i}": {KEY: 1.0} for i in range(10)}
     now = base | {"t1": {KEY: 0.0}}  # 1 of 90 pooled (0.011, within 0.05); 1 of 10 on test (0.1)

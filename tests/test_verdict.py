@@ -88,3 +88,18 @@ def test_a_plain_yes_is_shown_only_when_the_model_says_yes_too():
     question = "Could a WFOE register as a private fund manager?"
     assert opening(question, [read(FUNDS, 1)], "").verdict is None  # no marker decides, no model agrees
     assert opening(question, [read(FUNDS, 1)], "Yes, the plan supports it [1].").verdict == "yes"
+
+
+TRAVEL = (
+    "Allow solely foreign-funded travel agencies incorporated in Beijing to operate pilot outbound tourism "
+    "businesses for Chinese citizens (excluding travelling to Taiwan)."
+)
+
+
+def test_an_exclusion_under_a_grant_says_yes_with_conditions_only_when_the_model_says_yes_too():
+    """An exclusion limits a grant; it does not show the grant is what was asked (the sentence may be a neighbour's)."""
+    off_subject = "Has the cultural development fund been set up, and can foreigners take part?"
+    assert opening(off_subject, [read(TRAVEL, 1)], "").verdict is None
+    asked = "Can a foreign-funded travel agency run outbound tours?"
+    assert opening(asked, [read(TRAVEL, 1)], "Yes, except to Taiwan [1].").verdict == "yes_conditions"
+    assert opening("Can a foreign travel agency run tours to Taiwan?", [read(TRAVEL, 1)], "").verdict == "no"

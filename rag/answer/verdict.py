@@ -261,8 +261,8 @@ def _cited(lead: str, readings: list[Reading]) -> list[Reading]:
 def opening(question: str, readings: list[Reading], lead: str) -> Opening:
     """What opens the answer to `question` (English), given the quotes' readings (the first one answers) and the
     model's citation-checked lead ("" when none). A verdict decided by a marker is always shown; a plain "yes" (no
-    marker in the answering sentence), or a "yes, with conditions" read from a place or a qualification alone,
-    only when the model's lead says Yes too. A sentence that states no measure (a letter, a title) decides none. A
+    marker in the answering sentence), or a "yes, with conditions" read from a place, a qualification or an
+    exclusion alone, only when the model's lead says Yes too. A sentence that states no measure (a letter, a title) decides none. A
     lead that conflicts with the verdict or with what it cites is dropped (Opening.dropped says why); the verdict's
     Yes/No replaces its own."""
     yes_no = is_yes_no(question)
@@ -271,7 +271,10 @@ def opening(question: str, readings: list[Reading], lead: str) -> Opening:
     dropped = lead_conflicts(lead, verdict, _cited(lead, readings)) if lead else ""
     lead = "" if dropped else lead
     model_says_yes = bool((m := OPENER_RE.match(lead)) and m["word"].lower() == "yes")
-    if by in ("", "condition") and not model_says_yes:  # no marker that decides: the model must say Yes too
+    # No marker that decides, or an exclusion under a grant: an exclusion limits a grant but does not show that the
+    # grant is what was asked (a travel agency's "excluding Taiwan" under a question on culture funds), so, like a
+    # place or a qualification, it needs the model's Yes too. An exclusion that names what was asked decides No.
+    if (by in ("", "condition") or (verdict, by) == ("yes_conditions", "exclusion")) and not model_says_yes:
         verdict = None
     if not verdict:
         text = without_opener(lead) if lead and not yes_no and model_says_yes else lead

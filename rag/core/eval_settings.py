@@ -58,6 +58,12 @@ class EvalSettings(BaseSettings):
         description="Maximum share of answerable questions refused (default backend), in each split. A regression "
         "ceiling (target 0.03): 0.05 on the first set; the held-out test split measured 0.075 when it came.",
     )
+    eval_max_contradictions: float = Field(
+        0.0,
+        description="Maximum share of answers whose own words (the answer less its verbatim quotes) match a "
+        "`must_not` pattern of their question: a verdict opposite to its source. Every backend, single questions, "
+        "follow-ups and Chinese, in each split. The issue's target is 0; it is the product's worst defect.",
+    )
     eval_conversation_subset: int = Field(
         8,
         description="Items of eval/dialogues.jsonl and of eval/questions_zh.jsonl each model backend answers in "
