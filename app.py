@@ -71,7 +71,8 @@ def ask(question: str, retriever: Retriever, backend: Backend, settings: Setting
     (the stop button, or a new question, stops it at its next page update) it stays as the stopped turn.
     Closing the event stream then stops the model's generation, so the next question finds the model free.
     """
-    namer, lang, earlier = resources.namer(), language_switch.current(), turn["history"]
+    lang = language_switch.current()
+    namer, earlier = resources.namer(lang), turn["history"]
     stop_slot = st.empty()
     stop_slot.button(say("stop", lang), key="stop", icon="⏹️", on_click=stop_answer)
     notice_slot, text_slot, sources_slot = st.empty(), st.empty(), st.empty()
@@ -159,7 +160,7 @@ def sidebar(retriever: Retriever, backend: Backend, started: bool) -> tuple[list
             st.subheader(say("try_asking", lang))
             examples("sidebar", lang)
         documents = retriever.corpus.documents
-        namer = resources.namer()
+        namer = resources.namer(lang)
         st.subheader(say("search_only_in", lang))
         chosen = st.multiselect(
             say("documents_label", lang),
@@ -212,7 +213,7 @@ def chat_page() -> None:
         st.error(ui.md(err))
         st.stop()
     doc_ids, fallback_slot = sidebar(retriever, backend, started)
-    namer = resources.namer()
+    namer = resources.namer(lang)
     if not started:
         first_screen.documents(retriever.corpus, namer, lang)
 

@@ -401,6 +401,20 @@ def test_documents_get_the_names_readers_know_them_by_from_registry_facts():
     )
 
 
+def test_a_chinese_page_names_the_documents_in_chinese_from_the_same_registry_facts():
+    corpus = load_corpus(Settings())
+    assert {d: document_name(doc.info, "zh") for d, doc in corpus.documents.items()} == {
+        "gh-2020-123": "国函〔2020〕123号",
+        "gh-2020-123-ipnews": "国函〔2020〕123号（非官方译文）",
+        "gh-2019-16": "国函〔2019〕16号",
+        "dongcheng-2019": "东城区实施方案（2019年）",
+        "plan-2023": "2023年工作方案（摘要）",
+    }
+    namer = Namer(corpus, "zh")
+    assert namer.label("gh-2020-123", "3", "gh-2020-123.p044", "zh").startswith("国函〔2020〕123号，")
+    assert namer.plain("gh-2020-123 prevails over gh-2015-81.") == "国函〔2020〕123号 prevails over 国函〔2015〕81号."
+
+
 def test_notices_are_said_in_the_readers_words_without_setting_names():
     raw = "The language model took too long (raise RAG_LLM_TIMEOUT_S or use --backend extractive). Try again."
     assert reader_notice(raw) == "The language model took too long. Try again."
@@ -660,7 +674,7 @@ def test_viewer_follows_the_page_language(viewer):
     at.session_state["page-language"] = "zh"
     at.run()
     body = page_text(at)
-    assert "高亮段落： **Guo Han \\[2020\\] No\\. 123\\, 第3项任务\\, ¶44** · 状态 **予以支持" in body
+    assert "高亮段落： **国函〔2020〕123号，第3项任务，¶44** · 状态 **予以支持" in body  # the document named in Chinese
     assert "- **发文机关:** State Council" in body
     assert at.button(key="governs").label == "哪份文件适用于此项措施？"
     assert [p.proto.label for p in at.get("page_link")] == ["查询文件"]
@@ -769,5 +783,5 @@ def test_copied_answer_opens_with_the_verdict_in_the_page_language():
     chinese = answer_export(answer, answer_view.number_sources(answer, namer, "zh"), namer, "zh")
     assert (
         "**结论:** 尚未：仅为计划或有待探索" in chinese
-        and "1. [Plan, 第3项任务, ¶3](http://x/viewer?p=plan.p003)" in chinese
+        and "1. [Plan，第3项任务，¶3](http://x/viewer?p=plan.p003)" in chinese
     )

@@ -74,7 +74,7 @@ def governing_box(paragraph, lang: str) -> None:
         return
     result = asked[1]
     with st.container(border=True, key="governs-result"):
-        box = governing_markdown(result, Namer(resources.corpus()), lang=lang)
+        box = governing_markdown(result, Namer(resources.corpus(), lang), lang=lang)
         st.markdown(box or ui.md(say("no_other_document", lang)))
         # its links open the viewer in this session, as citations do (the back link leads to the conversation)
         paragraph_buttons([pid for pid in governing_links(result) if pid != paragraph.id], lang)
@@ -86,7 +86,7 @@ def main() -> None:
     try:
         with st.spinner(say("loading_viewer", lang)):
             docs = resources.corpus()
-        namer = Namer(docs)
+        namer = Namer(docs, lang)
     except RagError as err:
         st.error(ui.md(err))
         st.stop()

@@ -116,6 +116,17 @@ def proper_names(text: str) -> list[str]:
 
 # The asker's-language form of the few names whose rendering is fixed and unambiguous; every other name stays in
 # the documents' English.
+# What a document is called in another language (rag.interfaces.web.names.document_name): the prefix of its number
+# (Guo Han [2020] No. 123 is 国函〔2020〕123号), its kind as read from its title, and the qualifiers of its name.
+DOCUMENT_TERMS: dict[str, dict[str, str]] = {
+    "zh": {
+        "Guo Han": "国函",
+        "implementation proposal": "实施方案",
+        "work plan": "工作方案",
+        "summary": "摘要",
+        "unofficial translation": "非官方译文",
+    }
+}
 NAME_TRANSLATIONS: dict[str, dict[str, str]] = {
     "zh": {
         "Dongcheng District": "东城区",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from rag.core.glossary import DOCUMENT_TERMS, NAME_TRANSLATIONS
 from rag.core.language import DEFAULT, say
 from rag.core.types import DocumentInfo
 from rag.ingest.documents import Corpus
@@ -17,29 +18,47 @@ from rag.ingest.documents import Corpus
 _TITLE_HEAD_RE = re.compile(r"^((?:[A-Z][\w-]*\s*){1,3}?)\s+(?:of|for|to|on|in|about)\b")
 _YEAR_RE = re.compile(r"\b((?:19|20)\d\d)\b")
 _DISTRICT_RE = re.compile(r"^([A-Z][a-z]+) District\b")
+_NUMBER_RE = re.compile(r"^(.+?) \[(\d{4})\] No\. (\d+)$")  # "Guo Han [2020] No. 123"
 
 # The statuses a reader is told (rag.analysis.status labels; "other", no cue found, reads as not stated).
 STATUSES = ("in_force", "supported", "explore")
 
 
-def document_name(info: DocumentInfo) -> str:
-    """The name a reader knows a document by: its number, else its kind, place and year from the title and date."""
+def document_name(info: DocumentInfo, lang: str = DEFAULT) -> str:
+    """The name a reader knows a document by: its number, else its kind, place and year from the title and date.
+    In Chinese, the number in its Chinese form (国函〔2020〕123号) and the kind and place from DOCUMENT_TERMS; a kind
+    with no Chinese term keeps its English words."""
+    terms = DOCUMENT_TERMS.get(lang, {})
+    qualifiers = ["summary"] if "summary" in info.title.lower() else []
+    if not info.official:
+        qualifiers.append("unofficial translation")
     if info.number:
-        name = info.number
+        name = number_name(info.number, lang)
     else:
         head = _TITLE_HEAD_RE.match(info.title)
         kind = (head.group(1) if head else " ".join(info.title.split()[:4])).lower()
         year = (info.date or "")[:4] or next(iter(_YEAR_RE.findall(info.title)), "")
-        place = _DISTRICT_RE.match(info.issuer or "") if info.level == "district" else None
-        if place:
-            name = f"{place.group(1)} {kind}" + (f" ({year})" if year else "")
+        district = _DISTRICT_RE.match(info.issuer or "") if info.level == "district" else None
+        place = district.group(1) if district else ""
+        if terms:
+            place = NAME_TRANSLATIONS[lang].get(f"{place} District", place)
+            name = f"{place}{terms.get(kind, kind)}" + (f"（{year}年）" if place and year else "")
+            name = name if place or not year else f"{year}年{name}"
+        elif place:
+            name = f"{place} {kind}" + (f" ({year})" if year else "")
         else:
             name = f"{year} {kind}".strip()
             name = name[0].upper() + name[1:]
-    qualifiers = ["summary"] if "summary" in info.title.lower() else []
-    if not info.official:
-        qualifiers.append("unofficial translation")
+    if terms:
+        return name + "".join(f"（{terms.get(q, q)}）" for q in qualifiers)
     return name + "".join(f" ({q})" for q in qualifiers)
+
+
+def number_name(number: str, lang: str = DEFAULT) -> str:
+    """A document number as written in `lang`: 'Guo Han [2020] No. 123' is 国函〔2020〕123号 in Chinese."""
+    m = _NUMBER_RE.match(number)
+    prefix = DOCUMENT_TERMS.get(lang, {}).get(m.group(1)) if m else None
+    return f"{prefix}〔{m.group(2)}〕{m.group(3)}号" if m and prefix else number
 
 
 def paragraph_number(paragraph_id: str) -> int:
@@ -51,7 +70,7 @@ def place_label(name: str, task: str | None = None, paragraph_id: str | None = N
     """ "Guo Han [2020] No. 123, Task 3, ¶44": document, task (when any) and paragraph."""
     parts = [name] + ([say("task_label", lang, task=task)] if task else [])
     parts += [f"¶{paragraph_number(paragraph_id)}"] if paragraph_id else []
-    return ", ".join(parts)
+    return say("label_separator", lang).join(parts)
 
 
 def status_words(status: str | None, lang: str = DEFAULT) -> str:
@@ -62,10 +81,14 @@ def status_words(status: str | None, lang: str = DEFAULT) -> str:
 class Namer:
     """Rewrites ids inside prose (reasons, notices, refusals) into plain names, for one corpus."""
 
-    def __init__(self, corpus: Corpus):
+    def __init__(self, corpus: Corpus, lang: str = DEFAULT):
         self.corpus = corpus
-        names = {d: document_name(doc.info) for d, doc in corpus.documents.items()}
-        names |= {r: r_info.number or r_info.title for r, r_info in corpus.references.items()}
+        names = {d: document_name(doc.info, lang) for d, doc in corpus.documents.items()}
+        names |= {
+            r: number_name(r_info.number, lang) if r_info.number else r_info.title
+            for r, r_info in corpus.references.items()
+        }
+        self.lang = lang
         self.names = names
         numbers = {d: doc.info.number for d, doc in corpus.documents.items()}
         numbers |= {r: r_info.number for r, r_info in corpus.references.items()}
@@ -88,8 +111,8 @@ class Namer:
         def sub(m: re.Match) -> str:
             doc, kind, n = m.groups()
             if kind == "p":
-                return place_label(self.name(doc), None, m.group(0))
-            return place_label(self.name(doc), str(int(n)) if kind == "t" else None)
+                return place_label(self.name(doc), None, m.group(0), self.lang)
+            return place_label(self.name(doc), str(int(n)) if kind == "t" else None, None, self.lang)
 
         text = self._id_re.sub(sub, text)
         for twice, once in self._twice:

@@ -17,6 +17,7 @@ import streamlit as st
 
 from rag.answer.backends import Backend, get_backend
 from rag.core.errors import LLMUnavailable
+from rag.core.language import DEFAULT
 from rag.core.redact import install_log_redaction
 from rag.core.settings import get_settings
 from rag.ingest.documents import Corpus, load_corpus, registry_stamp
@@ -96,14 +97,14 @@ def corpus() -> Corpus:
     return _corpus(_stamp())
 
 
-@st.cache_resource(show_spinner=False, max_entries=1)
-def _namer(fingerprint: str) -> Namer:
-    return Namer(retriever().corpus)
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _namer(fingerprint: str, lang: str) -> Namer:
+    return Namer(retriever().corpus, lang)
 
 
-def namer() -> Namer:
-    """Plain names for the retriever's corpus (the chat's)."""
-    return _namer(retriever().corpus.fingerprint)
+def namer(lang: str = DEFAULT) -> Namer:
+    """Plain names for the retriever's corpus (the chat's), in the page's language."""
+    return _namer(retriever().corpus.fingerprint, lang)
 
 
 @st.cache_resource(show_spinner=False)
