@@ -257,9 +257,20 @@ def test_rate_and_copy_an_answer_then_start_a_new_conversation(server, browser, 
     bubble = _answer(page, 0)
     bubble.get_by_text("Copy answer with sources").click()
     code = bubble.get_by_test_id("stCode")
-    code.hover()
-    code.get_by_role("button").first.click()
-    copied = page.evaluate("navigator.clipboard.readText()")
+    button = code.get_by_label("Copy to clipboard")
+    for _ in range(10):  # the block's own copy button shows on hover or focus, once the expander has opened
+        code.hover()
+        code.focus()
+        if button.is_visible():
+            break
+        page.wait_for_timeout(500)
+    button.click()
+    copied = ""
+    for _ in range(20):  # the page writes the clipboard asynchronously
+        copied = page.evaluate("navigator.clipboard.readText()")
+        if copied:
+            break
+        page.wait_for_timeout(250)
     assert copied.startswith(f"**Question:** {QUESTION}"), copied[:200]
     assert re.search(r"\]\([^)\s]*/viewer\?doc=([\w-]+)&p=\1\.p\d+\)", copied), copied  # a paragraph's link
     assert "Guo Han [2020] No. 123" in copied and "“" in copied  # a document's name and a verbatim quote
