@@ -44,6 +44,11 @@ def _eval_args(p: argparse.ArgumentParser) -> None:
         choices=SPLITS,
         help="only this split of every eval file (default: both, reported side by side; tune on dev only)",
     )
+    p.add_argument(
+        "--traps",
+        action="store_true",
+        help="only the polarity traps of every eval file (with --subset 0: every trap through the model)",
+    )
     p.add_argument("--check", action="store_true", help="fail on a threshold breach or a drop vs eval/baseline.json")
     p.add_argument("--write-baseline", action="store_true", help="write eval/baseline.json from this run")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -56,9 +61,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     questions = load_questions(args.questions, args.split)
     if args.type:
         questions = [q for q in questions if q["type"] == args.type]
+    if args.traps:
+        questions = [q for q in questions if q.get("trap")]
     questions = questions[: args.limit] if args.limit else questions
     if not questions:
-        raise EvalDataError("No questions left after --type/--limit.")
+        raise EvalDataError("No questions left after --type/--traps/--limit.")
     backends = args.backend or ["extractive", settings.backend]
     backends = list(dict.fromkeys(b for b in backends if b != "none"))
     modes = list(MODES) if args.compare_modes else [args.mode or settings.retrieval_mode]
@@ -75,6 +82,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         llm_subset=subset,
         split=args.split,
+        traps=args.traps,
     )
     started = time.perf_counter()
     for name, group in METRIC_GROUPS.items():

@@ -71,7 +71,7 @@ def _retrieval(run: Run, group: str, items: list[dict], gold: dict) -> None:
 
 
 def run_file(run: Run, group: str, path: Path) -> None:
-    items = load_questions(path, run.split)
+    items = [q for q in load_questions(path, run.split) if q.get("trap") or not run.traps]
     run.splits.update({q["id"]: split_of(q) for q in items})
     for q in items:
         q["history"] = parse_history(q.get("history"), f"{path.name} {q['id']}")

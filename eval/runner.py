@@ -58,6 +58,7 @@ class Run:
     progress: bool = True
     llm_subset: int = 0  # questions each model backend answers per split, stratified by type; 0 = all
     split: str | None = None  # only the items of this split (every file); None = both
+    traps: bool = False  # only the polarity traps (items with `trap`), in every file
     splits: dict[str, str] = field(default_factory=dict)  # item id -> its split, over every file the run read
     values: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(dict))  # qid -> key -> value
     details: dict[str, dict] = field(default_factory=lambda: defaultdict(dict))
