@@ -377,6 +377,12 @@ def test_a_long_add_shows_its_progress(store, tmp_path):
     )
     manage.commit(store.model_copy(update={"embed_batch_size": 2}), change, accept_relations=False, log=lines.append)
     assert any("embedded 16/" in line for line in lines) and any(line.startswith("Indexing") for line in lines)
+    corpus, data, _ = ensure_index(store)  # embedded in slices of like length: each vector still its own text's
+    text = {p.id: p.text for p in corpus.document("m-1").paragraphs}
+    rows = [i for i, pid in enumerate(data.paragraph_ids) if pid in text]
+    stored = np.stack([data.paragraph_index.reconstruct(i) for i in rows])
+    expected = fake_embed([text[data.paragraph_ids[i]] for i in rows])
+    assert len(rows) > 16 and np.allclose(stored, expected, atol=1e-6)
 
 
 MUNICIPAL_INJECTED = """Notice of the Beijing Municipal Commerce Bureau on Telecoms Opening

@@ -234,11 +234,15 @@ def _for_build(load: Callable[[], Embed], progress: Callable[[str], None] | None
         with torch_threads(settings.build_threads):
             if progress is None or len(texts) <= step:
                 return embed(texts, batch_size)
+            # slices of texts of like length, as one call would batch them (less padding), put back in order after
+            order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
             parts = []
             for start in range(0, len(texts), step):
-                parts.append(embed(texts[start : start + step], batch_size))
+                parts.append(embed([texts[i] for i in order[start : start + step]], batch_size))
                 progress(f"  embedded {min(start + step, len(texts))}/{len(texts)} passages")
-            return np.concatenate(parts)
+            vectors = np.concatenate(parts)
+            vectors[order] = vectors.copy()
+            return vectors
 
     return embedding
 
