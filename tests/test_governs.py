@@ -192,3 +192,25 @@ def test_the_headline_status_and_the_governing_box_speak_of_the_answering_senten
     assert a.status == first.status == "supported"  # the cited measure's, not a neighbouring measure's
     assert a.governing is not None  # the evidence spans both translations' documents
     assert (a.governing.governing.paragraph_id, a.governing.governing.status) == (first.paragraph_id, first.status)
+
+
+def test_a_measures_lead_phrase_is_its_heading_and_the_only_sentence_of_a_paragraph_is_not(corpus):
+    from rag.analysis.provisions import is_lead_phrase
+
+    p = corpus.paragraph("gh-2019-16.p038")  # "Strengthening the leading role of airport economic zones. We shall ..."
+    assert is_lead_phrase(p, "Strengthening the leading role of airport economic zones.")
+    assert not is_lead_phrase(p, p.text.split(". ", 1)[1])  # the measure itself
+    headed = [q.id for d in corpus.documents.values() for q in d.paragraphs if is_lead_phrase(q, q.text.split(". ")[0])]
+    assert len(headed) == 32 and all(pid.startswith("gh-2019-16.") for pid in headed)
+
+
+def test_a_quoted_lead_phrase_decides_neither_the_verdict_nor_the_status(real):
+    """'Encouraging the cultural industry ...' (the heading, read as 'supported') opens the quotes; the measure under
+    it says 'seek to implement ... upon approval': the answer's status and verdict are the measure's."""
+    from rag.answer.pipeline import answer
+
+    a = answer(
+        "Is the cultural industry in Beijing being opened wider to foreign countries?", real, backend="extractive"
+    )
+    assert "Encouraging the cultural industry to open wider to other countries" in a.text  # the heading is quoted
+    assert (a.verdict, a.status) == ("not_yet", "explore") and a.citations[0].status == "explore"

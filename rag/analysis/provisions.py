@@ -63,6 +63,25 @@ def best_sentence(paragraph: Paragraph, vector: np.ndarray, retriever) -> tuple[
     return units[i], float(sims[i])
 
 
+LEAD_PHRASE_RE = re.compile(r"^[A-Z][a-z]+ing\b")  # "Strengthening ...", "Encouraging ...", "Optimizing ..."
+LEAD_PHRASE_MAX_WORDS = 16
+
+
+def is_lead_phrase(paragraph: Paragraph, sentence: str) -> bool:
+    """Whether `sentence` is a measure paragraph's lead phrase, its heading: the paragraph opens with it, it is a
+    gerund phrase of at most LEAD_PHRASE_MAX_WORDS words, and the measure's own sentences follow ("Strengthening the
+    leading role of airport economic zones. We shall ... seek to allow ..."; 32 measures of the 2019 plan open so).
+    It states no measure, so it decides neither the verdict nor the status of an answer that quotes it."""
+    s = sentence.strip()
+    return (
+        paragraph.kind in ("measure", "task")
+        and bool(LEAD_PHRASE_RE.match(s))
+        and len(s.split()) <= LEAD_PHRASE_MAX_WORDS
+        and paragraph.text.lstrip().startswith(s)
+        and len(paragraph.text.strip()) > len(s) + 1
+    )
+
+
 def sentence_status(paragraph: Paragraph, sentence: str) -> Status | None:
     """The status of one measure sentence (None outside measures): what `rag governs` and a citation both show."""
     return tag(sentence) if paragraph.kind in ("measure", "task") else None

@@ -36,6 +36,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass, replace
 
 from rag.analysis.governs import governance_for_answer
+from rag.analysis.provisions import is_lead_phrase
 from rag.answer import gaps, prompts
 from rag.answer.answerability import decide
 from rag.answer.backends import Backend, get_backend
@@ -225,7 +226,9 @@ def _stream_checked(
         return
 
     used, model = primary.name, primary.name != "extractive"
-    readings = [read(q.body, q.marker, q.ev.paragraph.kind) for q in quotes]
+    # The answering sentence is the first quote that states a measure: a measure's lead phrase (its heading) is not.
+    stating = [q for q in quotes if not is_lead_phrase(q.ev.paragraph, q.text)] or quotes
+    readings = [read(q.body, q.marker, q.ev.paragraph.kind) for q in stating]
     asked, shown = model_input(query, quotes, settings) if model else ("", "")
     # Without a model, or on sure evidence, nothing is left to decide: the quotes go on screen now. On sure evidence
     # the model still reads the judging turn (its verdict unused), so the lead extends the same evaluated prompt,
@@ -267,7 +270,7 @@ def _stream_checked(
     text = " ".join(sentences)
     # The lead cites only quoted paragraphs, so the quotes' citations cover every marker in the text.
     citations = quote_citations([(q.ev, q.index, q.text) for q in quotes], retriever, settings)
-    answering = (quotes[0].ev.paragraph.id, quotes[0].text)  # the headline's sentence; None unless evidence spans docs
+    answering = (stating[0].ev.paragraph.id, stating[0].text)  # the headline sentence, when evidence spans documents
     governing = governance_for_answer(question, evidence, retriever, settings, answering)
     timings["total_ms"] = ms()
     yield AnswerEvent(

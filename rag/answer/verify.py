@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.analysis.provisions import sentence_status
+from rag.analysis.provisions import is_lead_phrase, sentence_status
 from rag.analysis.status import tag
 from rag.answer.evidence import Retriever
 from rag.answer.support import Claim, content_words, corpus_weights, hedged, negated, new_numbers, split_answer
@@ -176,5 +176,10 @@ def _citation(marker: int, sup: _Support, retriever: Retriever, settings: Settin
         end=end,
         url=paragraph_url(p.id, settings),
         support=round(sup.score, 4),
-        status=status.label if (status := sentence_status(p, first.text)) else None,  # as `rag governs` shows it
+        status=status.label if (status := sentence_status(p, _stating(sup.units).text)) else None,  # as `rag governs`
     )
+
+
+def _stating(units: list[_Unit]) -> _Unit:
+    """The first quoted sentence that states the measure: a lead phrase (its heading) states none."""
+    return min(units, key=lambda u: (is_lead_phrase(u.ev.paragraph, u.text), u.index))
