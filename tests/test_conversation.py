@@ -23,10 +23,10 @@ ZH_FUND_Q = "外商独资企业可以申请成为私募基金管理人吗？"
 
 def scripted_complete(*replies: str):
     """A `complete` that answers with `replies` in turn and records what it was asked."""
-    calls: list[tuple[str, str, int, tuple[str, str] | None]] = []
+    calls: list[tuple[str, str, int]] = []
 
-    def complete(system: str, user: str, max_tokens: int, example: tuple[str, str] | None = None) -> str | None:
-        calls.append((system, user, max_tokens, example))
+    def complete(system: str, user: str, max_tokens: int) -> str | None:
+        calls.append((system, user, max_tokens))
         return replies[min(len(calls), len(replies)) - 1] if replies else None
 
     complete.calls = calls  # type: ignore[attr-defined]
@@ -253,15 +253,7 @@ def test_a_phrase_that_comes_back_half_translated_gets_a_second_round(settings):
 def test_a_model_that_repeats_the_example_is_asked_again_without_it(settings):
     complete = scripted_complete(QUESTION_EXAMPLE[1], "Can a WFOE be a fund manager?")
     assert translate_question(ZH_FUND_Q, complete, settings) == "Can a WFOE be a fund manager?"
-    assert complete.calls[0][3] == QUESTION_EXAMPLE and complete.calls[1][3] is None
-
-
-def test_the_example_is_an_earlier_turn_never_part_of_the_question():
-    """Written into the question's message, the example leaked into translations ("this measure")."""
-    complete = scripted_complete("Can a WFOE be a fund manager?")
-    translate_question(ZH_FUND_Q, complete, Settings())
-    system, user, _, example = complete.calls[0]
-    assert example == QUESTION_EXAMPLE and QUESTION_EXAMPLE[0] not in user and user.endswith(ZH_FUND_Q)
+    assert QUESTION_EXAMPLE[0] in complete.calls[0][1] and QUESTION_EXAMPLE[0] not in complete.calls[1][1]
 
 
 # --- the command line ---------------------------------------------------------------

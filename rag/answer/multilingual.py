@@ -12,8 +12,8 @@ checked English), and the quoted sources stay the documents' own English words.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Protocol
 
 from rag.answer import model_files
 from rag.answer.llama import load_llama, prepare
@@ -24,15 +24,8 @@ from rag.core.settings import Settings
 from rag.core.text import MARKER_RE, markers
 from rag.core.types import Answer
 
-
-class Complete(Protocol):
-    """(system, user, max_tokens, example) -> the model's text, or None when no model could answer. `example`, a
-    (user, assistant) pair, is shown as an earlier turn of the chat."""
-
-    def __call__(
-        self, system: str, user: str, max_tokens: int, example: tuple[str, str] | None = None
-    ) -> str | None: ...
-
+# (system, user, max_tokens) -> the model's text, or None when no model could answer
+Complete = Callable[[str, str, int], str | None]
 
 QUESTION_SYSTEM = (
     "Translate the user's question about Chinese government policy into English. Keep names, numbers and "
@@ -91,10 +84,7 @@ ANSWER_SYSTEM = (
 def local_complete(settings: Settings) -> Complete:
     """`complete` over the local GGUF (the process-wide Llama the local backend also uses)."""
 
-    def complete(system: str, user: str, max_tokens: int, example: tuple[str, str] | None = None) -> str | None:
-        shown = (
-            [{"role": "user", "content": example[0]}, {"role": "assistant", "content": example[1]}] if example else []
-        )
+    def complete(system: str, user: str, max_tokens: int) -> str | None:
         try:
             path = str(model_files.ensure_model(settings))
             # the same key as the local backend's, so the process holds one copy of the model
@@ -106,7 +96,7 @@ def local_complete(settings: Settings) -> Complete:
         try:
             prepare(llama, settings.n_threads)  # no KV state from an earlier call, as before each answer
             out = llama.create_chat_completion(
-                messages=[{"role": "system", "content": system}, *shown, {"role": "user", "content": user}],
+                messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
                 temperature=0.0,
                 max_tokens=max_tokens,
                 seed=0,
@@ -130,19 +120,16 @@ def helper_model(settings: Settings) -> Complete | None:
 def translate_question(question: str, complete: Complete, settings: Settings) -> str | None:
     """The question in English, or None when the model gave no usable English.
 
-    The example is shown as an earlier turn of the chat: written into the question's own message, it leaked into
-    the translation (measured on the dev Chinese questions: 6 of 76 translations spoke of "this measure", as the
-    example does, and 5 opened with a restatement of it; as a turn, none; task Recall@5 of the translated question
-    0.887 -> 0.919 over the 62 with gold tasks). A model that only repeats the example's English (measured: 1 of
-    39 questions) is asked again without it. A
+    A model that only repeats the example's English (measured: 1 of 39 questions) is asked again without it. A
     Chinese phrase the model left in its English (measured: 2 of 39, e.g. "invest in Beijing的职业技能培训
     schools") is translated on its own and put in its place, for settings.term_rounds rounds (a term can come
     back half translated: "Online shopping in保税 territory")."""
     terms = "; ".join(f"{zh} = {en}" for zh, en in TERMS.items() if zh in question)
     glossary = f"Terms: {terms}\n" if terms else ""
+    shown = f"{QUESTION_EXAMPLE[0]}\n=> {QUESTION_EXAMPLE[1]}\n\n"
     english = ""
-    for example in (QUESTION_EXAMPLE, None):
-        out = complete(QUESTION_SYSTEM, f"{glossary}{question}", settings.rewrite_max_tokens, example)
+    for example in (shown, ""):
+        out = complete(QUESTION_SYSTEM, f"{example}{glossary}{question}\n=>", settings.rewrite_max_tokens)
         english = " ".join((out or "").split("\n")[0].replace(QUESTION_EXAMPLE[1], "").split()).strip("\"'")
         if english:
             break
