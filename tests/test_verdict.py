@@ -103,3 +103,20 @@ def test_an_exclusion_under_a_grant_says_yes_with_conditions_only_when_the_model
     asked = "Can a foreign-funded travel agency run outbound tours?"
     assert opening(asked, [read(TRAVEL, 1)], "Yes, except to Taiwan [1].").verdict == "yes_conditions"
     assert opening("Can a foreign travel agency run tours to Taiwan?", [read(TRAVEL, 1)], "").verdict == "no"
+
+
+AIRPORTS = (
+    "We shall combine the dual strengths of policies and functions, and make better use of the two engines for "
+    "opening-up – Beijing Capital International Airport Economic Zone and Beijing Daxing International Airport "
+    "Economic Zone; support the establishment of solely foreign-funded aircraft maintenance enterprises; provide "
+    "bonded maintenance and other services while ensuring effective supervision and risk control, and seek to allow "
+    "qualified enterprises outside the areas under special customs supervision to provide pollution-free bonded "
+    "maintenance services."
+)
+
+
+def test_a_plans_decisive_clause_holds_its_plan_word_not_the_long_sentences_opening():
+    question = "Can repair shops outside the bonded zones already offer bonded maintenance?"
+    shown = opening(question, [read(AIRPORTS, 1)], "")
+    assert shown.verdict == "not_yet"
+    assert shown.decisive.startswith("“and seek to allow qualified enterprises outside the areas"), shown.decisive

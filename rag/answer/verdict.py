@@ -186,16 +186,21 @@ def _clause(sentence: str, start: int, end: int) -> str:
     return sentence[left:right].strip()
 
 
-def decisive_clause(reading: Reading, decided_by: str) -> str:
+def decisive_clause(reading: Reading, decided_by: str, question: str = "") -> str:
     """The source's own words that decide the verdict, with the marker: the whole sentence when short, else the
-    clause holding the deciding marker (or the status cue), widened to its sentence's opening words if bare."""
+    clause holding the deciding marker (for a plan, its plan word, in the clause the question asks about first:
+    "... seek to allow qualified enterprises outside ..." rather than the long sentence's opening words), widened to
+    its sentence's opening words if bare."""
     sentence = reading.sentence.strip().rstrip(".;:,").strip()
     words = sentence.split()
     if len(words) <= CLAUSE_MAX_WORDS:
         text = sentence
     else:
         m = reading.found.get(decided_by) if decided_by else None
-        if m is None and decided_by != "plan_only":
+        if m is None and decided_by == "plan_only":
+            at = sentence.find(_asked_clause(question, sentence)) if question else 0
+            m = PLAN_CLAUSE_RE.search(sentence, max(at, 0)) or PLAN_CLAUSE_RE.search(sentence)
+        elif m is None:
             m = next(iter(reading.found.values()), None)
         if m is None:
             text = " ".join(words[:CLAUSE_MAX_WORDS]) + " …"
@@ -280,6 +285,6 @@ def opening(question: str, readings: list[Reading], lead: str) -> Opening:
         text = without_opener(lead) if lead and not yes_no and model_says_yes else lead
         return Opening(text, None, "", dropped)
     assert answering is not None  # a verdict comes from the answering sentence
-    decisive = decisive_clause(answering, by)
+    decisive = decisive_clause(answering, by, question)
     rest = without_opener(lead) if lead else ""
     return Opening(f"{bottom_line(verdict, decisive)} {rest}".strip(), verdict, decisive, dropped)
