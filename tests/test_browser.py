@@ -214,7 +214,10 @@ def test_second_question_while_the_first_is_answered_stops_it_and_gets_the_model
 
 
 def _axe_serious(page) -> list[str]:
-    """The serious and critical axe-core violations on the page as it is now ("id: first target" each)."""
+    """The serious and critical axe-core violations on the page once its script has settled ("id: first target"
+    each). During a rerun (a rating, a click) Streamlit dims the elements still to be redrawn, which measure under
+    the contrast ratio while dimmed: the scan waits until none is stale."""
+    page.wait_for_function('() => !document.querySelector(\'[data-testid="stElementContainer"][data-stale="true"]\')')
     page.add_script_tag(path=str(AXE))
     found = page.evaluate(
         "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
@@ -255,6 +258,13 @@ def test_rate_and_copy_an_answer_then_start_a_new_conversation(server, browser, 
     page.goto(server)
     _ask(page, QUESTION)
     bubble = _answer(page, 0)
+    bubble.get_by_role("radio", name="Thumbs up").click()
+    expect(bubble.get_by_text("Thanks: your rating was recorded.")).to_be_visible(timeout=30_000)
+    [entry] = [f for f in load_feedback(Settings(feedback_db=feedback_db)) if f.rating == "up"]
+    assert (entry.question, entry.source, entry.backend) == (QUESTION, "app", "smollm2") and entry.citations
+    if AXE.exists():
+        assert _axe_serious(page) == []
+    # then the copy
     bubble.get_by_text("Copy answer with sources").click()
     code = bubble.get_by_test_id("stCode")
     button = code.get_by_label("Copy to clipboard")
@@ -274,12 +284,6 @@ def test_rate_and_copy_an_answer_then_start_a_new_conversation(server, browser, 
     assert copied.startswith(f"**Question:** {QUESTION}"), copied[:200]
     assert re.search(r"\]\([^)\s]*/viewer\?doc=([\w-]+)&p=\1\.p\d+\)", copied), copied  # a paragraph's link
     assert "Guo Han [2020] No. 123" in copied and "“" in copied  # a document's name and a verbatim quote
-    bubble.get_by_role("radio", name="Thumbs up").click()
-    expect(bubble.get_by_text("Thanks: your rating was recorded.")).to_be_visible(timeout=30_000)
-    [entry] = [f for f in load_feedback(Settings(feedback_db=feedback_db)) if f.rating == "up"]
-    assert (entry.question, entry.source, entry.backend) == (QUESTION, "app", "smollm2") and entry.citations
-    if AXE.exists():
-        assert _axe_serious(page) == []
     page.get_by_role("button", name="New conversation").click()
     expect(page.get_by_test_id("stChatMessage")).to_have_count(0, timeout=30_000)
     expect(page.get_by_role("button", name=QUESTION).first).to_be_visible()  # the examples are back
