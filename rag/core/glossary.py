@@ -116,11 +116,10 @@ def proper_names(text: str) -> list[str]:
 
 # The asker's-language form of the few names whose rendering is fixed and unambiguous; every other name stays in
 # the documents' English.
-# What a document is called in another language (rag.interfaces.web.names.document_name): the prefix of its number
-# (Guo Han [2020] No. 123 is 国函〔2020〕123号), its kind as read from its title, and the qualifiers of its name.
+# What a document is called in another language (rag.interfaces.web.names.document_name): its kind as read from its
+# title, and the qualifiers of its name (its number's series: rag.ingest.metadata.SERIES).
 DOCUMENT_TERMS: dict[str, dict[str, str]] = {
     "zh": {
-        "Guo Han": "国函",
         "implementation proposal": "实施方案",
         "work plan": "工作方案",
         "summary": "摘要",

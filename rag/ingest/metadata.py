@@ -70,6 +70,11 @@ class DocNumber:
         name = SERIES[self.series][0] if self.series in SERIES else (self.series or "").title()
         return f"{name} [{self.year}] No. {self.serial}".strip()
 
+    def chinese(self) -> str | None:
+        """The number as a Chinese text writes it (国函〔2020〕123号); None for a series without a Chinese form."""
+        zh = next((s for s in SERIES[self.series][1] if not s.isascii()), None) if self.series in SERIES else None
+        return f"{zh}〔{self.year}〕{self.serial}号" if zh else None
+
     def same(self, other: DocNumber) -> bool:
         series = self.series is None or other.series is None or self.series == other.series
         return series and (self.year, self.serial) == (other.year, other.serial)

@@ -13,12 +13,12 @@ from rag.core.glossary import DOCUMENT_TERMS, NAME_TRANSLATIONS
 from rag.core.language import DEFAULT, say
 from rag.core.types import DocumentInfo
 from rag.ingest.documents import Corpus
+from rag.ingest.metadata import parse_number
 
 # A title's head noun phrase ends at its first preposition: "Implementation Proposal of ..." -> "Implementation Proposal".
 _TITLE_HEAD_RE = re.compile(r"^((?:[A-Z][\w-]*\s*){1,3}?)\s+(?:of|for|to|on|in|about)\b")
 _YEAR_RE = re.compile(r"\b((?:19|20)\d\d)\b")
 _DISTRICT_RE = re.compile(r"^([A-Z][a-z]+) District\b")
-_NUMBER_RE = re.compile(r"^(.+?) \[(\d{4})\] No\. (\d+)$")  # "Guo Han [2020] No. 123"
 
 # The statuses a reader is told (rag.analysis.status labels; "other", no cue found, reads as not stated).
 STATUSES = ("in_force", "supported", "explore")
@@ -55,10 +55,10 @@ def document_name(info: DocumentInfo, lang: str = DEFAULT) -> str:
 
 
 def number_name(number: str, lang: str = DEFAULT) -> str:
-    """A document number as written in `lang`: 'Guo Han [2020] No. 123' is 国函〔2020〕123号 in Chinese."""
-    m = _NUMBER_RE.match(number)
-    prefix = DOCUMENT_TERMS.get(lang, {}).get(m.group(1)) if m else None
-    return f"{prefix}〔{m.group(2)}〕{m.group(3)}号" if m and prefix else number
+    """A document number as written in `lang`: 'Guo Han [2020] No. 123' is 国函〔2020〕123号 in Chinese (the series'
+    Chinese form from rag.ingest.metadata.SERIES); a series without one keeps the English form."""
+    parsed = parse_number(number) if lang == "zh" else None
+    return (parsed.chinese() if parsed else None) or number
 
 
 def paragraph_number(paragraph_id: str) -> int:
