@@ -93,7 +93,9 @@ class Namer:
         numbers = {d: doc.info.number for d, doc in corpus.documents.items()}
         numbers |= {r: r_info.number for r, r_info in corpus.references.items()}
         # "gh-2015-81 (Guo Han [2015] No. 81)" names the document twice once the id is named
-        self._twice = [(f"{names[d]} ({n})", names[d]) for d, n in numbers.items() if n and n in names[d]]
+        self._twice = [
+            (f"{names[d]} ({n})", names[d]) for d, n in numbers.items() if n and number_name(n, lang) in names[d]
+        ]
         ids = "|".join(re.escape(d) for d in sorted(names, key=len, reverse=True))
         self._id_re = re.compile(rf"\b({ids})(?:\.(p|t)(\d+))?(?![\w-])") if ids else None
 
