@@ -4,6 +4,7 @@ import pytest
 
 from rag.core.errors import IndexCorrupt
 from rag.ingest.documents import load_corpus
+from rag.ingest.embedders import get_embedder, torch_build
 from rag.ingest.index import build_index, ensure_index, index_key, load_index
 
 
@@ -27,6 +28,25 @@ def test_a_changed_setting_builds_a_new_index(fake_settings):
     fake_settings.chunk_max_tokens = 100
     _, after, built = ensure_index(fake_settings)
     assert built and after.path != before.path
+
+
+def test_vectors_embedded_in_another_number_format_are_not_reused(fake_settings):
+    fake_settings.build_precision = "float32"
+    _, before, _ = ensure_index(fake_settings)
+    fake_settings.build_precision = "bfloat16"
+    _, after, built = ensure_index(fake_settings)
+    assert built and after.path != before.path
+
+
+def test_a_bfloat16_build_gives_the_float32_vectors_to_a_rounding(corpus):
+    texts = [p.text for doc in corpus.documents.values() for p in doc.paragraphs][:64]
+    embed = get_embedder("minilm")
+    vectors = {}
+    for bfloat16 in (False, True):
+        with torch_build(0, bfloat16):
+            vectors[bfloat16] = embed(texts)
+    cosines = (vectors[False] * vectors[True]).sum(axis=1)
+    assert cosines.min() > 0.9995 and not (vectors[False] == vectors[True]).all()
 
 
 def test_a_corrupt_index_is_detected_and_rebuilt_with_a_message(fake_settings):

@@ -51,6 +51,12 @@ class CorpusSettings(BaseSettings):
         "one-off batch, so it takes the machine; answering keeps embed_threads "
         "(measured on 2 cores: 18 ms a passage at 1 thread, 10 ms at 2).",
     )
+    build_precision: Literal["auto", "float32", "bfloat16"] = Field(
+        "auto",
+        description="Number format of the English embedder's matrix products while a build embeds ('auto': bfloat16 "
+        "where the CPU runs it natively). Measured on this 2-core AVX512-BF16 machine, 600 corpus paragraphs: "
+        "3.3 s against 5.8 s in float32, cosine to the float32 vectors 0.99997 at worst. Questions stay float32.",
+    )
     chunk_max_tokens: int = Field(
         220, description="A task longer than this (cl100k tokens) is split into parts that keep its number and title."
     )

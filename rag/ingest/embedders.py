@@ -82,14 +82,27 @@ def get_embedder(name: str, threads: int = 1) -> Embed:
     return EMBEDDERS[name](threads)
 
 
+@lru_cache(maxsize=3)
+def build_bfloat16(precision: str) -> bool:
+    """Whether a build embeds in bfloat16 under the `build_precision` setting; 'auto' asks whether torch's CPU
+    kernels run bfloat16 natively here (AVX512-BF16 or AMX), since elsewhere it is emulated and slower."""
+    if precision != "auto":
+        return precision == "bfloat16"
+    import torch
+
+    return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
 @contextmanager
-def torch_threads(threads: int) -> Iterator[None]:
-    """torch's (process-wide) CPU threads set to `threads` (0: every core) inside the block, restored after."""
+def torch_build(threads: int, bfloat16: bool) -> Iterator[None]:
+    """Inside the block torch's (process-wide) CPU threads are `threads` (0: every core), and with `bfloat16` its
+    matrix products run in bfloat16 (autocast, this thread only); both are restored after."""
     import torch
 
     before = torch.get_num_threads()
     torch.set_num_threads(threads or os.cpu_count() or 1)
     try:
-        yield
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bfloat16):
+            yield
     finally:
         torch.set_num_threads(before)

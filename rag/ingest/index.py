@@ -35,7 +35,7 @@ from rag.core.settings import Settings
 from rag.core.types import Chunk, Document
 from rag.ingest.chunking import UNINDEXED_KINDS, chunk_document
 from rag.ingest.documents import Corpus, load_corpus
-from rag.ingest.embedders import EMBEDDERS, Embed, get_embedder, torch_threads
+from rag.ingest.embedders import EMBEDDERS, Embed, build_bfloat16, get_embedder, torch_build
 
 INDEX_VERSION = "1"
 STALE_BUILD_S = 30 * 60  # a build folder without a pid in its name (an older version's) counts as abandoned after this
@@ -51,13 +51,8 @@ def tokenize_for_bm25(texts: list[str]):
 
 
 def index_key(corpus: Corpus, settings: Settings) -> str:
-    parts = [
-        INDEX_VERSION,
-        corpus.fingerprint,
-        settings.embedder,
-        str(settings.chunk_max_tokens),
-        settings.multilingual_embedder,
-    ]
+    parts = [INDEX_VERSION, corpus.fingerprint, settings.embedder, str(settings.chunk_max_tokens)]
+    parts += [settings.multilingual_embedder, f"bfloat16={build_bfloat16(settings.build_precision)}"]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
@@ -84,7 +79,8 @@ def _sha(path: Path) -> str:
 
 def document_key(doc: Document, settings: Settings) -> str:
     """What a document's stored chunks and vectors depend on: its parsed paragraphs and the index settings."""
-    parts = [INDEX_VERSION, settings.embedder, str(settings.chunk_max_tokens), doc.info.canonical_id]
+    parts = [INDEX_VERSION, settings.embedder, f"bfloat16={build_bfloat16(settings.build_precision)}"]
+    parts += [str(settings.chunk_max_tokens), doc.info.canonical_id]
     marks = lambda p: {k: v for k, v in asdict(p).items() if k != "instructions" or v}  # unmarked: keys as before
     parts += [json.dumps(marks(p), ensure_ascii=False, sort_keys=True) for p in doc.paragraphs]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
@@ -226,12 +222,12 @@ def build_index(
 
 def _for_build(load: Callable[[], Embed], progress: Callable[[str], None] | None, settings: Settings) -> Embed:
     """An embed function for a build: the model is loaded on the first call (a fully cached corpus loads none),
-    runs on settings.build_threads, and calls `progress` after each slice of texts (a long add shows it moves)."""
+    runs on settings.build_threads and build_precision, and calls `progress` after each slice of texts (a long add shows it moves)."""
     step = settings.embed_batch_size * 8
 
     def embedding(texts: list[str], batch_size: int = 32) -> np.ndarray:
         embed = load()
-        with torch_threads(settings.build_threads):
+        with torch_build(settings.build_threads, build_bfloat16(settings.build_precision)):
             if progress is None or len(texts) <= step:
                 return embed(texts, batch_size)
             # slices of texts of like length, as one call would batch them (less padding), put back in order after
