@@ -23,10 +23,10 @@ ZH_FUND_Q = "外商独资企业可以申请成为私募基金管理人吗？"
 
 def scripted_complete(*replies: str):
     """A `complete` that answers with `replies` in turn and records what it was asked."""
-    calls: list[tuple[str, str, int]] = []
+    calls: list[tuple[str, str, int, str]] = []
 
-    def complete(system: str, user: str, max_tokens: int) -> str | None:
-        calls.append((system, user, max_tokens))
+    def complete(system: str, user: str, max_tokens: int, fixed: str = "") -> str | None:
+        calls.append((system, user, max_tokens, fixed))
         return replies[min(len(calls), len(replies)) - 1] if replies else None
 
     complete.calls = calls  # type: ignore[attr-defined]
@@ -195,7 +195,7 @@ def test_names_reach_the_translation_in_the_documents_words_never_the_models():
     english = "The Administration Committee of Zhongguancun Science Park leads the Longfusi project [1]."
     seen = []
 
-    def complete(system, text, limit):  # the model sees placeholders, and renders everything else
+    def complete(system, text, limit, fixed=""):  # the model sees placeholders, and renders everything else
         seen.append(text)
         return "X1X负责X2X项目。"
 
@@ -254,6 +254,7 @@ def test_a_model_that_repeats_the_example_is_asked_again_without_it(settings):
     complete = scripted_complete(QUESTION_EXAMPLE[1], "Can a WFOE be a fund manager?")
     assert translate_question(ZH_FUND_Q, complete, settings) == "Can a WFOE be a fund manager?"
     assert QUESTION_EXAMPLE[0] in complete.calls[0][1] and QUESTION_EXAMPLE[0] not in complete.calls[1][1]
+    assert complete.calls[0][3].startswith(QUESTION_EXAMPLE[0]) and complete.calls[1][3] == ""  # the kept prefix
 
 
 # --- the command line ---------------------------------------------------------------

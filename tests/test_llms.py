@@ -14,8 +14,9 @@ import time
 import pytest
 
 from rag.answer import backends, model_files
-from rag.answer.llama import _CORES, _LAST, _LLAMAS, free_cores
+from rag.answer.llama import _CORES, _LAST, _LLAMAS, _STATES, free_cores
 from rag.answer.model_files import SplitModel, ensure_model
+from rag.answer.multilingual import ANSWER_SYSTEM, QUESTION_EXAMPLE, QUESTION_SYSTEM, local_complete
 from rag.answer.pipeline import answer
 from rag.core import tokens
 from rag.core.errors import LLMUnavailable, ModelCorrupt, ModelMissing, UnknownBackend
@@ -214,7 +215,30 @@ def test_the_same_question_gets_the_same_answer_and_judgement_alone_and_after_ot
     assert first is not None and 0.0 < first < 1.0 and backend.judge(question, evidence) == first
     for llama, _ in _LLAMAS.values():
         llama.reset()  # a fresh context: the fixed part is evaluated anew, on its own, as it was the first time
+    _STATES.clear()
     assert backend.judge(question, evidence) == first
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    importlib.util.find_spec("llama_cpp") is None, reason="llama-cpp-python is not installed (scripts/install_llm.sh)"
+)
+def test_a_translation_reads_the_same_from_its_kept_prefix_state_as_from_a_fresh_context(settings):
+    """A helper call's fixed prefix (instructions and example) is evaluated alone once and its KV state kept; another
+    prompt in between, or a fresh context with nothing kept, gives the same words."""
+    settings.model_file = model_files.smollm2_path(settings)  # the 135M model keeps this test quick
+    complete = local_complete(settings)
+    shown = f"{QUESTION_EXAMPLE[0]}\n=> {QUESTION_EXAMPLE[1]}\n\n"
+    ask = (QUESTION_SYSTEM, f"{shown}外资可以办职业技能培训学校吗？\n=>", 16, shown)
+    first = complete(*ask)
+    kept = len(_STATES)
+    assert first and kept >= 1
+    complete(ANSWER_SYSTEM.format(language="Simplified Chinese"), "The cap is 50%.", 16)  # another prefix between
+    assert complete(*ask) == first and len(_STATES) == kept + 1  # loaded, not evaluated again
+    for llama, _ in _LLAMAS.values():
+        llama.reset()
+    _STATES.clear()
+    assert complete(*ask) == first
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/stat"), reason="reads the load from Linux's /proc")

@@ -3,7 +3,9 @@ threads of each call (with settings.n_threads = 0, the cores other processes lea
 
 A Llama serves one generation at a time (its lock). Before each call the previous call's context is forgotten
 (`forget`), except the judging turn of the same question, which the lead's prompt extends: that prefix was
-evaluated the same way every time, so reusing it keeps answers independent of earlier questions.
+evaluated the same way every time, so reusing it keeps answers independent of earlier questions. A prompt's
+fixed prefix (the judging instructions, a translation's instructions and example) is evaluated on its own once;
+its KV state is kept (`_STATES`) and loaded for the next prompt that starts with it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import math
 import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,6 +33,10 @@ _LOAD_LOCK = threading.Lock()
 # Per Llama (by id): the judging turn whose prompt it holds evaluated, so the lead that follows it reuses it.
 _JUDGED: dict[int, tuple] = {}
 _FORMATTERS: dict[int, Any] = {}  # per Llama (by id): its chat template, to know a prompt's tokens before the call
+# Per Llama and fixed prefix: the KV state right after the prefix was evaluated alone (about 28 KB a token). Loading
+# one takes about 0.03 s against 1.1 s to evaluate an 80-token prefix on 2 cores (measured); 8 cover every prompt.
+_STATES: OrderedDict[tuple[int, tuple[int, ...]], Any] = OrderedDict()
+_MAX_STATES = 8
 
 
 def forget(llama: Any, keep: tuple | None = None, prefix: list[int] | None = None) -> None:
@@ -46,8 +53,17 @@ def forget(llama: Any, keep: tuple | None = None, prefix: list[int] | None = Non
         llama.n_tokens = n  # the next call finds the prefix and evaluates only what follows it
         return
     llama.reset()
-    if prefix:
-        llama.eval(prefix)
+    if not prefix:
+        return
+    key = (id(llama), tuple(prefix))
+    if key in _STATES:
+        llama.load_state(_STATES[key])  # the same bits as evaluating the prefix alone again
+        _STATES.move_to_end(key)
+        return
+    llama.eval(prefix)
+    _STATES[key] = llama.save_state()
+    while len(_STATES) > _MAX_STATES:
+        _STATES.popitem(last=False)
 
 
 _CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -118,6 +134,17 @@ def chat_tokens(llama: Any, messages: list[dict]) -> list[int] | None:
         )
     prompt = _FORMATTERS[id(llama)](messages=messages).prompt
     return llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)  # as the chat handler does
+
+
+def fixed_prefix(llama: Any, messages: list[dict], fixed: str) -> list[int] | None:
+    """The tokens of `messages` (a system and a user message) that every prompt with this system message and a user
+    message opening with `fixed` starts with; None when not known."""
+    tokens = chat_tokens(llama, messages)
+    a, b = (chat_tokens(llama, [messages[0], {"role": "user", "content": fixed + x}]) for x in ("A", "B"))
+    if not tokens or not a or not b:
+        return None
+    prefix = shared_prefix(a, b)
+    return prefix if tokens[: len(prefix)] == prefix else None
 
 
 def shared_prefix(a: list[int], b: list[int]) -> list[int]:

@@ -12,11 +12,11 @@ checked English), and the quoted sources stay the documents' own English words.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import replace
+from typing import Protocol
 
 from rag.answer import model_files
-from rag.answer.llama import load_llama, prepare
+from rag.answer.llama import fixed_prefix, load_llama, prepare
 from rag.answer.support import Claim, split_answer
 from rag.core.glossary import NAME_TRANSLATIONS, proper_names
 from rag.core.language import CJK_RUN_RE, DEFAULT, detect, name, say
@@ -24,8 +24,13 @@ from rag.core.settings import Settings
 from rag.core.text import MARKER_RE, markers
 from rag.core.types import Answer
 
-# (system, user, max_tokens) -> the model's text, or None when no model could answer
-Complete = Callable[[str, str, int], str | None]
+
+class Complete(Protocol):
+    """(system, user, max_tokens) -> the model's text, or None when no model could answer. `fixed`: the opening of
+    `user` that every such call shares (an example), which the local model evaluates once and keeps."""
+
+    def __call__(self, system: str, user: str, max_tokens: int, fixed: str = "") -> str | None: ...
+
 
 QUESTION_SYSTEM = (
     "Translate the user's question about Chinese government policy into English. Keep names, numbers and "
@@ -84,7 +89,7 @@ ANSWER_SYSTEM = (
 def local_complete(settings: Settings) -> Complete:
     """`complete` over the local GGUF (the process-wide Llama the local backend also uses)."""
 
-    def complete(system: str, user: str, max_tokens: int) -> str | None:
+    def complete(system: str, user: str, max_tokens: int, fixed: str = "") -> str | None:
         try:
             path = str(model_files.ensure_model(settings))
             # the same key as the local backend's, so the process holds one copy of the model
@@ -94,9 +99,11 @@ def local_complete(settings: Settings) -> Complete:
         if not lock.acquire(timeout=settings.llm_timeout_s):
             return None
         try:
-            prepare(llama, settings.n_threads)  # no KV state from an earlier call, as before each answer
+            messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+            # no KV state from an earlier call but the fixed prefix evaluated alone, as before each answer
+            prepare(llama, settings.n_threads, prefix=fixed_prefix(llama, messages, fixed))
             out = llama.create_chat_completion(
-                messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+                messages=messages,
                 temperature=0.0,
                 max_tokens=max_tokens,
                 seed=0,
@@ -129,7 +136,7 @@ def translate_question(question: str, complete: Complete, settings: Settings) ->
     shown = f"{QUESTION_EXAMPLE[0]}\n=> {QUESTION_EXAMPLE[1]}\n\n"
     english = ""
     for example in (shown, ""):
-        out = complete(QUESTION_SYSTEM, f"{example}{glossary}{question}\n=>", settings.rewrite_max_tokens)
+        out = complete(QUESTION_SYSTEM, f"{example}{glossary}{question}\n=>", settings.rewrite_max_tokens, example)
         english = " ".join((out or "").split("\n")[0].replace(QUESTION_EXAMPLE[1], "").split()).strip("\"'")
         if english:
             break
