@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from eval.runner import Run, aggregate
 from rag.core.settings import Settings
 
-LOWER_IS_BETTER = ("false_refusal", "contradictions", "meta_leads")
+LOWER_IS_BETTER = ("false_refusal", "contradictions", "meta_leads", "wrong_verdicts")
 ROUNDING = 5e-4  # the baseline stores values to 4 decimals
 
 # --- the CI gate -----------------------------------------------------------------------

@@ -57,7 +57,9 @@ def own_words(a: Answer) -> str:
 def faithfulness(a: Answer, q: dict) -> dict[str, float]:
     """`contradictions`: 1.0 when the assistant's own words match a `must_not` pattern of the question (a verdict
     that says the opposite of its source); `meta_leads`: 1.0 when the lead describes the passage instead of
-    answering (answers with a lead); `verdict_accuracy`: the answer's verdict against the gold `verdict` of a yes-or-no question."""
+    answering (answers with a lead); `verdict_accuracy`: the answer's verdict against the gold `verdict` of a yes-or-no
+    question; `wrong_verdicts`: 1.0 when a verdict is shown and it is not the gold one (a withheld verdict is not
+    wrong, only not accurate: the first sentence an investor acts on is then the source's own words)."""
     out: dict[str, float] = {}
     own = own_words(a)
     if q.get("must_not"):
@@ -67,6 +69,7 @@ def faithfulness(a: Answer, q: dict) -> dict[str, float]:
     if q.get("verdict"):
         got = "not_said" if a.refused else a.verdict
         out["verdict_accuracy"] = float(got == q["verdict"])
+        out["wrong_verdicts"] = float(a.verdict is not None and a.verdict != q["verdict"])
     if q.get("status") and not a.refused:
         out["headline_status_accuracy"] = float(a.status == q["status"])
     return out

@@ -118,6 +118,7 @@ SPLIT_METRICS = (
     "refusal_accuracy",
     "answer_language",
     "verdict_accuracy",
+    "wrong_verdicts",
     "contradictions",
     "meta_leads",
     "headline_status_accuracy",

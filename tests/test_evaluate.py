@@ -249,11 +249,19 @@ def test_faithfulness_counts_a_forbidden_verdict_in_the_assistants_words_not_in_
     quoted = Answer(
         "q", f"No: the requirement is eliminated [1]. {quote[:-1]} [1].", False, "fake", [cite], verdict="no"
     )
-    assert faithfulness(quoted, q) == {"contradictions": 0.0, "verdict_accuracy": 1.0}
+    assert faithfulness(quoted, q) == {"contradictions": 0.0, "verdict_accuracy": 1.0, "wrong_verdicts": 0.0}
     wrong = Answer(
         "q", "Yes, it still needs 3 years [1].", False, "fake", [cite], lead="Yes, it still needs 3 years [1]."
     )
     assert faithfulness(wrong, q)["contradictions"] == 1.0 and faithfulness(wrong, q)["verdict_accuracy"] == 0.0
+
+
+def test_a_withheld_verdict_is_not_accurate_and_not_wrong_a_shown_other_one_is_both():
+    q = {"refuse": False, "key_facts": [], "verdict": "no"}
+    withheld = Answer("q", "The requirement is eliminated [1].", False, "fake")
+    other = Answer("q", "Not yet, planned or to be explored: “…” [1].", False, "fake", verdict="not_yet")
+    assert faithfulness(withheld, q) == {"verdict_accuracy": 0.0, "wrong_verdicts": 0.0}
+    assert faithfulness(other, q) == {"verdict_accuracy": 0.0, "wrong_verdicts": 1.0}
 
 
 def test_a_lead_that_describes_the_passage_is_a_meta_lead():

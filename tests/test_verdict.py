@@ -17,6 +17,11 @@ LAWYERS = "Appropriately lower the criteria on practicing years of foreign lawye
 VPN = "Open domestic Internet virtual private network services to foreign investors (with foreign shareholding not exceeding 50%)."
 APP_STORE = "Cancel the restrictions on foreign shareholding in information service business (online publishing services not included)."
 BONDS = "We will study how to allow foreign banks in Beijing to carry out treasury bond futures trading."
+TRAVEL = (
+    "We shall allow foreign-owned travel agencies in Beijing to pilot the operation of outbound tourism business for "
+    "Chinese citizens (except for going to Taiwan)."
+)
+TAX_CAP = "During the pilot period, increase the exemption of technology transfer income from 5 million yuan to 20 million yuan."
 FUNDS = "Support wholly foreign-owned enterprises to apply to become private fund managers."
 
 
@@ -32,6 +37,15 @@ FUNDS = "Support wholly foreign-owned enterprises to apply to become private fun
         ("Can foreign investors run VPN services?", VPN, "yes_conditions"),
         ("Is online publishing covered by the app store opening?", APP_STORE, "no"),
         ("Can foreign banks trade treasury bond futures in Beijing?", BONDS, "not_yet"),
+        ("Is the technology transfer income tax exemption still capped at RMB 5 million?", TAX_CAP, "no"),
+        ("Can a foreign-owned travel agency run tours to Taiwan?", TRAVEL, "no"),
+        (
+            "Can our travel agency sell outbound tours to Chinese citizens, Taiwan trips included?",
+            TRAVEL,
+            "yes_conditions",
+        ),
+        ("Is Beijing going to open outbound tourism to foreign-owned travel agencies?", TRAVEL, "yes_conditions"),
+        ("Are foreign certification bodies now exempt from the experience requirement?", ACCREDITATION, "yes"),
         ("We're a WFOE. Could we register as a private fund manager?", FUNDS, "yes"),
     ],
 )
@@ -43,6 +57,24 @@ def test_yes_or_no_is_found_after_a_business_preamble_but_not_in_a_wh_question()
     assert is_yes_no("We're a UK live-events agency. Could we set up a brokerage in Beijing?")
     assert is_yes_no("So the same goes for our portal, right?")
     assert not is_yes_no("Which department handles accreditation in Dongcheng?")
+
+
+def test_yes_or_no_is_found_after_an_opening_phrase_and_in_an_any_question_but_not_after_a_wh_word():
+    assert is_yes_no("Under the 2023 plan, is there still a foreign equity cap we'd have to live with?")
+    assert is_yes_no("Under the district's plan can we sell outbound tours to Chinese citizens?")
+    assert is_yes_no("Any help getting online audiovisual licences?")
+    assert not is_yes_no("Under the 2023 plan, which office can we ask about the cap?")
+    assert not is_yes_no("If we qualify, how long can we stay?")
+
+
+def test_a_later_sentence_of_the_answering_paragraph_decides_when_it_holds_what_was_asked():
+    aim = read("We shall find ways to further optimise de-registration procedure by streamlining it", 1)
+    change = read("We shall reduce the period an announcement is put out", 1)
+    other = read("We shall reduce fees for foreign banks", 2)  # another paragraph: never the answering one
+    asked = "Will we still have to sit through the full public-notice period before de-registration?"
+    assert opening(asked, [aim, change], "").verdict == "no"
+    assert opening(asked, [aim, other], "").verdict == "not_yet"  # the aim alone: only planned
+    assert opening("Is de-registration simpler now?", [aim, change], "").verdict == "not_yet"  # no change asked
 
 
 @pytest.mark.parametrize(

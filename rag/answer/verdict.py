@@ -60,9 +60,17 @@ CONDITION_RE = re.compile(
 )
 YES_NO_RE = re.compile(
     rf"^\W*(?:(?:so|and|but|also|then|ok|okay|now|and\s+so)\W+)?(?:{AUXILIARIES}|what about|how about|isn't|aren't|"
-    r"doesn't|don't|can't|won't)\b|\bor\s+not\b|,\s*right\W*$",
+    r"doesn't|don't|can't|won't)\b|\bor\s+not\b|,\s*right\W*$"
+    r"|^\W*any(?:thing|one|body)?\b[^?]*\?",  # "Any help with licences?": is there any ...
     re.I,
 )
+# An inverted auxiliary and its subject inside a clause ("Under the 2023 plan, is there ...", "Under Dongcheng's plan
+# can we ..."): a yes-or-no question unless a wh-word comes before it ("Which office can we ask?").
+INVERTED_RE = re.compile(
+    rf"\b{AUXILIARIES}\s+(?:we|i|you|they|it|he|she|there|this|that|these|those|our|my|your|their|its|the|a|an)\b",
+    re.I,
+)
+WH_RE = re.compile(r"\b(?:what|which|who|whom|whose|where|when|why|how)\b", re.I)
 _QUESTION_PARTS_RE = re.compile(r"(?<=[?.!;:])\s+|\s+[-–—]\s+|,\s+(?=(?:and|but|or|so)\b)")
 # A clause that only plans: its explore verb, or a grant put off (rag.analysis.status.LATER_RE: "at an appropriate
 # time"). "pilot" is left out: "the comprehensive pilot program" names every measure of these documents.
@@ -81,6 +89,22 @@ ASKS_CHANGE_RE = re.compile(
     r"get\s+rid|scrapp\w*)",
     re.I,
 )
+# A tax benefit called an exemption ("the exemption of technology transfer income", "exempted from corporate income
+# tax", "Is the income tax exemption still capped?") is a grant, not the removal of a requirement ("exempt certain
+# exhibits from quarantine", "an exemption from the experience requirement"): in a question or a sentence it is no
+# removal marker.
+TAX_BENEFIT_RE = re.compile(
+    r"\bexemptions?\b(?!\s+from\b)"
+    r"|\bexempt(?:ed|ion|ions)?\s+from\s+(?:[\w-]+\s+){0,3}(?:tax|taxes|duty|duties|fees?|tariffs?)\b",
+    re.I,
+)
+
+
+def _without_tax_benefits(text: str) -> str:
+    """`text` with each tax benefit blanked out, offsets kept."""
+    return TAX_BENEFIT_RE.sub(lambda m: " " * len(m.group()), text)
+
+
 # A share beyond any cap: a lead may not claim one over a capped measure; a question that asks for one (or for
 # control) is answered No by the cap.
 _BEYOND_CAP = (
@@ -125,13 +149,19 @@ MEASURE_KINDS = ("measure", "task")  # the paragraph kinds that state measures (
 
 
 def read(sentence: str, marker: int, kind: str = "measure") -> Reading:
-    found = {name: m for name, rx in MARKERS.items() if (m := rx.search(sentence))}
+    plain = _without_tax_benefits(sentence)
+    found = {name: m for name, rx in MARKERS.items() if (m := rx.search(plain))}
     return Reading(sentence, marker, tag(sentence).label, found, kind in MEASURE_KINDS)
 
 
 def is_yes_no(question: str) -> bool:
     """Whether some part of the question asks yes or no ("We're a UK agency. Could we ...?", "..., right?")."""
-    return any(YES_NO_RE.search(part) for part in _QUESTION_PARTS_RE.split(question.strip()))
+
+    def asks(part: str) -> bool:
+        inverted = INVERTED_RE.search(part) if part.rstrip().endswith("?") else None
+        return bool(YES_NO_RE.search(part) or (inverted and not WH_RE.search(part[: inverted.start()])))
+
+    return any(asks(part) for part in _QUESTION_PARTS_RE.split(question.strip()))
 
 
 def _asked_clause(question: str, sentence: str) -> str:
@@ -148,6 +178,14 @@ def _excluded_words(reading: Reading) -> set[str]:
     return _words(_clause(reading.sentence, m.start(), m.end())) if m else set()
 
 
+def _asks_grant_too(question: str, reading: Reading) -> bool:
+    """Whether the question asks for the grant itself and then, as a second ask, for an item its exclusion leaves out
+    ("can we sell outbound tours to Chinese citizens, Taiwan trips included?"): the answer is then the grant with
+    its exclusion, not No. It names the grant by at least two of the sentence's words outside the exclusion."""
+    granted = _words(reading.sentence) - _excluded_words(reading)
+    return bool(SUB_ASK_RE.search(question)) and len(_words(question) & granted) >= 2
+
+
 def _words(text: str) -> set[str]:
     """The content words (rag.answer.support) that can tie a question to a clause: the words of nearly every
     measure ("foreign", "Beijing", "services") and of the exclusion itself tie nothing."""
@@ -156,22 +194,55 @@ def _words(text: str) -> set[str]:
 
 _UNTIED = content_words(
     "foreign Beijing service services enterprise enterprises including included excluding except other only"
+    " going get getting take make"  # light verbs ("Is Beijing going to ...") name no subject
 )
+# A second ask about an item inside a grant: "can we sell outbound tours, Taiwan trips included?"
+SUB_ASK_RE = re.compile(r"\b(?:includ\w*|also|too|even|as\s+well)\b", re.I)
+
+
+def asks_change(question: str) -> bool:
+    """Whether `question` asks if something was removed or lowered (a tax exemption it names is a benefit)."""
+    return bool(ASKS_CHANGE_RE.search(_without_tax_benefits(question)))
+
+
+def _asked_markers(question: str) -> tuple[str, ...]:
+    """The marker classes that answer what `question` asks: a removal or lowering for a change, a removal, lowering,
+    voluntary measure or raise for a requirement, a cap for full ownership."""
+    if asks_change(question):
+        return ("removal", "lowering")
+    asked = ("removal", "voluntary", "lowering", "raise") if ASKS_REQUIREMENT_RE.search(question) else ()
+    return asked + (("cap",) if ASKS_FULL_RE.search(question) else ())
+
+
+def answering(question: str, readings: list[Reading]) -> Reading | None:
+    """The reading that answers: the first quote's, unless it lacks what the question asks for and a later sentence
+    of the same paragraph has it. A measure often opens with its aim ("We shall find ways to further optimise
+    de-registration") and states the change after it ("reduce the period an announcement is put out")."""
+    first = readings[0] if readings and readings[0].measure else None
+    wanted = _asked_markers(question)
+    if first is None or not wanted or first.has(*wanted):
+        return first
+    later = (r for r in readings[1:] if r.marker == first.marker and r.measure and r.has(*wanted))
+    return next(later, first)
 
 
 def decide_verdict(question: str, reading: Reading) -> tuple[str, str]:
     """(verdict, the class of marker that decided it) for a yes-or-no `question` answered by `reading`."""
-    asks_change = bool(ASKS_CHANGE_RE.search(question))
-    asks_requirement = bool(ASKS_REQUIREMENT_RE.search(question)) and not asks_change
+    change = asks_change(question)
+    asks_requirement = bool(ASKS_REQUIREMENT_RE.search(question)) and not change
     if asks_requirement and reading.has("removal", "voluntary", "lowering", "raise"):
         return "no", next(n for n in ("removal", "voluntary", "lowering", "raise") if reading.has(n))
     if reading.status == "explore" or PLAN_CLAUSE_RE.search(_asked_clause(question, reading.sentence)):
         return "not_yet", "plan_only"
-    if asks_change and reading.has("removal", "lowering"):
+    if change and reading.has("removal", "lowering"):
         return "yes", "removal" if reading.has("removal") else "lowering"
     if ASKS_FULL_RE.search(question) and reading.has("cap"):
         return "no", "cap"
-    if reading.has("exclusion") and _words(question) & _excluded_words(reading):
+    if (
+        reading.has("exclusion")
+        and _words(question) & _excluded_words(reading)
+        and not _asks_grant_too(question, reading)
+    ):
         return "no", "exclusion"
     if reading.has("cap", "exclusion") or CONDITION_RE.search(reading.sentence):
         return "yes_conditions", next((n for n in ("cap", "exclusion") if reading.has(n)), "condition")
@@ -264,15 +335,15 @@ def _cited(lead: str, readings: list[Reading]) -> list[Reading]:
 
 
 def opening(question: str, readings: list[Reading], lead: str) -> Opening:
-    """What opens the answer to `question` (English), given the quotes' readings (the first one answers) and the
+    """What opens the answer to `question` (English), given the quotes' readings (the one that answers: `answering`) and the
     model's citation-checked lead ("" when none). A verdict decided by a marker is always shown; a plain "yes" (no
     marker in the answering sentence), or a "yes, with conditions" read from a place, a qualification or an
     exclusion alone, only when the model's lead says Yes too. A sentence that states no measure (a letter, a title) decides none. A
     lead that conflicts with the verdict or with what it cites is dropped (Opening.dropped says why); the verdict's
     Yes/No replaces its own."""
     yes_no = is_yes_no(question)
-    answering = readings[0] if readings and readings[0].measure else None
-    verdict, by = decide_verdict(question, answering) if yes_no and answering else (None, "")
+    answer = answering(question, readings)
+    verdict, by = decide_verdict(question, answer) if yes_no and answer else (None, "")
     dropped = lead_conflicts(lead, verdict, _cited(lead, readings)) if lead else ""
     lead = "" if dropped else lead
     model_says_yes = bool((m := OPENER_RE.match(lead)) and m["word"].lower() == "yes")
@@ -284,7 +355,7 @@ def opening(question: str, readings: list[Reading], lead: str) -> Opening:
     if not verdict:
         text = without_opener(lead) if lead and not yes_no and model_says_yes else lead
         return Opening(text, None, "", dropped)
-    assert answering is not None  # a verdict comes from the answering sentence
-    decisive = decisive_clause(answering, by, question)
+    assert answer is not None  # a verdict comes from the answering sentence
+    decisive = decisive_clause(answer, by, question)
     rest = without_opener(lead) if lead else ""
     return Opening(f"{bottom_line(verdict, decisive)} {rest}".strip(), verdict, decisive, dropped)
