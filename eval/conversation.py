@@ -36,9 +36,9 @@ CHINESE_FILE = EVAL_DIR / "questions_zh.jsonl"
 
 def answer_language(a: Answer, language: str) -> float:
     """1.0 when the answer's own words are in `language`: a refusal's text, or the lead of an answer. The quoted
-    source sentences stay the documents' English by design, so they are not judged; an answer made of quotes
-    alone has no words of its own and is in English."""
-    own = a.text if a.refused else a.lead
+    source sentences stay the documents' English by design, so they are not judged, nor is the verdict's decisive
+    clause (a quote too); an answer made of quotes alone has no words of its own and is in English."""
+    own = a.text if a.refused else a.lead.replace(a.decisive, " ") if a.decisive else a.lead
     return float(detect(own) == language if own.strip() else language == DEFAULT)
 
 

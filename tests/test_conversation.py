@@ -205,12 +205,22 @@ def test_names_reach_the_translation_in_the_documents_words_never_the_models():
     assert translate_answer(english, "zh", scripted_complete("中关村管委会负责长福寺项目。"), Settings()) is None
 
 
-def test_a_verdicts_fixed_words_come_from_the_catalog_and_only_the_rest_is_translated(settings):
-    line = "No: “eliminate the requirement” [1]."
+def test_a_verdicts_words_come_from_the_catalog_its_quote_stays_verbatim_and_only_the_models_words_are_translated(
+    settings,
+):
+    decisive = "“eliminate the requirement” [1]"
+    line = f"No: {decisive}."
     a = Answer("q", f"{line} We shall eliminate the requirement [1].", False, "fake", lead=line, verdict="no")
-    a = replace(a, decisive="“eliminate the requirement” [1]")
-    shown = localize(a, "zh", scripted_complete("“取消该要求” [1]。"), settings)
-    assert shown.lead == "否：“取消该要求” [1]。" and shown.text.endswith("We shall eliminate the requirement [1].")
+    a = replace(a, decisive=decisive)
+    model = scripted_complete("“取消该要求” [1]。")
+    shown = localize(a, "zh", model, settings)
+    assert shown.lead == f"否： {decisive}." and not model.calls  # nothing to translate: no misquote, no wait
+    assert shown.text.endswith("We shall eliminate the requirement [1].") and shown.notice == say("quoted_source", "zh")
+    led = replace(
+        a, lead=f"{line} The experience rule goes [1].", text=f"{line} The experience rule goes [1]. Quote [1]."
+    )
+    shown = localize(led, "zh", scripted_complete("经验要求取消 [1]。"), settings)
+    assert shown.lead == f"否： {decisive}. 经验要求取消 [1]。" and shown.text.endswith("Quote [1].")
 
 
 def test_without_a_lead_the_first_quote_is_translated_above_the_english_quotes(settings):

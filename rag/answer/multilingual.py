@@ -231,16 +231,27 @@ def localize(answer: Answer, language: str, complete: Complete | None, settings:
     phrase = phrase if phrase and lead.startswith(phrase) else ""
     local_phrase = say(f"verdict_{answer.verdict}", language) if phrase else ""
     body = lead[len(phrase) :].strip()
+    # The verdict's decisive clause is the source's own words in quotation marks: it stays verbatim, as every quote
+    # does (a translation inside them would be a misquote). Only the model's words after it are translated.
+    quoted = f"{answer.decisive}." if local_phrase and answer.decisive and body.startswith(answer.decisive) else ""
+    own = body[len(quoted) :].strip()
     first = split_answer(answer.text)[0] if answer.text.strip() and not lead else None
-    source = body or (first.marked() if first else "")
+    source = own or (first.marked() if first else "")
+    rest = answer.text[len(lead) :].lstrip()
+    if quoted and not own:  # the verdict line alone: the catalog's words and the source's, nothing to translate
+        opening = f"{local_phrase} {quoted}"
+        notice = _join(say("quoted_source", language), answer.notice)
+        return replace(answer, text=f"{opening} {rest}".strip(), lead=opening, notice=notice)
     translated = translate_answer(source, language, complete, settings) if complete and source else None
     if translated is None:
         if local_phrase:
             opening = f"{local_phrase} {body}"
             answer = replace(answer, text=opening + answer.text[len(lead) :], lead=opening)
         return replace(answer, notice=_join(say("untranslated" if lead else "quoted_english", language), answer.notice))
-    rest = answer.text[len(lead) :].lstrip()
-    opening = f"{local_phrase}{translated}" if local_phrase else translated
+    if quoted:
+        opening = f"{local_phrase} {quoted} {translated}"
+    else:
+        opening = f"{local_phrase}{translated}" if local_phrase else translated
     return replace(
         answer,
         text=f"{opening} {rest}".strip(),

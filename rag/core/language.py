@@ -56,6 +56,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "so the checked English answer is shown.",
         "checked_english": "The checked English answer",
         "quoted_english": "No summary could be written; the documents' own English words are quoted.",
+        "quoted_source": "The words in quotation marks are the documents' own English.",
         "not_translated": "The question could not be translated for the search; "
         "only the multilingual index was searched.",
         "why_refused": "Not answered because {reason}.",
@@ -87,6 +88,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "untranslated": "译文无法与英文答案核对一致，因此显示已核对的英文答案。",
         "checked_english": "已核对的英文答案",
         "quoted_english": "未能生成摘要；以下引用的是文件英文原文。",
+        "quoted_source": "引号中的文字为文件英文原文。",
         "not_translated": "问题未能翻译成英文，仅检索了多语言索引。",
         "why_refused": "未作回答，因为{reason}。",
         "no_close_passage": "没有与问题相近的段落",
