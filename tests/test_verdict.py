@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.verdict import decide_verdict, is_yes_no, lead_conflicts, opening, read
+from rag.answer.verdict import decide_verdict, lead_conflicts, opening, read
+from rag.core.questions import is_yes_no
 
 ACCREDITATION = (
     "We shall eliminate the requirement that the foreign investor should obtain the approval of a recognized "

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from rag.analysis.status import LATER_RE, tag
 from rag.answer.support import content_words, hedged, negated
 from rag.core.language import DEFAULT, say
-from rag.core.text import AUXILIARIES
+from rag.core.questions import is_yes_no
 
 _W = r"[\w'’-]*"
 MARKERS: dict[str, re.Pattern[str]] = {
@@ -58,20 +58,6 @@ CONDITION_RE = re.compile(
     r"|\bprovided\s+that\b|\bsubject\s+to\b|\bapproved\b|\bonly\b",
     re.I,
 )
-YES_NO_RE = re.compile(
-    rf"^\W*(?:(?:so|and|but|also|then|ok|okay|now|and\s+so)\W+)?(?:{AUXILIARIES}|what about|how about|isn't|aren't|"
-    r"doesn't|don't|can't|won't)\b|\bor\s+not\b|,\s*right\W*$"
-    r"|^\W*any(?:thing|one|body)?\b[^?]*\?",  # "Any help with licences?": is there any ...
-    re.I,
-)
-# An inverted auxiliary and its subject inside a clause ("Under the 2023 plan, is there ...", "Under Dongcheng's plan
-# can we ..."): a yes-or-no question unless a wh-word comes before it ("Which office can we ask?").
-INVERTED_RE = re.compile(
-    rf"\b{AUXILIARIES}\s+(?:we|i|you|they|it|he|she|there|this|that|these|those|our|my|your|their|its|the|a|an)\b",
-    re.I,
-)
-WH_RE = re.compile(r"\b(?:what|which|who|whom|whose|where|when|why|how)\b", re.I)
-_QUESTION_PARTS_RE = re.compile(r"(?<=[?.!;:])\s+|\s+[-–—]\s+|,\s+(?=(?:and|but|or|so)\b)")
 # A clause that only plans: its explore verb, or a grant put off (rag.analysis.status.LATER_RE: "at an appropriate
 # time"). "pilot" is left out: "the comprehensive pilot program" names every measure of these documents.
 PLAN_CLAUSE_RE = re.compile(
@@ -152,16 +138,6 @@ def read(sentence: str, marker: int, kind: str = "measure") -> Reading:
     plain = _without_tax_benefits(sentence)
     found = {name: m for name, rx in MARKERS.items() if (m := rx.search(plain))}
     return Reading(sentence, marker, tag(sentence).label, found, kind in MEASURE_KINDS)
-
-
-def is_yes_no(question: str) -> bool:
-    """Whether some part of the question asks yes or no ("We're a UK agency. Could we ...?", "..., right?")."""
-
-    def asks(part: str) -> bool:
-        inverted = INVERTED_RE.search(part) if part.rstrip().endswith("?") else None
-        return bool(YES_NO_RE.search(part) or (inverted and not WH_RE.search(part[: inverted.start()])))
-
-    return any(asks(part) for part in _QUESTION_PARTS_RE.split(question.strip()))
 
 
 def _asked_clause(question: str, sentence: str) -> str:

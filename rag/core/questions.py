@@ -2,21 +2,38 @@
 
 A question must be a string with words in it once control characters are removed, and at most
 settings.question_max_tokens cl100k tokens (RAG_QUESTION_MAX_TOKENS). The messages speak to the
-reader; the setting names belong in logs and the README.
+reader; the setting names belong in logs and the README. `is_yes_no` reads a question's form: whether it asks
+yes or no (the bottom line, rag.answer.verdict, gives those a verdict).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 
 from rag.core.errors import BadQuestion
 from rag.core.settings import Settings
-from rag.core.text import printable
+from rag.core.text import AUXILIARIES, printable
 from rag.core.tokens import count_tokens
 
 EXAMPLE_QUESTION = "Can a wholly foreign-owned company become a private fund manager in Beijing?"
 log = logging.getLogger(__name__)
 WORDS_PER_TOKEN = 0.75  # English prose: about 3 words per 4 cl100k tokens
+
+YES_NO_RE = re.compile(
+    rf"^\W*(?:(?:so|and|but|also|then|ok|okay|now|and\s+so)\W+)?(?:{AUXILIARIES}|what about|how about|isn't|aren't|"
+    r"doesn't|don't|can't|won't)\b|\bor\s+not\b|,\s*right\W*$"
+    r"|^\W*any(?:thing|one|body)?\b[^?]*\?",  # "Any help with licences?": is there any ...
+    re.I,
+)
+# An inverted auxiliary and its subject inside a clause ("Under the 2023 plan, is there ...", "Under Dongcheng's plan
+# can we ..."): a yes-or-no question unless a wh-word comes before it ("Which office can we ask?").
+INVERTED_RE = re.compile(
+    rf"\b{AUXILIARIES}\s+(?:we|i|you|they|it|he|she|there|this|that|these|those|our|my|your|their|its|the|a|an)\b",
+    re.I,
+)
+WH_RE = re.compile(r"\b(?:what|which|who|whom|whose|where|when|why|how)\b", re.I)
+_QUESTION_PARTS_RE = re.compile(r"(?<=[?.!;:])\s+|\s+[-–—]\s+|,\s+(?=(?:and|but|or|so)\b)")
 
 
 def validate_question(value: object, settings: Settings) -> str:
@@ -38,3 +55,13 @@ def _kind(value: object) -> str:
         return "empty (null)"
     names = {bool: "true/false", int: "a number", float: "a number", list: "a list", dict: "an object"}
     return names.get(type(value), f"a {type(value).__name__}")
+
+
+def is_yes_no(question: str) -> bool:
+    """Whether some part of the question asks yes or no ("We're a UK agency. Could we ...?", "..., right?")."""
+
+    def asks(part: str) -> bool:
+        inverted = INVERTED_RE.search(part) if part.rstrip().endswith("?") else None
+        return bool(YES_NO_RE.search(part) or (inverted and not WH_RE.search(part[: inverted.start()])))
+
+    return any(asks(part) for part in _QUESTION_PARTS_RE.split(question.strip()))
