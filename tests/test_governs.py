@@ -1,6 +1,7 @@
 """Which document governs, on the real registry and corpus (the real index and MiniLM embedder)."""
 
 import json
+import re
 
 import pytest
 
@@ -9,6 +10,7 @@ from rag.analysis.governs import _relate, governance_for_answer, governs
 from rag.analysis.provisions import LABELS, conflicts
 from rag.analysis.relations import Registry
 from rag.core.errors import BadQuestion
+from rag.core.language import detect
 from rag.core.types import Evidence, Provision
 from rag.interfaces.cli import main
 
@@ -29,7 +31,8 @@ def test_no_precedence_is_invented_for_the_2023_plan(registry):
     assert registry.governs("plan-2023", "gh-2020-123") == [] and registry.governs("gh-2020-123", "plan-2023") == []
     label, relation, note = _relate(registry, "plan-2023", "gh-2019-16")
     assert label == LABELS["restated"] and relation is None
-    assert "no precedence" in note and "a date, not a stated rule" in note
+    assert "no precedence" in note.say() and "a date, not a stated rule" in note.say()
+    assert "未规定" in note.say("zh") and "plan-2023" in note.say("zh")  # the same reason, read on a Chinese page
 
 
 def test_documents_are_recognised_by_number_year_or_district(registry):
@@ -67,6 +70,14 @@ def test_a_validity_question_cites_the_prevailing_documents_statement(real):
     assert g.reason.paragraph_id == "gh-2020-123.p184" and g.reason.url.endswith("p=gh-2020-123.p184")
     assert [(r.relation, r.provision.paragraph_id) for r in g.chain] == [(LABELS["kept"], "gh-2019-16.p063")]
     assert g.other_translation.provision.doc_id == "gh-2020-123-ipnews"
+
+
+def test_a_reason_reads_in_chinese_from_the_catalog_naming_the_same_documents_and_stays_english_in_json(real):
+    g = governs("Is the State Council's 2017 reply (No. 86) still valid?", real)
+    zh = g.reason.say("zh")
+    assert detect(zh) == "zh" and g.reason.say("en") == g.reason.text and detect(g.reason.text) == "en"
+    assert re.findall(r"gh-\d{4}-\d+", zh) == re.findall(r"gh-\d{4}-\d+", g.reason.text)
+    assert "phrase" not in g.to_json()["reason"] and json.dumps(g.to_json())
 
 
 def test_a_conflict_between_the_2019_plan_and_the_2015_reply_is_settled_by_the_2019_plan(real):

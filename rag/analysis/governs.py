@@ -35,6 +35,7 @@ from rag.analysis.provisions import (
 )
 from rag.analysis.relations import Registry, number_line, relation_candidates
 from rag.core.errors import BadQuestion
+from rag.core.language import DEFAULT, TEXTS, Phrase
 from rag.core.questions import validate_question
 from rag.core.settings import Settings
 from rag.core.text import doc_of
@@ -59,10 +60,10 @@ def _relation_governance(
         line = number_line(registry, official) or corpus.documents[official].paragraphs[0]
         score = retriever.paragraph_scores(question, [line.id]).get(line.id, 0.0)
         governing = make_provision(line, line.text, float(score), settings, corpus)
-        text = (
-            f"{official} is the official translation; {source} carries the same number "
-            f"({corpus.documents[official].info.number}) and is {'un' if not registry.official(source) else ''}"
-            f"official: cite {official}."
+        standing = Phrase("gov_official" if registry.official(source) else "gov_unofficial")
+        number = corpus.documents[official].info.number
+        text = Phrase(
+            "gov_translation", {"official": official, "source": source, "number": number, "standing": standing}
         )
         assert r.paragraph_id is not None  # every same_document_as in corpus/registry.json names its paragraph
         stated_by = corpus.paragraph(r.paragraph_id)
@@ -83,8 +84,8 @@ def _relation_governance(
     paragraph = corpus.paragraph(pid)
     governing = make_provision(paragraph, stating(paragraph, stated[0].quote), scores.get(pid, 0.0), settings, corpus)
     source = paragraph.doc_id
-    text = "; ".join(f"{source} {r.type.replace('_', ' ')} {title(corpus, r.target)}" for r in stated)
-    reason = make_reason(f"Stated by {source} itself: {text}.", stated[0], settings)
+    relations = tuple(relation_phrase(source, r.type, title(corpus, r.target)) for r in stated)
+    reason = make_reason(Phrase("gov_stated_by", {"source": source, "relations": relations}), stated[0], settings)
     chain: list[Related] = []
     for s, r in candidates:
         if r.paragraph_id in (None, pid) or any(c.provision.paragraph_id == r.paragraph_id for c in chain):
@@ -94,10 +95,17 @@ def _relation_governance(
         if via is None:
             label = LABELS["also"]
         provision = make_provision(other, stating(other, r.quote), float(scores.get(other.id, 0.0)), settings, corpus)
-        chain.append(Related(label, provision, make_reason(note, via, settings), note=note))
+        chain.append(Related(label, provision, make_reason(note, via, settings), note=note.say()))
     return Governance(
         question, "relation", governing, reason, chain, translation(registry, paragraph, qvec, retriever, settings)
     )
+
+
+def relation_phrase(source: str, kind: str, target: str) -> Phrase:
+    """ "`source` <relation> `target`" in the catalog's words, or the registry's own for a type it does not name."""
+    known = f"gov_rel_{kind}" in TEXTS[DEFAULT]
+    values = {"source": source, "target": target} | ({} if known else {"relation": kind.replace("_", " ")})
+    return Phrase(f"gov_rel_{kind}" if known else "gov_rel_other", values)
 
 
 # --- measure questions ----------------------------------------------------------------------------
@@ -154,55 +162,52 @@ def _same_measure(
     return list(best.values())
 
 
-def _relate(registry: Registry, lead: str, other: str) -> tuple[str, Relation | None, str]:
+def _relate(registry: Registry, lead: str, other: str) -> tuple[str, Relation | None, Phrase]:
     """How `other` stands to the lead document: label, the stated relation to cite, a note."""
     corpus = registry.corpus
     path = registry.governs(lead, other)
     if path:
         if path[-1][1].type == "implements":
             r = path[-1][1]
-            return LABELS["implements"], r, f"{other} implements {title(corpus, r.target)}"
+            return (
+                LABELS["implements"],
+                r,
+                Phrase("gov_rel_implements", {"source": other, "target": title(corpus, r.target)}),
+            )
         kept = registry.stated(lead, "keeps_in_force", other)
         if kept:
-            return LABELS["kept"], kept, f"{lead} keeps {other} in force and prevails where they are inconsistent"
-        return LABELS["prevailed"], path[0][1], f"{lead} prevails over {other}"
+            return LABELS["kept"], kept, Phrase("gov_kept", {"lead": lead, "other": other})
+        return LABELS["prevailed"], path[0][1], Phrase("gov_rel_prevails_over", {"source": lead, "target": other})
     back = registry.governs(other, lead)
     if back:
         if back[-1][1].type == "implements" and len(back) == 1:
-            return LABELS["implemented"], back[0][1], f"{lead} implements {title(corpus, other)}"
-        return LABELS["prevails"], back[0][1], f"{other} prevails over {lead} where they are inconsistent"
+            implemented = Phrase("gov_rel_implements", {"source": lead, "target": title(corpus, other)})
+            return LABELS["implemented"], back[0][1], implemented
+        return LABELS["prevails"], back[0][1], Phrase("gov_prevails_where", {"source": other, "target": lead})
     gy, oy = registry.year(lead), registry.year(other)
-    later = (
-        f"; {other} is dated later ({oy}), which is a date, not a stated rule"
-        if gy and oy and oy > gy
-        else (f"; {lead} is dated later ({gy}), which is a date, not a stated rule" if gy and oy and gy > oy else "")
-    )
-    return LABELS["restated"], None, f"The texts state no precedence between {lead} and {other}{later}."
+    later: Phrase | str = ""
+    if gy and oy and gy != oy:
+        later = Phrase("gov_later", {"doc": other, "year": oy} if oy > gy else {"doc": lead, "year": gy})
+    return LABELS["restated"], None, Phrase("gov_no_precedence", {"lead": lead, "other": other, "later": later})
 
 
 def _lone_reason(registry: Registry, doc_id: str, settings: Settings) -> Reason:
     """Why a provision matched in one document only stands: who keeps that document in force, if anyone."""
     corpus = registry.corpus
-    alone = "No provision of another document matched this one closely enough to count as the same measure; "
+    alone = lambda rest: Phrase("gov_alone", {"rest": rest})
     for source, r in registry.relations:
         if r.target == doc_id and r.type == "keeps_in_force":
             return make_reason(
-                f"{alone}{source} keeps {title(corpus, doc_id)} in force and prevails only where they "
-                "are inconsistent.",
-                r,
-                settings,
+                alone(Phrase("gov_kept_only", {"source": source, "target": title(corpus, doc_id)})), r, settings
             )
     implemented = next((r for s, r in registry.relations if s == doc_id and r.type == "implements"), None)
     if implemented:
-        return make_reason(f"{alone}{doc_id} implements {title(corpus, implemented.target)}.", implemented, settings)
+        text = Phrase("gov_rel_implements", {"source": doc_id, "target": title(corpus, implemented.target)})
+        return make_reason(alone(Phrase("gov_sentence", {"text": text})), implemented, settings)
     own = next((r for s, r in registry.relations if s == doc_id and r.type == "prevails_over"), None)
     if own:
-        return make_reason(
-            f"{alone}{title(corpus, doc_id)} prevails over the earlier replies where they are inconsistent.",
-            own,
-            settings,
-        )
-    return make_reason(f"{alone}the texts state no relation between {doc_id} and the other documents.", None, settings)
+        return make_reason(alone(Phrase("gov_prevails_earlier", {"doc": title(corpus, doc_id)})), own, settings)
+    return make_reason(alone(Phrase("gov_no_relation", {"doc": doc_id})), None, settings)
 
 
 def _measure_governance(
@@ -230,28 +235,28 @@ def _measure_governance(
         top = [anchor.doc_id]  # the question names this document: its provision leads, the prevailing one is shown
     lead = next(g for g in group if g[0].doc_id == top[0])
     governing = make_provision(lead[0], lead[1], scores.get(lead[0].id, 0.0), settings, corpus)
-    chain, first_stated = [], None
+    chain, notes, first_stated = [], [], None
     for p, s, sim in group:
         if p.doc_id == lead[0].doc_id:
             continue
         label, r, note = _relate(registry, lead[0].doc_id, p.doc_id)
         first_stated = first_stated or r
+        notes.append(note)
         chain.append(
             Related(
                 label,
                 make_provision(p, s, lead[2] if p is anchor else sim, settings, corpus),
                 make_reason(note, r, settings),
-                note=note,
+                note=note.say(),
             )
         )
     if first_stated:
-        stated = next(c for c in chain if c.reason and c.reason.relation)
-        lead_why = "is the document asked about" if asked_under else "governs"
-        reason = make_reason(f"{lead[0].doc_id} {lead_why}: {stated.note}.", first_stated, settings)
+        stated = next(n for c, n in zip(chain, notes) if c.reason and c.reason.relation)
+        why = Phrase("gov_asked" if asked_under else "gov_governs", {"lead": lead[0].doc_id, "note": stated})
+        reason = make_reason(why, first_stated, settings)
     elif chain:
-        reason = make_reason(
-            f"{lead[0].doc_id} is the closest match. " + " ".join(c.note for c in chain), None, settings
-        )
+        closest = {"lead": lead[0].doc_id, "notes": tuple(notes)}
+        reason = make_reason(Phrase("gov_closest", closest, join="gov_then"), None, settings)
     else:
         reason = _lone_reason(registry, lead[0].doc_id, settings)
     keeper = next(
@@ -262,11 +267,10 @@ def _measure_governance(
         ),
         None,
     )
-    if keeper and reason.paragraph_id != keeper[1].paragraph_id:
-        reason.text += (
-            f" {keeper[0]} keeps {lead[0].doc_id} in force and prevails where they are inconsistent"
-            f" ({keeper[1].paragraph_id}); no different rule on this measure was found in {keeper[0]}."
-        )
+    if keeper and reason.paragraph_id != keeper[1].paragraph_id and reason.phrase:
+        kept = {"first": reason.phrase, "keeper": keeper[0], "lead": lead[0].doc_id, "pid": keeper[1].paragraph_id}
+        reason.phrase = Phrase("gov_keeper", kept)
+        reason.text = reason.phrase.say()
     gvec = qvec if lead[0] is anchor else retriever.embed([lead[1]])[0]
     other = translation(registry, lead[0], gvec, retriever, settings)
     found = conflicts(governing, chain, settings)

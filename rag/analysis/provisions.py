@@ -8,6 +8,7 @@ import numpy as np
 
 from rag.analysis.relations import Registry
 from rag.analysis.status import Status, is_measure, tag
+from rag.core.language import Phrase
 from rag.core.settings import Settings, get_settings
 from rag.core.text import split_sentences
 from rag.core.types import Conflict, Paragraph, Provision, Reason, Related, Relation
@@ -103,10 +104,11 @@ def make_provision(paragraph: Paragraph, sentence: str, score: float, settings: 
     )
 
 
-def make_reason(text: str, relation: Relation | None, settings: Settings) -> Reason:
+def make_reason(phrase: Phrase, relation: Relation | None, settings: Settings) -> Reason:
     pid = relation.paragraph_id if relation else None
     return Reason(
-        text=text,
+        text=phrase.say(),
+        phrase=phrase,
         paragraph_id=pid,
         url=paragraph_url(pid, settings) if pid else None,
         relation=relation.type if relation else None,
@@ -157,9 +159,7 @@ def translation(
             LABELS["translation"],
             make_provision(best[0], best[1], best[2], settings, corpus),
             make_reason(
-                f"{title(corpus, doc_id)} is another translation of {paragraph.doc_id}; cite {paragraph.doc_id}.",
-                r,
-                settings,
+                Phrase("gov_other_translation", {"doc": title(corpus, doc_id), "of": paragraph.doc_id}), r, settings
             ),
             note="unofficial translation" if not registry.official(doc_id) else "",
         )

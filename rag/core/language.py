@@ -13,8 +13,12 @@ written in Latin letters (French, Spanish...) reads as English: the script canno
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
+from functools import reduce
+from typing import Any
 
 from rag.core.page_texts import PAGE_TEXTS
+from rag.core.reason_texts import REASON_TEXTS
 
 DEFAULT = "en"
 CJK_SHARE = 0.3
@@ -109,8 +113,9 @@ TEXTS: dict[str, dict[str, str]] = {
 
 # The web pages' fixed texts (headings, buttons, notices, status labels) join the same catalog.
 ANSWER_KEYS = {language: frozenset(texts) for language, texts in TEXTS.items()}
-for _language, _texts in PAGE_TEXTS.items():
-    TEXTS[_language] = TEXTS[_language] | _texts
+for _extra in (PAGE_TEXTS, REASON_TEXTS):
+    for _language, _texts in _extra.items():
+        TEXTS[_language] = TEXTS[_language] | _texts
 LANGUAGES = tuple(TEXTS)
 
 
@@ -152,3 +157,23 @@ def say(key: str, language: str, **values: str) -> str:
 
 def name(language: str) -> str:
     return NAMES[supported(language)]
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A catalog sentence and its values, read in any language: a value is a string, another Phrase, or a tuple of
+    them, joined pairwise by the catalog's `join` sentence ("{first}; {second}" in English, "{first}；{second}")."""
+
+    key: str
+    values: dict[str, Any] = field(default_factory=dict)
+    join: str = "gov_and"
+
+    def say(self, language: str = DEFAULT) -> str:
+        def text(value: Any) -> str:
+            if isinstance(value, Phrase):
+                return value.say(language)
+            if isinstance(value, tuple):
+                return reduce(lambda a, b: say(self.join, language, first=a, second=b), map(text, value))
+            return str(value)
+
+        return say(self.key, language, **{k: text(v) for k, v in self.values.items()})

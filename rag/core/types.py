@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from rag.core.instructions import without
+from rag.core.language import Phrase
 from rag.core.text import task_key
 
 
@@ -185,11 +186,15 @@ class Provision:
 
 @dataclass
 class Reason:
-    text: str
+    text: str  # in English (`phrase` read in the default language)
     paragraph_id: str | None  # the paragraph that states the precedence (None when the texts state none)
     url: str | None
     relation: str | None = None  # registry relation type
     quote: str = ""
+    phrase: Phrase | None = None  # the catalog sentence `text` was read from, for a page in another language
+
+    def say(self, language: str) -> str:
+        return self.phrase.say(language) if self.phrase else self.text
 
 
 @dataclass
@@ -218,7 +223,16 @@ class Governance:
     conflicts: list[Conflict] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """The result as plain data; each reason's text is in English (its catalog phrase stays in process)."""
+        out = asdict(self)
+        for reason in [
+            out["reason"],
+            *(r["reason"] for r in out["chain"]),
+            (out["other_translation"] or {}).get("reason"),
+        ]:
+            if reason:
+                reason.pop("phrase", None)
+        return out
 
     def paragraph_ids(self) -> list[str]:
         ids = [self.governing.paragraph_id] + [r.provision.paragraph_id for r in self.chain]

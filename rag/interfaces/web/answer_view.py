@@ -130,7 +130,7 @@ def governing_markdown(
     lines = [_provision_markdown(governing.governing, namer, numbers, True, lang)]
     reason = governing.reason
     if reason.text:
-        why = f"**{md(say('why', lang))}** {md(namer.plain(reason.text))}"
+        why = f"**{md(say('why', lang))}** {md(namer.plain(reason.say(lang)))}"
         if reason.paragraph_id:
             where = namer.label(doc_of(reason.paragraph_id), None, reason.paragraph_id, lang)
             why += " " + md_link(
