@@ -414,6 +414,8 @@ def test_a_chinese_page_names_the_documents_in_chinese_from_the_same_registry_fa
     assert namer.label("gh-2020-123", "3", "gh-2020-123.p044", "zh").startswith("国函〔2020〕123号，")
     assert namer.plain("gh-2020-123 prevails over gh-2015-81.") == "国函〔2020〕123号 prevails over 国函〔2015〕81号."
     assert namer.plain("over gh-2015-81 (Guo Han [2015] No. 81).") == "over 国函〔2015〕81号."  # named once
+    reason = "由gh-2020-123本身明确规定：gh-2020-123保持gh-2017-86 (Guo Han [2017] No. 86)继续有效。"  # ids between characters
+    assert namer.plain(reason) == "由国函〔2020〕123号本身明确规定：国函〔2020〕123号保持国函〔2017〕86号继续有效。"
 
 
 def test_notices_are_said_in_the_readers_words_without_setting_names():

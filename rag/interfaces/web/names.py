@@ -97,7 +97,9 @@ class Namer:
             (f"{names[d]} ({n})", names[d]) for d, n in numbers.items() if n and number_name(n, lang) in names[d]
         ]
         ids = "|".join(re.escape(d) for d in sorted(names, key=len, reverse=True))
-        self._id_re = re.compile(rf"\b({ids})(?:\.(p|t)(\d+))?(?![\w-])") if ids else None
+        # bounded by what is not a Latin letter, digit or hyphen: a Chinese sentence writes an id between characters
+        edge = r"A-Za-z0-9_-"
+        self._id_re = re.compile(rf"(?<![{edge}])({ids})(?:\.(p|t)(\d+))?(?![{edge}])") if ids else None
 
     def name(self, doc_id: str) -> str:
         return self.names.get(doc_id, doc_id)
