@@ -108,8 +108,9 @@ def ask(question: str, retriever: Retriever, backend: Backend, settings: Setting
     except RagError as err:
         stop_slot.empty()
         text_slot.empty()
-        st.error(ui.md(reader_notice(str(err), namer)))
-        return {"role": "assistant", "id": turn["id"], "error": str(err)}
+        shown = say("error_detail", lang, detail=reader_notice(str(err), namer))  # the detail is for whoever runs it
+        st.error(ui.md(shown))
+        return {"role": "assistant", "id": turn["id"], "error": shown}
     except Exception:
         log.exception("answering %r failed", question)
         stop_slot.empty()
@@ -210,7 +211,7 @@ def chat_page() -> None:
         with st.spinner(say("loading_documents", lang)):
             retriever = resources.retriever()  # the input box and examples are already on the page
     except RagError as err:
-        st.error(ui.md(err))
+        st.error(ui.md(say("error_detail", lang, detail=str(err))))
         st.stop()
     doc_ids, fallback_slot = sidebar(retriever, backend, started)
     namer = resources.namer(lang)

@@ -18,7 +18,7 @@ from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 from streamlit.testing.v1 import AppTest
 
 from rag.answer import backends
-from rag.core.errors import IndexMissing
+from rag.core.errors import IndexCorrupt, IndexMissing
 from rag.core.settings import ROOT, Settings, get_settings
 from rag.core.types import Citation, Governance, Provision, Reason, Related
 from rag.ingest.documents import load_corpus, paragraph_url
@@ -241,6 +241,19 @@ def test_missing_index_is_shown_with_its_fix(app, monkeypatch):
     st.cache_resource.clear()
     at.run()
     assert texts(at.error) == [ui.md("No index at /nowhere. Build it with: rag index")]
+    assert not at.exception
+
+
+def test_an_error_on_a_chinese_page_opens_in_chinese_and_keeps_its_fix_in_english(app, monkeypatch):
+    at = app()
+
+    def corrupt(*args, **kwargs):
+        raise IndexCorrupt("/idx", "checksum mismatch")
+
+    monkeypatch.setattr(at.retriever, "search", corrupt)
+    ask(at, "外商独资企业可以申请成为私募基金管理人吗？")
+    [shown] = texts(at.error)
+    assert shown.startswith("无法完成此请求") and "rag index \\-\\-force" in shown  # the command to run, verbatim
     assert not at.exception
 
 

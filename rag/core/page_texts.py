@@ -54,6 +54,7 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "retry": "Ask again",
         "error_generic": "Something went wrong while answering. The error was logged; please try again.",
         "error_incomplete": "The answer stopped before it was complete; please try again.",
+        "error_detail": "{detail}",  # an error's own words (what to run or change); other languages introduce it
         "new_conversation": "New conversation",
         "fallback_note": "Showing the documents' exact words instead of a summary.",
         "gap_authority": "The documents do not name the responsible authority for this; the nearest passages follow.",
@@ -163,6 +164,7 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "retry": "重新提问",
         "error_generic": "回答时出现错误。错误已记录，请重试。",
         "error_incomplete": "答案未完成即中断，请重试。",
+        "error_detail": "无法完成此请求。以下说明为英文原文，供系统管理员处理：{detail}",
         "new_conversation": "新对话",
         "fallback_note": "显示文件原文，而非摘要。",
         "gap_authority": "文件没有写明负责此事的部门；以下是最接近的段落。",

@@ -109,7 +109,7 @@ def render_turn(turn: dict, namer: Namer, lang: str) -> None:
     if "stopped" in turn:
         render_stopped(turn, namer, lang)
     elif "error" in turn:
-        st.error(ui.md(reader_notice(turn["error"], namer)))
+        st.error(ui.md(turn["error"]))  # as shown when it happened (rag.core.page_texts: error_detail)
     else:
         answer = turn["answer"]
         searched_for(answer.question, answer.standalone_question, bool(turn.get("history")), lang)
