@@ -18,6 +18,11 @@ LAWYERS = "Appropriately lower the criteria on practicing years of foreign lawye
 VPN = "Open domestic Internet virtual private network services to foreign investors (with foreign shareholding not exceeding 50%)."
 APP_STORE = "Cancel the restrictions on foreign shareholding in information service business (online publishing services not included)."
 BONDS = "We will study how to allow foreign banks in Beijing to carry out treasury bond futures trading."
+APP_STORE_2023 = (
+    "Foreign equity ratio restrictions are to be lifted on value-added telecommunications and information services "
+    "(app stores only, online publishing services not included), with consideration to further expand the "
+    "opening-up of value-added telecommunications services at an appropriate time."
+)
 TRAVEL = (
     "We shall allow foreign-owned travel agencies in Beijing to pilot the operation of outbound tourism business for "
     "Chinese citizens (except for going to Taiwan)."
@@ -46,6 +51,8 @@ FUNDS = "Support wholly foreign-owned enterprises to apply to become private fun
             "yes_conditions",
         ),
         ("Is Beijing going to open outbound tourism to foreign-owned travel agencies?", TRAVEL, "yes_conditions"),
+        ("Does the app store opening extend to online publishing?", APP_STORE_2023, "no"),
+        ("Will value-added telecom services open further?", APP_STORE_2023, "not_yet"),
         ("Are foreign certification bodies now exempt from the experience requirement?", ACCREDITATION, "yes"),
         ("We're a WFOE. Could we register as a private fund manager?", FUNDS, "yes"),
     ],

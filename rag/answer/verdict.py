@@ -208,18 +208,20 @@ def decide_verdict(question: str, reading: Reading) -> tuple[str, str]:
     asks_requirement = bool(ASKS_REQUIREMENT_RE.search(question)) and not change
     if asks_requirement and reading.has("removal", "voluntary", "lowering", "raise"):
         return "no", next(n for n in ("removal", "voluntary", "lowering", "raise") if reading.has(n))
-    if reading.status == "explore" or PLAN_CLAUSE_RE.search(_asked_clause(question, reading.sentence)):
-        return "not_yet", "plan_only"
-    if change and reading.has("removal", "lowering"):
-        return "yes", "removal" if reading.has("removal") else "lowering"
-    if ASKS_FULL_RE.search(question) and reading.has("cap"):
-        return "no", "cap"
+    # An item the sentence excludes is not granted, whatever the sentence plans besides ("app stores only, online
+    # publishing services not included ..., expand further at an appropriate time": online publishing is a No).
     if (
         reading.has("exclusion")
         and _words(question) & _excluded_words(reading)
         and not _asks_grant_too(question, reading)
     ):
         return "no", "exclusion"
+    if reading.status == "explore" or PLAN_CLAUSE_RE.search(_asked_clause(question, reading.sentence)):
+        return "not_yet", "plan_only"
+    if change and reading.has("removal", "lowering"):
+        return "yes", "removal" if reading.has("removal") else "lowering"
+    if ASKS_FULL_RE.search(question) and reading.has("cap"):
+        return "no", "cap"
     if reading.has("cap", "exclusion") or CONDITION_RE.search(reading.sentence):
         return "yes_conditions", next((n for n in ("cap", "exclusion") if reading.has(n)), "condition")
     return "yes", ""
