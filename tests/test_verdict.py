@@ -77,12 +77,20 @@ def test_yes_or_no_is_found_after_an_opening_phrase_and_in_an_any_question_but_n
 
 def test_a_later_sentence_of_the_answering_paragraph_decides_when_it_holds_what_was_asked():
     aim = read("We shall find ways to further optimise de-registration procedure by streamlining it", 1)
-    change = read("We shall reduce the period an announcement is put out", 1)
+    change = read(
+        "We shall expand the scope of its application, reduce the period an announcement is put out, establish a "
+        "fault tolerance mechanism and explore the establishment of an online service zone for corporate "
+        "de-registration via the integrated government service platform",
+        1,
+    )
     other = read("We shall reduce fees for foreign banks", 2)  # another paragraph: never the answering one
+    lawyers = read("We shall lower the criterion that the foreign lawyer must have 3 years of practice", 1)
     asked = "Will we still have to sit through the full public-notice period before de-registration?"
     assert opening(asked, [aim, change], "").verdict == "no"
     assert opening(asked, [aim, other], "").verdict == "not_yet"  # the aim alone: only planned
     assert opening("Is de-registration simpler now?", [aim, change], "").verdict == "not_yet"  # no change asked
+    research = "Can de-registration go online now, or is it still in the research phase?"  # another matter
+    assert opening(research, [aim, lawyers], "").verdict == "not_yet"
 
 
 @pytest.mark.parametrize(

@@ -192,14 +192,18 @@ def _asked_markers(question: str) -> tuple[str, ...]:
 
 def answering(question: str, readings: list[Reading]) -> Reading | None:
     """The reading that answers: the first quote's, unless it lacks what the question asks for and a later sentence
-    of the same paragraph has it. A measure often opens with its aim ("We shall find ways to further optimise
-    de-registration") and states the change after it ("reduce the period an announcement is put out")."""
+    of the same paragraph has it and shares more of the question's words. A measure often opens with its aim
+    ("We shall find ways to further optimise de-registration") and states the change after it ("reduce the period
+    an announcement is put out"); a later sentence on another matter of the paragraph does not answer ("still in
+    the research phase?" is not answered by "lower the 3-year criterion")."""
     first = readings[0] if readings and readings[0].measure else None
     wanted = _asked_markers(question)
     if first is None or not wanted or first.has(*wanted):
         return first
+    asked = _words(question)
+    tie = len(asked & _words(first.sentence))
     later = (r for r in readings[1:] if r.marker == first.marker and r.measure and r.has(*wanted))
-    return next(later, first)
+    return next((r for r in later if len(asked & _words(r.sentence)) > tie), first)
 
 
 def decide_verdict(question: str, reading: Reading) -> tuple[str, str]:
