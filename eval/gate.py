@@ -27,6 +27,7 @@ THRESHOLDS: dict[str, tuple[str, str] | list[tuple[str, str]]] = {
         ("conversation.{backend}.contradictions", "all"),
         ("multilingual.{backend}.contradictions", "all"),
     ],
+    "eval_max_wrong_verdicts": ("answer.extractive.wrong_verdicts", "key"),
     # follow-ups and Chinese questions (eval/conversation.py): full keys, "{backend}" = the default backend
     "eval_min_followup_task_recall_at_5": ("conversation.retrieval.task.recall@5", "key"),
     "eval_min_chinese_task_recall_at_5": ("multilingual.retrieval.task.recall@5", "key"),

@@ -242,6 +242,14 @@ def test_thresholds_hold_in_each_split():
     assert failure.metric == f"[test] {KEY}" and "under the threshold" in failure.why
 
 
+def test_the_verdict_rules_have_a_ceiling_on_wrong_verdicts_in_each_split():
+    key = "answer.extractive.wrong_verdicts"
+    assert thresholds(Settings(), ["hybrid"], ["extractive", "local"])[key] == Settings().eval_max_wrong_verdicts
+    now = {"d1": {key: 0.0}, "t1": {key: 1.0}, "t2": {key: 0.0}}
+    [failure] = check(now, None, {key: 0.15}, 0.02, {"dev": ["d1"], "test": ["t1", "t2"]})
+    assert failure.metric == f"[test] {key}" and "above the maximum" in failure.why
+
+
 def test_faithfulness_counts_a_forbidden_verdict_in_the_assistants_words_not_in_the_quote():
     q = {"refuse": False, "key_facts": [], "must_not": [r"\bstill (needs?|required)\b"], "verdict": "no"}
     quote = "The requirement that it is still required to have 3 years of experience shall be eliminated."
