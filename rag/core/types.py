@@ -224,15 +224,7 @@ class Governance:
 
     def to_json(self) -> dict[str, Any]:
         """The result as plain data; each reason's text is in English (its catalog phrase stays in process)."""
-        out = asdict(self)
-        for reason in [
-            out["reason"],
-            *(r["reason"] for r in out["chain"]),
-            (out["other_translation"] or {}).get("reason"),
-        ]:
-            if reason:
-                reason.pop("phrase", None)
-        return out
+        return asdict(self, dict_factory=lambda items: {k: v for k, v in items if k != "phrase"})
 
     def paragraph_ids(self) -> list[str]:
         ids = [self.governing.paragraph_id] + [r.provision.paragraph_id for r in self.chain]
