@@ -50,9 +50,13 @@ def tokenize_for_bm25(texts: list[str]):
     return bm25s.tokenize(texts, stopwords="en", stemmer=Stemmer.Stemmer("english"), show_progress=False)
 
 
+def _vector_format(settings: Settings) -> str:  # part of every key of stored vectors: formats are never mixed
+    return f"bfloat16={build_bfloat16(settings.build_precision)}"
+
+
 def index_key(corpus: Corpus, settings: Settings) -> str:
     parts = [INDEX_VERSION, corpus.fingerprint, settings.embedder, str(settings.chunk_max_tokens)]
-    parts += [settings.multilingual_embedder, f"bfloat16={build_bfloat16(settings.build_precision)}"]
+    parts += [settings.multilingual_embedder, _vector_format(settings)]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
@@ -79,7 +83,7 @@ def _sha(path: Path) -> str:
 
 def document_key(doc: Document, settings: Settings) -> str:
     """What a document's stored chunks and vectors depend on: its parsed paragraphs and the index settings."""
-    parts = [INDEX_VERSION, settings.embedder, f"bfloat16={build_bfloat16(settings.build_precision)}"]
+    parts = [INDEX_VERSION, settings.embedder, _vector_format(settings)]
     parts += [str(settings.chunk_max_tokens), doc.info.canonical_id]
     marks = lambda p: {k: v for k, v in asdict(p).items() if k != "instructions" or v}  # unmarked: keys as before
     parts += [json.dumps(marks(p), ensure_ascii=False, sort_keys=True) for p in doc.paragraphs]
