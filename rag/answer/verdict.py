@@ -181,12 +181,17 @@ def asks_change(question: str) -> bool:
     return bool(ASKS_CHANGE_RE.search(_without_tax_benefits(question)))
 
 
+# The marker classes that answer a question's ask: a change is answered by a removal or a lowering, a requirement
+# ("still needed?") by a removal, a voluntary measure, a lowering or a raise.
+ANSWERS_CHANGE = ("removal", "lowering")
+ANSWERS_REQUIREMENT = ("removal", "voluntary", "lowering", "raise")
+
+
 def _asked_markers(question: str) -> tuple[str, ...]:
-    """The marker classes that answer what `question` asks: a removal or lowering for a change, a removal, lowering,
-    voluntary measure or raise for a requirement, a cap for full ownership."""
+    """The marker classes that answer what `question` asks (a cap, too, for full ownership)."""
     if asks_change(question):
-        return ("removal", "lowering")
-    asked = ("removal", "voluntary", "lowering", "raise") if ASKS_REQUIREMENT_RE.search(question) else ()
+        return ANSWERS_CHANGE
+    asked = ANSWERS_REQUIREMENT if ASKS_REQUIREMENT_RE.search(question) else ()
     return asked + (("cap",) if ASKS_FULL_RE.search(question) else ())
 
 
@@ -210,8 +215,8 @@ def decide_verdict(question: str, reading: Reading) -> tuple[str, str]:
     """(verdict, the class of marker that decided it) for a yes-or-no `question` answered by `reading`."""
     change = asks_change(question)
     asks_requirement = bool(ASKS_REQUIREMENT_RE.search(question)) and not change
-    if asks_requirement and reading.has("removal", "voluntary", "lowering", "raise"):
-        return "no", next(n for n in ("removal", "voluntary", "lowering", "raise") if reading.has(n))
+    if asks_requirement and reading.has(*ANSWERS_REQUIREMENT):
+        return "no", next(n for n in ANSWERS_REQUIREMENT if reading.has(n))
     # An item the sentence excludes is not granted, whatever the sentence plans besides ("app stores only, online
     # publishing services not included ..., expand further at an appropriate time": online publishing is a No).
     if (
@@ -222,7 +227,7 @@ def decide_verdict(question: str, reading: Reading) -> tuple[str, str]:
         return "no", "exclusion"
     if reading.status == "explore" or PLAN_CLAUSE_RE.search(_asked_clause(question, reading.sentence)):
         return "not_yet", "plan_only"
-    if change and reading.has("removal", "lowering"):
+    if change and reading.has(*ANSWERS_CHANGE):
         return "yes", "removal" if reading.has("removal") else "lowering"
     if ASKS_FULL_RE.search(question) and reading.has("cap"):
         return "no", "cap"
