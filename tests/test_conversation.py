@@ -205,6 +205,24 @@ def test_names_reach_the_translation_in_the_documents_words_never_the_models():
     assert translate_answer(english, "zh", scripted_complete("中关村管委会负责长福寺项目。"), Settings()) is None
 
 
+def test_a_document_id_reaches_the_translation_verbatim_so_the_page_can_still_name_and_link_it():
+    english = "plan-2023 lists 23 numbered tasks [4]."
+    seen = []
+
+    def complete(system, text, limit, fixed=""):
+        seen.append(text)
+        return "X1X列出了23项任务。"
+
+    assert (
+        translate_answer(english, "zh", complete, Settings(), ("plan-2023", "plan")) == "plan-2023列出了23项任务 [4]。"
+    )
+    assert seen == ["X1X lists 23 numbered tasks ."]
+    assert (
+        translate_answer(english, "zh", scripted_complete("计划2023列出了23项任务。"), Settings(), ("plan-2023",))
+        is None
+    )
+
+
 def test_a_verdicts_words_come_from_the_catalog_its_quote_stays_verbatim_and_only_the_models_words_are_translated(
     settings,
 ):

@@ -167,6 +167,8 @@ def decide(
     follow-up's own words when `question` is its standalone form; `scope` the words whose places and years count
     (a follow-up as typed; default `question`)."""
     best = evidence[0].score if evidence else 0.0
+    if any(ev.asked for ev in evidence):  # the line the question asks for (a date, a number, a count) is there
+        return Decision(True, "", best, sure=True)
     if not evidence or best < settings.min_evidence_score:
         return Decision(False, "no_close_passage", best)
     about = _evidence_text(evidence, corpus)

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from rag.analysis.outline import outline_lines
 from rag.analysis.relations import Registry, number_line
 from rag.answer import prompts
 from rag.core.settings import Settings
@@ -166,7 +167,7 @@ def gather_evidence(
     if not evidence or evidence[0].score < settings.min_evidence_score:
         hits = retriever.search(question, k=settings.evidence_chunks, doc_ids=doc_ids, **search)
         evidence = select_evidence(question, hits, retriever, settings)
-    return with_asked_lines(question, evidence, retriever, registry)
+    return with_asked_lines(question, evidence, retriever, registry, search.get("original"))
 
 
 def _in_turn(per_doc: list[list[Evidence]], settings: Settings) -> list[Evidence]:
@@ -179,33 +180,62 @@ def _in_turn(per_doc: list[list[Evidence]], settings: Settings) -> list[Evidence
     return _within_budget({ev.paragraph.id: ev for r in rounds for ev in r}.values(), settings)
 
 
-def asked_lines(question: str, retriever: Retriever, registry: Registry | None = None) -> list[Paragraph]:
+def asked_lines(
+    question: str, retriever: Retriever, registry: Registry | None = None, original: str | None = None
+) -> list[Paragraph]:
     """The date line and/or number line of each document the question names, when it asks when the document was
-    issued or what its number is (rag.ingest.metadata reads the same lines for the registry)."""
+    issued or what its number is (rag.ingest.metadata reads the same lines for the registry), and the lines that
+    show how many tasks it has, when that is asked in the question or in its `original` words (a translated
+    question: "多少项任务" may come back as "what are the tasks"; rag.analysis.outline)."""
+    registry = registry or Registry(retriever.corpus)
+    named = {d for d in registry.mentioned(question) if d in retriever.corpus.documents}
+    lines: list[Paragraph | None] = list(outline_lines(f"{question} {original or ''}", retriever.corpus, named))
     wants_date, wants_number = bool(_DATE_ASKED_RE.search(question)), bool(_NUMBER_ASKED_RE.search(question))
-    if not (wants_date or wants_number):
-        return []
-    registry, lines = registry or Registry(retriever.corpus), []
-    for doc_id in sorted(registry.mentioned(question)):
-        doc = retriever.corpus.documents.get(doc_id)
-        if doc is not None:
-            lines += [date_paragraph(doc.paragraphs) if wants_date else None]
-            lines += [number_line(registry, doc_id) if wants_number else None]
-    return [p for p in lines if p is not None and retriever.chunk_of(p.id) is not None]
+    for doc_id in sorted(named) if wants_date or wants_number else ():
+        doc = retriever.corpus.documents[doc_id]
+        lines += [date_paragraph(doc.paragraphs) if wants_date else None]
+        lines += [number_line(registry, doc_id) if wants_number else None]
+    return [p for p in lines if p is not None]
+
+
+def _unit_of(paragraph: Paragraph, retriever: Retriever) -> Chunk:
+    """The chunk holding `paragraph`, or for a paragraph no chunk holds (a group heading, the IP-news excerpt:
+    rag.ingest.chunking leaves them unindexed) a unit of that paragraph alone, labelled by its section."""
+    chunk = retriever.chunk_of(paragraph.id)
+    if chunk is not None:
+        return chunk
+    info = retriever.corpus.documents[paragraph.doc_id].info
+    return Chunk(
+        id=paragraph.id,
+        doc_id=paragraph.doc_id,
+        canonical_doc_id=info.canonical_id,
+        task=None,
+        task_title=None,
+        group=paragraph.group,
+        section=paragraph.section,
+        paragraph_ids=(paragraph.id,),
+        start=paragraph.start,
+        end=paragraph.end,
+        text=paragraph.text,
+    )
 
 
 def with_asked_lines(
-    question: str, evidence: list[Evidence], retriever: Retriever, registry: Registry | None = None
+    question: str,
+    evidence: list[Evidence],
+    retriever: Retriever,
+    registry: Registry | None = None,
+    original: str | None = None,
 ) -> list[Evidence]:
     """The evidence, with the lines `asked_lines` finds marked as asked (and added after it when absent)."""
-    lines = {p.id: p for p in asked_lines(question, retriever, registry)}
+    lines = {p.id: p for p in asked_lines(question, retriever, registry, original)}
     if not evidence or not lines:  # no line makes a question answerable on its own
         return evidence
     out = [replace(e, asked=e.paragraph.id in lines) for e in evidence]
     new = [pid for pid in lines if pid not in {e.paragraph.id for e in evidence}]
     scores = retriever.paragraph_scores(question, new) if new else {}
     for pid in new:
-        chunk = retriever.chunk_of(pid)
-        assert chunk is not None  # asked_lines keeps only lines inside a chunk
-        out.append(Evidence(len(out) + 1, lines[pid], chunk, float(scores.get(pid, 0.0)), asked=True))
+        out.append(
+            Evidence(len(out) + 1, lines[pid], _unit_of(lines[pid], retriever), scores.get(pid, 0.0), asked=True)
+        )
     return out

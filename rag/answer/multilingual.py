@@ -176,16 +176,21 @@ def _placeholder(i: int) -> str:
     return f"X{i + 1}X"
 
 
-def translate_answer(text: str, language: str, complete: Complete, settings: Settings) -> str | None:
+def translate_answer(
+    text: str, language: str, complete: Complete, settings: Settings, ids: tuple[str, ...] = ()
+) -> str | None:
     """The checked English sentence in `language`, or None when the translation is unusable.
 
     The model translates the words alone and the citation markers are put back at the end: a 1.5B model drops
     them (measured: 10 of 10 Chinese translations of cited sentences came back without their marker). Names
     (rag.core.glossary.proper_names) reach the model as placeholders and come back in the documents' words, or in
-    their fixed form of NAME_TRANSLATIONS; a translation that loses a placeholder is not used.
+    their fixed form of NAME_TRANSLATIONS, and so do the document `ids` the text names ("plan-2023" came back as
+    "计划2023", which no reader's page can link); a translation that loses a placeholder is not used.
     """
     cited = tuple(dict.fromkeys(n for _, n in markers(text)))
-    names = proper_names(text)  # kept verbatim: the model reads a placeholder for each, put back afterwards
+    # kept verbatim: the model reads a placeholder for each, put back afterwards
+    found = [i for i in ids if re.search(r"\d", i) and re.search(rf"(?<![\w-]){re.escape(i)}(?![\w-])", text)]
+    names = found + proper_names(text)  # an id with a digit ("plan-2023"): a plain word ("plan") is translated
     masked = MARKER_RE.sub("", text).strip()
     for i, n in enumerate(names):
         masked = masked.replace(n, _placeholder(i))
@@ -242,7 +247,8 @@ def localize(answer: Answer, language: str, complete: Complete | None, settings:
         opening = f"{local_phrase} {quoted}"
         notice = _join(say("quoted_source", language), answer.notice)
         return replace(answer, text=f"{opening} {rest}".strip(), lead=opening, notice=notice)
-    translated = translate_answer(source, language, complete, settings) if complete and source else None
+    ids = tuple(dict.fromkeys(ev.paragraph.doc_id for ev in answer.evidence))
+    translated = translate_answer(source, language, complete, settings, ids) if complete and source else None
     if translated is None:
         if local_phrase:
             opening = f"{local_phrase} {body}"

@@ -36,6 +36,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass, replace
 
 from rag.analysis.governs import governance_for_answer
+from rag.analysis.outline import count_sentence
 from rag.analysis.provisions import is_lead_phrase
 from rag.answer import gaps, prompts
 from rag.answer.answerability import decide
@@ -225,7 +226,10 @@ def _stream_checked(
         yield AnswerEvent(_refusal(question, evidence, timings, notice, decision.why(language), language))
         return
 
-    used, model = primary.name, primary.name != "extractive"
+    # A count of a document's tasks is read from its numbering (rag.analysis.outline): code writes that lead.
+    counted = count_sentence(retriever.corpus, {q.ev.paragraph.id: q.marker for q in quotes if q.ev.asked})
+    quotes = [q for q in quotes if q.ev.asked] if counted else quotes  # what else shares its words is no count
+    used, model = ("extractive", False) if counted else (primary.name, primary.name != "extractive")
     # The answering sentence is the first quote that states a measure: a measure's lead phrase (its heading) is not.
     stating = [q for q in quotes if not is_lead_phrase(q.ev.paragraph, q.text)] or quotes
     readings = [read(q.body, q.marker, q.ev.paragraph.kind) for q in stating]
@@ -260,7 +264,7 @@ def _stream_checked(
             used, notice = _fallback(primary, settings, err, notice, language)
             yield NoticeEvent(say("model_failed", language))
     first = opening(query, readings, checked)  # the verdict, decided in code; the model's lead only if it agrees
-    lead = first.text
+    lead = counted or first.text
     if lead:
         yield TokenEvent(lead, lead=True)
     if raw.strip() and not REFUSAL_RE.search(raw) and (not checked or first.dropped):
