@@ -185,6 +185,33 @@ def test_a_question_about_when_a_measure_happens_gets_no_date_line(real):
     assert [p.id for p in asked_lines("When was the Dongcheng proposal issued?", real)] == ["dongcheng-2019.p003"]
 
 
+def test_a_question_about_a_document_itself_quotes_the_paragraph_stating_the_relation_asked_about(real):
+    from rag.answer.evidence import asked_lines
+
+    def ids(question: str, about_measure: bool = False) -> list[str]:
+        return [p.id for p in asked_lines(question, real, about_measure=about_measure)]
+
+    assert ids("Which State Council document is the Dongcheng proposal implementing?") == ["dongcheng-2019.p006"]
+    assert "gh-2020-123.p184" in ids("Is Guo Han [2019] No. 16 still in force now that the 2020 plan is out?")
+    # the number of the proposal itself is asked, not which document it implements (it states no number)
+    assert ids("What is the Dongcheng proposal's own document number?") == []
+    assert ids("What is the Dongcheng proposal's document number?") == []
+    versions = "There are two English versions of the 2020 reply. Which one is the official text?"
+    assert ids(versions) == ["gh-2020-123-ipnews.p008"]
+    assert ids(versions, about_measure=True) == []  # "which version for <a measure>": the measure answers
+
+
+def test_a_relation_line_is_quoted_first_sentence_by_sentence_each_with_its_marker(real):
+    from rag.answer.pipeline import answer
+
+    a = answer("Is Guo Han [2019] No. 16 still in force now that the 2020 plan is out?", real, backend="extractive")
+    first = next(c for c in a.citations if c.marker == int(re.search(r"\[(\d+)\]", a.text).group(1)))
+    assert first.paragraph_id == "gh-2020-123.p184" and not a.refused  # the relation line opens the answer
+    assert "All policy measures will continue to be implemented" in a.text
+    sentences = [s for s in re.split(r"(?<=\]\.)\s+", a.text) if s]
+    assert all(re.search(r"\[\d+\]\.$", s) for s in sentences)  # every quoted sentence carries its marker
+
+
 def test_a_question_naming_two_documents_gets_evidence_from_each(real):
     from rag.answer.evidence import gather_evidence
 

@@ -167,16 +167,18 @@ def decide(
     follow-up's own words when `question` is its standalone form; `scope` the words whose places and years count
     (a follow-up as typed; default `question`)."""
     best = evidence[0].score if evidence else 0.0
-    if any(ev.asked for ev in evidence):  # the line the question asks for (a date, a number, a count) is there
-        return Decision(True, "", best, sure=True)
-    if not evidence or best < settings.min_evidence_score:
+    if not evidence:
         return Decision(False, "no_close_passage", best)
     about = _evidence_text(evidence, corpus)
     scope = scope or question
     missing = places(spell_out(scope)) - places(about)
     missing |= set(_YEAR_RE.findall(scope)) - set(_YEAR_RE.findall(about)) - corpus_years(corpus)
-    if missing:
+    if missing:  # another place or year: not answered by a Beijing document's lines either
         return Decision(False, "not_about", best, ", ".join(sorted(missing)))
+    if best < settings.min_evidence_score:
+        return Decision(False, "no_close_passage", best)
+    if any(ev.asked for ev in evidence):  # the line the question asks for (a date, a number, a count) is there
+        return Decision(True, "", best, sure=True)
     if missing_figure(
         question, evidence[: settings.answerable_figure_paragraphs], corpus, settings.answerable_figure_recall, own
     ):

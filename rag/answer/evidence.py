@@ -10,7 +10,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from rag.analysis.outline import outline_lines
-from rag.analysis.relations import Registry, number_line
+from rag.analysis.relations import Registry, number_line, relation_candidates
 from rag.answer import prompts
 from rag.core.settings import Settings
 from rag.core.tokens import count_tokens
@@ -47,6 +47,14 @@ _WHO_RE = re.compile(
 _DATE_ASKED_RE = re.compile(
     r"\bwhen\b[^?]*\b(?:issued|dated|signed|published|approved|adopted|released|promulgated)\b|\bwhat date\b"
     r"|\b(?:issue|issuing|publication|release)\s+date\b|\bdate of\b",
+    re.I,
+)
+# Asking about a document itself (which one, whether it still applies), not about a measure: the paragraph that
+# states the relation the question names (Registry relations: implements, keeps in force, prevails) answers it.
+_DOCUMENT_ASKED_RE = re.compile(
+    r"\b(?:which|what)\s+(?:[\w-]+\s+){0,3}?(?:documents?|repl(?:y|ies)|plans?|versions?|translations?|texts?|one)\b"
+    r"(?!['’]s|\s+(?:numbers?|dates?|measures?|tasks?|provisions?|goals?)\b)"  # "its document number": not which one
+    r"|\b(?:still|remain\w*|continue\w*)\s+(?:to\s+be\s+)?(?:valid|in\s+force|effective|appl(?:y|ies))\b",
     re.I,
 )
 _NUMBER_ASKED_RE = re.compile(
@@ -181,15 +189,30 @@ def _in_turn(per_doc: list[list[Evidence]], settings: Settings) -> list[Evidence
 
 
 def asked_lines(
-    question: str, retriever: Retriever, registry: Registry | None = None, original: str | None = None
+    question: str,
+    retriever: Retriever,
+    registry: Registry | None = None,
+    original: str | None = None,
+    about_measure: bool = False,
 ) -> list[Paragraph]:
     """The date line and/or number line of each document the question names, when it asks when the document was
     issued or what its number is (rag.ingest.metadata reads the same lines for the registry), and the lines that
     show how many tasks it has, when that is asked in the question or in its `original` words (a translated
-    question: "多少项任务" may come back as "what are the tasks"; rag.analysis.outline)."""
+    question: "多少项任务" may come back as "what are the tasks"; rag.analysis.outline), and the paragraph stating a
+    relation between documents the question names, when it asks about a document itself (`_DOCUMENT_ASKED_RE`;
+    not the other translation when the evidence `about_measure` leads with a measure)."""
     registry = registry or Registry(retriever.corpus)
     named = {d for d in registry.mentioned(question) if d in retriever.corpus.documents}
     lines: list[Paragraph | None] = list(outline_lines(f"{question} {original or ''}", retriever.corpus, named))
+    if _DOCUMENT_ASKED_RE.search(question):
+        relations = relation_candidates(question, registry)
+        # "which version for <a measure>" is answered by the measure (in the official text), as `rag governs` does
+        versions = not about_measure
+        lines += [
+            retriever.corpus.paragraph(r.paragraph_id)
+            for _, r in relations
+            if r.paragraph_id and (versions or r.type != "same_document_as")
+        ]
     wants_date, wants_number = bool(_DATE_ASKED_RE.search(question)), bool(_NUMBER_ASKED_RE.search(question))
     for doc_id in sorted(named) if wants_date or wants_number else ():
         doc = retriever.corpus.documents[doc_id]
@@ -228,7 +251,8 @@ def with_asked_lines(
     original: str | None = None,
 ) -> list[Evidence]:
     """The evidence, with the lines `asked_lines` finds marked as asked (and added after it when absent)."""
-    lines = {p.id: p for p in asked_lines(question, retriever, registry, original)}
+    measure = bool(evidence) and evidence[0].paragraph.kind in ("measure", "task")
+    lines = {p.id: p for p in asked_lines(question, retriever, registry, original, measure)}
     if not evidence or not lines:  # no line makes a question answerable on its own
         return evidence
     out = [replace(e, asked=e.paragraph.id in lines) for e in evidence]

@@ -55,7 +55,7 @@ def _scored(
     asked, weights = spell_out(question), corpus_weights(corpus)
     scored = []
     for rank, ev in enumerate(evidence):
-        if ev.paragraph.kind == "departments" or ev.asked:
+        if ev.paragraph.kind == "departments":
             continue
         text = ev.paragraph.text
         for i, (s, e) in enumerate(split_sentences(text)):
@@ -84,7 +84,7 @@ def select_quotes(question: str, evidence: list[Evidence], corpus: Any, settings
     "the 2019 plan" and "Dongcheng's proposal" match the reply letters that name those documents, not the measure
     asked about. On the whole question only when no sentence shares a word with the rest.
     """
-    asked = [Quote(ev, 0, ev.paragraph.text.strip()) for ev in evidence if ev.asked and not ev.paragraph.instructions]
+    asked = [q for ev in evidence if ev.asked for q in _whole(ev)]
     subject = Registry(corpus).subject(question)
     scored = _scored(subject, evidence, corpus, settings) or _scored(question, evidence, corpus, settings)
     if not scored:
@@ -96,8 +96,27 @@ def select_quotes(question: str, evidence: list[Evidence], corpus: Any, settings
         same = t[3].ev.paragraph.id == anchor
         return best * (settings.extractive_min_relative if same else settings.extractive_other_relative)
 
+    # A line quoted whole as asked still competes for the anchor: the sentences around it must come close to it.
     kept = [t for t in ranked if t[0] <= bar(t)][: settings.extractive_max_sentences]
-    return asked + _with_departments([t[3] for t in sorted(kept, key=lambda t: (t[1], t[2]))], evidence)
+    others = [t[3] for t in sorted(kept, key=lambda t: (t[1], t[2])) if not t[3].ev.asked]
+    return asked + _with_departments(others, evidence)
+
+
+_ENUMERATOR_RE = re.compile(r"[(（]?\d{1,3}[)）]?[.、]")
+
+
+def _whole(ev: Evidence) -> list[Quote]:
+    """Every sentence of a paragraph quoted whole, each with its marker, less those addressed to an assistant; a
+    task's number ("26.") stays with its heading, not a sentence of its own."""
+    text, quotes, opened = ev.paragraph.text, [], ""
+    for i, (s, e) in enumerate(split_sentences(text)):
+        sentence = text[s:e].strip()
+        if _ENUMERATOR_RE.fullmatch(sentence):
+            opened = f"{sentence} "
+        elif sentence not in ev.paragraph.instructions:
+            quotes.append(Quote(ev, i, opened + sentence))
+            opened = ""
+    return quotes
 
 
 def _with_departments(quotes: list[Quote], evidence: list[Evidence]) -> list[Quote]:
