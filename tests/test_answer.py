@@ -147,10 +147,22 @@ def test_a_follow_ups_own_words_may_find_the_figure_its_carried_subject_words_di
 
     evidence = select_evidence(VPN_Q, retriever.search(VPN_Q, k=4), retriever, settings)
     own = "What is the cap on foreign shareholding?"
-    standalone = f"{own} (licences welcomed investors pilot zone treasury futures bonds insurers brokers auditors)"
+    carried = "licences welcomed investors pilot zone treasury futures bonds insurers brokers auditors"
+    standalone = f"{own[:-1]} for {carried}?"  # one sentence: no preamble to leave out (rag.core.questions.asking)
     limit = settings.answerable_figure_recall
     assert missing_figure(standalone, evidence, retriever.corpus, limit)  # the history's words outweigh its own
     assert not missing_figure(standalone, evidence, retriever.corpus, limit, own)
+
+
+def test_a_business_preamble_does_not_dilute_what_the_figure_must_be_about(retriever, settings):
+    from rag.answer.answerability import missing_figure
+    from rag.core.questions import asking
+
+    evidence = select_evidence(VPN_Q, retriever.search(VPN_Q, k=4), retriever, settings)
+    own = "What is the cap on foreign shareholding?"
+    chatty = f"We run licences, investors, pilot zones, treasury futures, bonds, insurers and brokers. {own}"
+    assert asking(chatty) == own and asking("Tell me the cap.") == "Tell me the cap."
+    assert not missing_figure(chatty, evidence, retriever.corpus, settings.answerable_figure_recall)
 
 
 def test_evidence_the_model_judges_not_answering_is_refused_before_any_lead(retriever, settings, scripted_backend):

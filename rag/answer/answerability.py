@@ -34,6 +34,7 @@ from typing import Any
 from rag.answer.support import corpus_weights
 from rag.core.glossary import spell_out
 from rag.core.language import DEFAULT, say
+from rag.core.questions import asking
 from rag.core.settings import Settings
 from rag.core.text import split_sentences
 from rag.core.types import DocumentInfo, Evidence
@@ -133,7 +134,8 @@ def missing_figure(
     if all(registry for _, registry in asked):
         stated += [(f"{i.number or ''} {i.date or ''}", i.title) for i in _documents(evidence, corpus)]
     weights = corpus_weights(corpus)
-    asks = [spell_out(q) for q in dict.fromkeys([question, own or question])]
+    # a business preamble ("Our IC design firm is a recognised HNTE.") dilutes what the figure must be about
+    asks = [spell_out(q) for q in dict.fromkeys([question, own or question, asking(question)])]
     return not any(
         all(found.search(figure) for found, _ in asked) and max(weights.recall(q, about) for q in asks) >= min_recall
         for figure, about in stated

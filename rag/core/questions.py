@@ -57,6 +57,18 @@ def _kind(value: object) -> str:
     return names.get(type(value), f"a {type(value).__name__}")
 
 
+_SENTENCE_RE = re.compile(r"(?<=[.!?])\s+")
+
+
+def asking(question: str) -> str:
+    """The question without the facts stated before it ("Our IC design firm is a recognised HNTE. What share of R&D
+    spend ...?" -> "What share of R&D spend ...?"): its sentences that end in a question mark, or open with a wh-word
+    or an auxiliary; the whole question when none or every sentence does."""
+    sentences = [s for s in _SENTENCE_RE.split(question.strip()) if s]
+    asked = [s for s in sentences if s.endswith("?") or WH_RE.match(s) or YES_NO_RE.match(s)]
+    return " ".join(asked) if asked else question
+
+
 def is_yes_no(question: str) -> bool:
     """Whether some part of the question asks yes or no ("We're a UK agency. Could we ...?", "..., right?")."""
 
