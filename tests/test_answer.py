@@ -561,3 +561,27 @@ def test_an_answer_says_when_its_quotes_name_no_authority_that_was_asked_for(ret
     asked = ask(retriever, settings, "Who approves a wholly foreign-owned private fund manager?", backend="extractive")
     assert not asked.refused and asked.gap == "authority" and asked.to_json()["gap"] == "authority"
     assert ask(retriever, settings, FUND_Q, backend="extractive").gap is None  # nothing of the kind was asked
+
+
+def test_the_retrievers_first_task_keeps_its_closest_paragraph_under_the_cosine_floor(settings):
+    from rag.core.types import Hit
+
+    first = make_paragraph("a.p001", "Support arbitration institutions to collaborate with courts.")
+    other = make_paragraph("b.p001", "Allow overseas arbitration institutions to register in Beijing.")
+    corpus = corpus_of([first, other])
+
+    def chunk(p):
+        return Chunk(p.id[0], p.doc_id, p.doc_id, "1", "t", None, "S", (p.id,), 0, 1, p.text)
+
+    class Stub:  # the fused ranking puts a.p001 first; its cosine alone is far under b.p001's
+        def __init__(self):
+            self.corpus = corpus
+
+        def paragraph_scores(self, question, ids):
+            return {"a.p001": 0.30, "b.p001": 0.70}
+
+    hits = [Hit(chunk(first), 0.9, 0), Hit(chunk(other), 0.8, 1)]
+    chosen = [e.paragraph.id for e in select_evidence("Arbitration centres and the courts?", hits, Stub(), settings)]
+    assert chosen == ["b.p001", "a.p001"]
+    reversed_hits = [Hit(chunk(other), 0.9, 0), Hit(chunk(first), 0.8, 1)]
+    assert [e.paragraph.id for e in select_evidence("?", reversed_hits, Stub(), settings)] == ["b.p001"]

@@ -118,6 +118,12 @@ def select_evidence(
     ordered = sorted(claims, key=lambda pid: (-scores.get(pid, 0.0), candidates[pid][2], candidates[pid][0].index))
     floor = scores.get(ordered[0], 0.0) - settings.evidence_score_margin
     chosen = [pid for pid in ordered if scores.get(pid, 0.0) >= floor] or ordered[:1]
+    # The retriever's first task (words, vectors and paragraphs fused) keeps its closest paragraph, however far
+    # under the best paragraph's cosine: a question in other words than the document's ("arbitration centres ...
+    # cooperating with the courts" for "arbitration institutions ... collaboration with courts") scores low on
+    # one cosine alone.
+    top = next((pid for pid in ordered if candidates[pid][2] == 0), None)
+    chosen += [top] if top and top not in chosen else []
     if wants_departments:  # each chosen task's list of responsible offices comes along, right after it
         chosen = list(dict.fromkeys(x for pid in chosen for x in (pid, departments.get(candidates[pid][1].id)) if x))
     chosen_evidence = [
