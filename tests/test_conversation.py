@@ -205,6 +205,18 @@ def test_names_reach_the_translation_in_the_documents_words_never_the_models():
     assert translate_answer(english, "zh", scripted_complete("中关村管委会负责长福寺项目。"), Settings()) is None
 
 
+def test_a_policy_term_the_model_leaves_in_english_gets_the_documents_chinese_term():
+    english = "A multinational company can set up a wholly foreign-owned financial company in Beijing [1]."
+    seen = []
+
+    def complete(system, text, limit, fixed=""):
+        seen.append(text)
+        return "跨国公司可以在北京设立 wholly foreign-owned金融公司。"  # a term left half translated
+
+    assert translate_answer(english, "zh", complete, Settings()) == "跨国公司可以在北京设立外商独资金融公司 [1]。"
+    assert seen[0].startswith("Terms: multinational company = 跨国公司; wholly foreign-owned = 外商独资\n")
+
+
 def test_a_document_id_reaches_the_translation_verbatim_so_the_page_can_still_name_and_link_it():
     english = "plan-2023 lists 23 numbered tasks [4]."
     seen = []

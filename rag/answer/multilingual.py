@@ -80,6 +80,9 @@ TERMS = {
     "医疗器械": "medical devices",
     "综合保税区": "comprehensive bonded zone",
 }
+# The same terms the other way: a translated lead says "外商独资企业", not "wholly foreign-owned企业" (measured: 3 of 8
+# Chinese leads kept such an English term half translated: "北京联合 venture"). The first Chinese form of each.
+CHINESE_TERMS = {en: zh for zh, en in reversed(TERMS.items())}
 ANSWER_SYSTEM = (
     "Translate the text into {language}. Copy numbers, percentages and document names exactly. "
     "Write only the translation."
@@ -194,10 +197,15 @@ def translate_answer(
     masked = MARKER_RE.sub("", text).strip()
     for i, n in enumerate(names):
         masked = masked.replace(n, _placeholder(i))
-    out = complete(ANSWER_SYSTEM.format(language=name(language)), masked, settings.translation_max_tokens)
+    found = [en for en in CHINESE_TERMS if re.search(rf"\b{re.escape(en)}\b", masked, re.I)] if language == "zh" else []
+    found.sort(key=len, reverse=True)  # "cross-border e-commerce" before "cross-border"
+    terms = f"Terms: {'; '.join(f'{en} = {CHINESE_TERMS[en]}' for en in found)}\n" if found else ""
+    out = complete(ANSWER_SYSTEM.format(language=name(language)), f"{terms}{masked}", settings.translation_max_tokens)
     if not out or detect(out) != language:
         return None
     plain = MARKER_RE.sub("", out).strip()
+    for en in found:  # a term the model still left in English
+        plain = re.sub(rf"\s*(?<![A-Za-z-]){re.escape(en)}(?![A-Za-z-])\s*", CHINESE_TERMS[en], plain, flags=re.I)
     for i, n in enumerate(names):
         if plain.count(_placeholder(i)) != masked.count(_placeholder(i)):
             return None  # a name was dropped, doubled or rendered by the model
