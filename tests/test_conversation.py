@@ -205,6 +205,14 @@ def test_names_reach_the_translation_in_the_documents_words_never_the_models():
     assert translate_answer(english, "zh", scripted_complete("中关村管委会负责长福寺项目。"), Settings()) is None
 
 
+def test_a_measures_opening_verb_is_no_name_and_a_name_after_it_still_is():
+    from rag.core.glossary import proper_names
+
+    opening = "Encourage Chinese and foreign airlines to fly from Beijing Daxing International Airport."
+    assert proper_names(opening) == ["Daxing International Airport"]
+    assert proper_names("Allow Zhongguancun Science Park to pilot it.") == ["Zhongguancun Science Park"]
+
+
 def test_a_policy_term_the_model_leaves_in_english_gets_the_documents_chinese_term():
     english = "A multinational company can set up a wholly foreign-owned financial company in Beijing [1]."
     seen = []
