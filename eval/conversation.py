@@ -6,6 +6,8 @@ Both carry the gold of eval/questions.jsonl (see eval/README.md). Keys:
 
   <group>.retrieval.task.recall@1|@5   no model: the follow-up made standalone by rule / the Chinese
                                        question in the multilingual index (every item)
+  <group>.<backend>.task.recall@5      the search the answer ran: the model's standalone form or translation
+                                       (and the Chinese words in the multilingual index); model backends only
   <group>.<backend>.citation_hit       some citation is a gold paragraph (answerable items)
   <group>.<backend>.key_fact_recall    key facts, with aliases in English and Chinese
   <group>.<backend>.answer_language    the answer's lead (or the refusal) is in the question's language
@@ -70,6 +72,15 @@ def _retrieval(run: Run, group: str, items: list[dict], gold: dict) -> None:
         run.details[q["id"]][f"{group}.standalone"] = turn.search
 
 
+def _route_recall(run: Run, q: dict, a: Answer, tasks) -> float:
+    """Task recall@5 of the search the answer ran (the product's route): the model's standalone form or translation,
+    and a translated question's own words in the multilingual index. `<group>.retrieval.task` is the no-model route."""
+    translated = a.standalone_question != q["question"] and detect(q["question"]) != DEFAULT
+    options = {"original": q["question"]} if translated else {}
+    hits = run.retriever.search(a.standalone_question or q["question"], 10, **options)
+    return ranking_metrics(ranked_units(hits), tasks)["recall@5"]
+
+
 def run_file(run: Run, group: str, path: Path) -> None:
     items = [q for q in load_questions(path, run.split) if q.get("trap") or not run.traps]
     run.splits.update({q["id"]: split_of(q) for q in items})
@@ -92,6 +103,8 @@ def run_file(run: Run, group: str, path: Path) -> None:
             except RagError as err:  # shown as an error in the app: counts as a refusal
                 a = Answer(question=q["question"], text="", refused=True, backend=backend, notice=f"error: {err}")
             values = score_turn(a, q, gold[q["id"]].paragraphs, run.task_of)
+            if not model_free and gold[q["id"]].tasks and a.standalone_question:
+                values["task.recall@5"] = _route_recall(run, q, a, gold[q["id"]].tasks)
             run.values[q["id"]].update({f"{group}.{backend}.{k}": v for k, v in values.items()})
             run.details[q["id"]][f"{group}.{backend}"] = a.to_json()
 

@@ -366,3 +366,28 @@ def test_a_phrase_the_model_gives_back_unchanged_is_not_asked_again(settings):
     complete = scripted_complete("Which code applies to 保税 imports?", "保税")
     assert translate_question("保税进口用哪个代码？", complete, settings.model_copy(update={"term_rounds": 3})) is None
     assert len(complete.calls) == 2  # the question, then the phrase once
+
+
+def test_the_product_routes_recall_searches_the_answers_translation_with_the_askers_own_words(retriever):
+    from types import SimpleNamespace
+
+    from eval.conversation import _route_recall
+    from rag.core.types import Answer
+
+    searched = []
+
+    class Recording:
+        def search(self, question, k, **options):
+            searched.append((question, options))
+            return retriever.search(question, k)
+
+    run = SimpleNamespace(retriever=Recording())
+    chinese = {"question": "外商独资企业可以申请成为私募基金管理人吗？"}
+    translated = Answer(chinese["question"], "x", False, "fake", standalone_question=FUND_Q)
+    task = retriever.search(FUND_Q, 1)[0].chunk.unit_id
+    assert _route_recall(run, chinese, translated, {task}) == 1.0
+    assert _route_recall(run, chinese, translated, {"plan.t99"}) == 0.0
+    assert searched[0] == (FUND_Q, {"original": chinese["question"]})
+    english = {"question": FUND_Q}
+    _route_recall(run, english, Answer(FUND_Q, "x", False, "fake", standalone_question=FUND_Q), {task})
+    assert searched[-1] == (FUND_Q, {})  # an English question is searched once, in its own words
