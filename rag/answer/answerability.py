@@ -15,6 +15,9 @@ evidence-score threshold on one half of eval/questions.jsonl and reports on the 
    "how many days" or "how long" a duration; a document number "No. n"; an issue date a year or a month; an
    expiry a term, a date or a period (settings.answerable_figure_paragraphs best paragraphs). A year is not a cap.
 
+An asked line (the date, number, task count or stated relation of a document the question asks about, joined to
+the evidence by rag.answer.evidence) answers the question once tests 1 and 2 pass; test 3 is then not needed.
+
 4. (model backends that can judge) the model's probability that the quoted sentences answer the question
    (rag.answer.backends `judge`, settings.answerable_min_model_yes), checked in rag.answer.pipeline once
    the quotes are chosen; not needed on sure evidence (Decision.sure: the best paragraph's cosine at least

@@ -77,8 +77,9 @@ def select_quotes(question: str, evidence: list[Evidence], corpus: Any, settings
     settings.extractive_min_relative of the best; another paragraph's only at settings.extractive_other_relative
     (a neighbouring measure that shares a few words is not the answer). At most settings.extractive_max_sentences
     in all. Each quoted task's responsible-departments line follows its quotes when the evidence holds it (it does only for
-    a question asking who is responsible: rag.answer.evidence). A date or number line the question asks for
-    (Evidence.asked) comes first, whatever words it shares with the question.
+    a question asking who is responsible: rag.answer.evidence). A line the question asks for (Evidence.asked: a
+    document's date, number, task count or stated relation) comes first, whatever words it shares with the question,
+    each of its sentences with the marker; it still competes for the anchor, so the other quotes must come close to it.
 
     Sentences are scored on what the question asks about, without the words naming documents (Registry.subject):
     "the 2019 plan" and "Dongcheng's proposal" match the reply letters that name those documents, not the measure

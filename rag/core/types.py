@@ -147,7 +147,7 @@ class Evidence:
     paragraph: Paragraph
     chunk: Chunk
     score: float
-    asked: bool = False  # the date or number line of a document the question names and asks it of: always quoted
+    asked: bool = False  # the date, number, task-count or relation line of a document the question asks about: quoted
 
 
 @dataclass(frozen=True)
