@@ -13,7 +13,7 @@ import re
 
 from rag.core.errors import BadQuestion
 from rag.core.settings import Settings
-from rag.core.text import AUXILIARIES, printable
+from rag.core.text import AUXILIARIES, printable, split_sentences
 from rag.core.tokens import count_tokens
 
 EXAMPLE_QUESTION = "Can a wholly foreign-owned company become a private fund manager in Beijing?"
@@ -57,14 +57,12 @@ def _kind(value: object) -> str:
     return names.get(type(value), f"a {type(value).__name__}")
 
 
-_SENTENCE_RE = re.compile(r"(?<=[.!?])\s+")
-
-
 def asking(question: str) -> str:
     """The question without the facts stated before it ("Our IC design firm is a recognised HNTE. What share of R&D
     spend ...?" -> "What share of R&D spend ...?"): its sentences that end in a question mark, or open with a wh-word
     or an auxiliary; the whole question when none or every sentence does."""
-    sentences = [s for s in _SENTENCE_RE.split(question.strip()) if s]
+    text = question.strip()
+    sentences = [text[s:e].strip() for s, e in split_sentences(text) if text[s:e].strip()]
     asked = [s for s in sentences if s.endswith("?") or WH_RE.match(s) or YES_NO_RE.match(s)]
     return " ".join(asked) if asked else question
 
