@@ -33,7 +33,7 @@ from rag.analysis.provisions import (
     title,
     translation,
 )
-from rag.analysis.relations import Registry, number_line, relation_candidates
+from rag.analysis.relations import Registry, for_measure, number_line, relation_candidates
 from rag.core.errors import BadQuestion
 from rag.core.language import DEFAULT, TEXTS, Phrase
 from rag.core.questions import validate_question
@@ -288,10 +288,9 @@ def governs(question_or_rule: str, retriever, settings: Settings | None = None) 
     named = {d for d in registry.mentioned(question) if d in retriever.corpus.documents}
     # A question that names documents is answered from them; the others still join as the same measure.
     scores = _candidates(question, retriever, settings, named) or _candidates(question, retriever, settings, None)
-    if candidates and candidates[0][1].type == "same_document_as" and scores:
+    if candidates and scores:
         best = retriever.corpus.paragraph(max(scores, key=lambda pid: scores[pid]))
-        if best.kind in ("measure", "task"):
-            candidates = []  # "which version for <measure>": the measure, in the official translation
+        candidates = for_measure(candidates, best.kind in ("measure", "task"))
     if candidates:
         return _relation_governance(question, candidates, registry, retriever, settings, qvec)
     if not scores or max(scores.values()) < settings.min_evidence_score:

@@ -169,6 +169,12 @@ def relation_candidates(question: str, registry: Registry) -> list[tuple[str, Re
     return out
 
 
+def for_measure(candidates: list[tuple[str, Relation]], measure_leads: bool) -> list[tuple[str, Relation]]:
+    """The relation candidates that answer a question, when a measure (or task) leads its evidence or not: "which
+    version for <a measure>" is answered by the measure in the official text, not by the translations' relation."""
+    return [(s, r) for s, r in candidates if not measure_leads or r.type != "same_document_as"]
+
+
 def number_line(registry: Registry, doc_id: str) -> Paragraph | None:
     """The official document's own line giving its number (e.g. 'National Letter (2020) No. 123')."""
     doc = registry.corpus.documents[doc_id]

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from rag.analysis.outline import outline_lines
-from rag.analysis.relations import Registry, number_line, relation_candidates
+from rag.analysis.relations import Registry, for_measure, number_line, relation_candidates
 from rag.answer import prompts
 from rag.core.settings import Settings
 from rag.core.tokens import count_tokens
@@ -211,14 +211,8 @@ def asked_lines(
     named = {d for d in registry.mentioned(question) if d in retriever.corpus.documents}
     lines: list[Paragraph | None] = list(outline_lines(f"{question} {original or ''}", retriever.corpus, named))
     if _DOCUMENT_ASKED_RE.search(question):
-        relations = relation_candidates(question, registry)
-        # "which version for <a measure>" is answered by the measure (in the official text), as `rag governs` does
-        versions = not about_measure
-        lines += [
-            retriever.corpus.paragraph(r.paragraph_id)
-            for _, r in relations
-            if r.paragraph_id and (versions or r.type != "same_document_as")
-        ]
+        relations = for_measure(relation_candidates(question, registry), about_measure)
+        lines += [retriever.corpus.paragraph(r.paragraph_id) for _, r in relations if r.paragraph_id]
     wants_date, wants_number = bool(_DATE_ASKED_RE.search(question)), bool(_NUMBER_ASKED_RE.search(question))
     for doc_id in sorted(named) if wants_date or wants_number else ():
         doc = retriever.corpus.documents[doc_id]
