@@ -17,7 +17,7 @@ RELATION_WORDS = {
     ),
     "keeps_in_force": re.compile(
         r"\bvalid\b|in force|still (?:apply|applies|effective|hold|stand)|remain|repeal|revoked|no longer|"
-        r"continue[sd]? to (?:apply|be)|\beffective\b|expired?",
+        r"continue[sd]? to (?:apply|be)|\beffective\b|expired?|\bdead\b|obsolete|\bvoid\b|lapsed?|defunct|scrapp?ed",
         re.I,
     ),
     "implements": re.compile(r"implement|carr(?:y|ying|ies) out|give[sn]? effect", re.I),

@@ -38,12 +38,14 @@ from dataclasses import dataclass, replace
 from rag.analysis.governs import governance_for_answer
 from rag.analysis.outline import count_sentence
 from rag.analysis.provisions import is_lead_phrase
+from rag.analysis.relations import Registry
 from rag.answer import gaps, prompts
 from rag.answer.answerability import decide
 from rag.answer.backends import Backend, get_backend
 from rag.answer.conversation import Turn, prepare
 from rag.answer.evidence import Retriever, gather_evidence
 from rag.answer.guard import clean_question
+from rag.answer.listed import listed_verdict
 from rag.answer.multilingual import helper_model, localize
 from rag.answer.quotes import Quote, format_quotes, select_quotes
 from rag.answer.support import broken, split_answer
@@ -263,7 +265,9 @@ def _stream_checked(
         except LLMUnavailable as err:
             used, notice = _fallback(primary, settings, err, notice, language)
             yield NoticeEvent(say("model_failed", language))
-    first = opening(query, readings, checked)  # the verdict, decided in code; the model's lead only if it agrees
+    listed = listed_verdict(query, stating, Registry(retriever.corpus))  # a department line or a stated relation
+    # the verdict, decided in code; the model's lead only if it agrees
+    first = opening(query, readings, checked, listed)
     lead = counted or first.text
     if lead:
         yield TokenEvent(lead, lead=True)

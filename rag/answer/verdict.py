@@ -321,16 +321,18 @@ def _cited(lead: str, readings: list[Reading]) -> list[Reading]:
     return [r for r in readings if r.marker in markers] or readings[:1]
 
 
-def opening(question: str, readings: list[Reading], lead: str) -> Opening:
+def opening(question: str, readings: list[Reading], lead: str, listed: tuple[str, str] | None = None) -> Opening:
     """What opens the answer to `question` (English), given the quotes' readings (the one that answers: `answering`) and the
     model's citation-checked lead ("" when none). A verdict decided by a marker is always shown; a plain "yes" (no
     marker in the answering sentence), or a "yes, with conditions" read from a place, a qualification or an
     exclusion alone, only when the model's lead says Yes too. A sentence that states no measure (a letter, a title) decides none. A
     lead that conflicts with the verdict or with what it cites is dropped (Opening.dropped says why); the verdict's
-    Yes/No replaces its own."""
+    Yes/No replaces its own. `listed`: (verdict, deciding words) read from a quoted list or relation
+    (rag.answer.listed), which decides instead of the measure's markers."""
     yes_no = is_yes_no(question)
     answer = answering(question, readings)
     verdict, by = decide_verdict(question, answer) if yes_no and answer else (None, "")
+    verdict, by = (listed[0], "listed") if yes_no and listed else (verdict, by)
     dropped = lead_conflicts(lead, verdict, _cited(lead, readings)) if lead else ""
     lead = "" if dropped else lead
     model_says_yes = bool((m := OPENER_RE.match(lead)) and m["word"].lower() == "yes")
@@ -342,7 +344,6 @@ def opening(question: str, readings: list[Reading], lead: str) -> Opening:
     if not verdict:
         text = without_opener(lead) if lead and not yes_no and model_says_yes else lead
         return Opening(text, None, "", dropped)
-    assert answer is not None  # a verdict comes from the answering sentence
-    decisive = decisive_clause(answer, by, question)
+    decisive = listed[1] if listed and by == "listed" else decisive_clause(answer, by, question) if answer else ""
     rest = without_opener(lead) if lead else ""
     return Opening(f"{bottom_line(verdict, decisive)} {rest}".strip(), verdict, decisive, dropped)
