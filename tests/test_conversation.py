@@ -391,3 +391,16 @@ def test_the_product_routes_recall_searches_the_answers_translation_with_the_ask
     english = {"question": FUND_Q}
     _route_recall(run, english, Answer(FUND_Q, "x", False, "fake", standalone_question=FUND_Q), {task})
     assert searched[-1] == (FUND_Q, {})  # an English question is searched once, in its own words
+
+
+def test_a_follow_up_that_names_another_document_keeps_the_previous_subject_but_not_its_document(settings):
+    """'Did the 2020 plan have anything similar?' after a question on the 2023 plan: the document it names is where
+    to look, the subject is the earlier one's, and the earlier year would only pull the search back to 2023."""
+    earlier = ["How will IP enforcement change under the 2023 plan?"]
+    standalone = condense_by_rule("Did the 2020 plan have anything similar on the judicial side?", earlier, settings)
+    assert "enforcement" in standalone and "2023" not in standalone
+    # without a document of its own, the follow-up keeps the earlier one's
+    standalone = condense_by_rule(
+        "Which other services got the same treatment?", ["Did the 2019 plan lift caps on internet access?"], settings
+    )
+    assert "2019" in standalone and "caps" in standalone

@@ -60,8 +60,13 @@ _GENERIC = frozenset(
         "there's",
     ]
 )
+# A document's name says where to look, not what is asked ("did the 2020 plan have anything similar?"): it counts
+# as no subject of a follow-up, and the previous question's is carried over only when the follow-up names none.
+_NAMING_RE = re.compile(r"^(?:(?:19|20)\d\d|plans?|repl(?:y|ies)|proposals?|schemes?)$", re.I)
 _PRONOUN_RE = re.compile(
-    r"\b(?:it|its|this|that|these|those|they|them|their|such|same|former|latter|above|there|one)\b", re.I
+    r"\b(?:it|its|this|that|these|those|they|them|their|such|same|former|latter|above|there|one|similar|likewise"
+    r"|equivalent|comparable|counterpart)\b",
+    re.I,
 )
 # A pronoun as the question's grammatical subject ("Would they be treated the same…?", "这些…") leans on the
 # history however many words of its own the question has: who "they" are is nowhere else in it.
@@ -152,7 +157,7 @@ def is_follow_up(question: str, settings: Settings) -> bool:
     """Whether the question leans on an earlier one rather than naming its own subject."""
     if _SUBJECT_PRONOUN_RE.search(question) or _ZH_SUBJECT_PRONOUN_RE.search(question):
         return True
-    n = len(own_words(question))
+    n = len([w for w in own_words(question) if not _NAMING_RE.match(w)])
     if detect(question) != DEFAULT:
         leans = bool(_ZH_PRONOUN_RE.search(question) or _ZH_OPENER_RE.search(question))
     else:
@@ -167,7 +172,8 @@ def with_subject(question: str, previous: str) -> str:
     if detect(previous) != DEFAULT or detect(q) != DEFAULT:
         return f"{q}（{previous.strip()}）"
     have = {w.lower() for w in own_words(q)}
-    subject = [w for w in own_words(previous) if w.lower() not in have]
+    names = any(_NAMING_RE.match(w) for w in have)  # the follow-up names its own document
+    subject = [w for w in own_words(previous) if w.lower() not in have and not (names and _NAMING_RE.match(w))]
     return f"{q} ({' '.join(subject)})" if subject else q
 
 
