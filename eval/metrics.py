@@ -12,7 +12,7 @@ from pathlib import Path
 from eval.data import Gold
 from rag.analysis.governs import governs
 from rag.analysis.status import LABELS, status_of
-from rag.answer.verdict import META_RE
+from rag.answer.opening import META_RE
 from rag.core.errors import BadQuestion, CorpusError
 from rag.core.settings import Settings
 from rag.core.text import MARKER_RE, markers, split_sentences

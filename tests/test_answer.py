@@ -585,3 +585,20 @@ def test_the_retrievers_first_task_keeps_its_closest_paragraph_under_the_cosine_
     assert chosen == ["b.p001", "a.p001"]
     reversed_hits = [Hit(chunk(other), 0.9, 0), Hit(chunk(first), 0.8, 1)]
     assert [e.paragraph.id for e in select_evidence("?", reversed_hits, Stub(), settings)] == ["b.p001"]
+
+
+def test_a_count_or_a_start_the_evidence_never_states_is_refused_but_a_count_inside_a_yes_no_ask_is_not(
+    retriever, settings
+):
+    from rag.answer.answerability import missing_figure
+
+    evidence = select_evidence(FUND_Q, retriever.search(FUND_Q, k=4), retriever, settings)
+    limit = settings.answerable_figure_recall
+    assert missing_figure(
+        "How many private fund managers may a wholly foreign-owned enterprise run?", evidence, retriever.corpus, limit
+    )
+    assert missing_figure(
+        "When does the private fund manager scheme for foreign enterprises open?", evidence, retriever.corpus, limit
+    )
+    yes_no = "Is there a ceiling on how many private fund managers a wholly foreign-owned enterprise may run?"
+    assert not missing_figure(yes_no, evidence, retriever.corpus, limit)

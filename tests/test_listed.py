@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from rag.analysis.relations import Registry
 from rag.answer.listed import listed_verdict
+from rag.answer.opening import opening
 from rag.answer.quotes import Quote
-from rag.answer.verdict import opening, read
+from rag.answer.verdict import read
 from rag.core.text import split_sentences
 from rag.core.types import Evidence
 

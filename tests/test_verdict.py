@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.verdict import decide_verdict, lead_conflicts, opening, read
+from rag.answer.opening import lead_conflicts, opening
+from rag.answer.verdict import decide_verdict, read, settles
 from rag.core.questions import is_yes_no
 
 ACCREDITATION = (
@@ -168,3 +169,16 @@ def test_a_plans_decisive_clause_holds_its_plan_word_not_the_long_sentences_open
     shown = opening(question, [read(AIRPORTS, 1)], "")
     assert shown.verdict == "not_yet"
     assert shown.decisive.startswith("“and seek to allow qualified enterprises outside the areas"), shown.decisive
+
+
+def test_a_marker_that_answers_the_questions_own_ask_settles_it_though_the_answer_is_no():
+    voluntary = read(
+        "A professional pre-mediation mechanism of a voluntary nature will be established for foreign-related "
+        "commercial cases.",
+        1,
+    )
+    assert settles("Will pre-mediation be compulsory before we can sue a distributor?", [voluntary])
+    plan = read("Efforts will be made to study and explore market-oriented operation mechanisms for patent pools.", 1)
+    assert settles("Are there already market-run patent pools in Beijing?", [plan])
+    assert not settles("Can our R&D centre join a patent pool?", [plan])  # a plan under a plain ask: the judge decides
+    assert not settles("What does the plan say about pre-mediation?", [voluntary])  # no yes-or-no ask

@@ -59,6 +59,11 @@ _YEAR = r"\b(?:19|20)\d\d\b"
 _FIGURE = rf"{_PERCENT}|{_MONEY}|\b(?!{_YEAR})\d"  # a year is not a cap
 _DATE = rf"{_YEAR}|\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b"
 _TERM = rf"{_DURATION}|\buntil\b|\bexpir\w*|\bvalid\b|\bperiod\b|\bdeadline\b"
+_COUNT = r"\b(?!(?:19|20)\d\d\b)\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozens?)\b"
+_COUNTED_ELSEWHERE = (
+    r"(?:working\s+)?(?:days|months|years)\b|(?:\w+\s+)?(?:tasks|measures|groups|categories|units|departments"
+    r"|bodies|offices|agencies)\b"
+)
 _WHAT_THE = r"\bwhat(?:'s|\s+is|\s+are|\s+was)?\s+(?:the\s+|a\s+|its\s+)?(?:[\w'’-]+\s+){0,4}?"
 # What kind of figure a question asks for (asked as "what is the ... rate", "how much", ...), what the evidence must
 # state to answer it, and whether a document's registry facts (its number and date) state it too.
@@ -84,6 +89,16 @@ FIGURE_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str], bool], ...] = tuple(
             True,
         ),
         (r"\bexpir\w*|\bvalid\s+until\b|\bend\s+date\b", _TERM, False),
+        # a count asked for ("How many weekly slots ...?"; not "is there a ceiling on how many ..."), but not of the
+        # departments a line lists or the tasks a plan numbers
+        (rf"(?:^|[?.!,;:—–-]\s*)how\s+many\s+(?!{_COUNTED_ELSEWHERE})", _COUNT, False),
+        # when something starts ("When do they open?"): a date, a period, or the document's own date
+        (
+            r"\bwhen\s+(?:do|does|did|will|would|can|could|is|are|was|were)\b[^?]*?\b(?:open|start|begin|launch"
+            r"|take\s+effect|come\s+into\s+(?:force|effect)|go\s+live|be\s+available)",
+            rf"{_DATE}|{_DURATION}|\bby\s+the\s+end\b",
+            True,
+        ),
     )
 )
 _YEAR_RE = re.compile(_YEAR)

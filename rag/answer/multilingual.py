@@ -238,7 +238,7 @@ def localize(answer: Answer, language: str, complete: Complete | None, settings:
         return replace(answer, text=refusal_text(answer, language))
     # The model's checked lead is translated, or, without one, the first quote (the anchor sentence) is: it then
     # opens the answer as a marked translation. The quotes themselves stay the documents' own English words. A
-    # verdict's fixed words come from the catalog, never from the model (rag.answer.verdict.bottom_line).
+    # verdict's fixed words come from the catalog, never from the model (rag.answer.opening.bottom_line).
     lead = answer.lead if answer.lead and answer.text.startswith(answer.lead) else ""
     phrase = say(f"verdict_{answer.verdict}", DEFAULT) if answer.verdict else ""
     phrase = phrase if phrase and lead.startswith(phrase) else ""

@@ -47,9 +47,10 @@ from rag.answer.evidence import Retriever, gather_evidence
 from rag.answer.guard import clean_question
 from rag.answer.listed import listed_verdict
 from rag.answer.multilingual import helper_model, localize
+from rag.answer.opening import opening
 from rag.answer.quotes import Quote, format_quotes, select_quotes
 from rag.answer.support import broken, split_answer
-from rag.answer.verdict import opening, read
+from rag.answer.verdict import read, settles
 from rag.answer.verify import REFUSAL_RE, check_citations, quote_citations
 from rag.core.errors import LLMUnavailable
 from rag.core.glossary import expand
@@ -246,7 +247,8 @@ def _stream_checked(
         try:
             judged = primary.judge(asked, shown)
             timings["judge_ms"] = ms()
-            if not decision.sure and judged is not None and judged < settings.answerable_min_model_yes:
+            doubted = judged is not None and judged < settings.answerable_min_model_yes
+            if not decision.sure and doubted and not settles(query, readings):  # a marker answers the ask itself
                 timings["total_ms"] = ms()
                 reason = say("model_judged", language)
                 yield AnswerEvent(_refusal(question, evidence, timings, notice, reason, language))
