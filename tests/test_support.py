@@ -56,3 +56,13 @@ def test_a_long_word_spelled_one_letter_apart_is_the_same_word_a_short_one_is_no
 def test_pronouns_and_the_rest_of_a_contraction_are_not_content_words():
     # "my" would match "my country's" in the 2020 plan; "I'm" leaves an "m"
     assert content_words("I'm told my kids and us") == content_words("told kids")
+
+
+def test_a_claim_naming_a_place_its_source_does_not_name_is_not_supported_by_it():
+    from rag.answer.support import new_places
+
+    line = "District-level responsible departments: the Financial Services Office of Dongcheng District"
+    claim = "The Chaoyang District department plays the role that Dongcheng's Financial Services Office plays"
+    assert new_places(claim, line) == {"chaoyang"}
+    assert not new_places("Dongcheng's Financial Services Office handles it", line)
+    assert not new_places("Support for Xiongan New Area", "Supporting the construction of Hebei Xiong'an New Area")

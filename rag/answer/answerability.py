@@ -35,23 +35,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from rag.answer.support import corpus_weights
-from rag.core.glossary import spell_out
+from rag.core.glossary import OTHER_PLACES, spell_out
 from rag.core.language import DEFAULT, say
 from rag.core.questions import asking
 from rag.core.settings import Settings
 from rag.core.text import split_sentences
 from rag.core.types import DocumentInfo, Evidence
 
-# Places an investor may name besides Beijing: Chinese provinces, major cities and special zones. Beijing's
-# districts and zones are not among them: the city's measures apply there too.
-_PLACE_NAMES = (
-    "shanghai|shenzhen|guangzhou|guangdong|tianjin|chongqing|hainan|hangzhou|zhejiang|jiangsu|suzhou|nanjing|wuhan|"
-    "hubei|chengdu|sichuan|xiamen|fujian|fuzhou|qingdao|shandong|jinan|dalian|liaoning|shenyang|hebei|xiong'?an|"
-    "hong kong|macao|macau|taiwan|hunan|changsha|henan|zhengzhou|anhui|hefei|shaanxi|xi'?an|yunnan|kunming|guangxi|"
-    "guizhou|jiangxi|shanxi|inner mongolia|heilongjiang|harbin|jilin|changchun|gansu|qinghai|ningxia|xinjiang|tibet|"
-    "hengqin|qianhai|nansha|pudong|lingang|greater bay area"
-)
-_PLACE_RE = re.compile(rf"\b(?:{_PLACE_NAMES})\b", re.I)
+_PLACE_RE = re.compile(rf"\b(?:{OTHER_PLACES})\b", re.I)
 _PERCENT = r"\d\s*%|\bpercent|\bper\s+cent|\bhalf\b|\bwholly\b"
 _MONEY = r"\byuan\b|\brmb\b|\bus\$|\$\s*\d|\bdollars?\b|\bmillion\b|\bbillion\b"
 _DURATION = r"\d+\s*(?:working\s+)?(?:days?|months?|years?)\b|\b(?:one|two|three|four|five|six|ten)[\s-]+(?:days?|months?|years?)\b"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from rag.analysis.relations import Registry, relation_candidates
 from rag.answer.quotes import Quote
@@ -63,11 +64,21 @@ ASKS_GONE_RE = re.compile(
 )
 
 
+@dataclass(frozen=True)
+class Listed:
+    """A verdict read from a list or a relation: the verdict, the deciding words with their marker, and the headline
+    status it implies ("in_force": a reply kept in force; None: the quoted measure's own)."""
+
+    verdict: str
+    decisive: str
+    status: str | None = None
+
+
 def _distinctive(name: str) -> set[str]:
     return content_words(name) - _GENERIC
 
 
-def _membership(question: str, quotes: Sequence[Quote]) -> tuple[str, str] | None:
+def _membership(question: str, quotes: Sequence[Quote]) -> Listed | None:
     m = ASKS_MEMBER_RE.search(question)
     line = next((q for q in quotes if q.ev.paragraph.kind == "departments"), None)
     if not m or line is None:
@@ -80,9 +91,9 @@ def _membership(question: str, quotes: Sequence[Quote]) -> tuple[str, str] | Non
     items = [i.strip() for i in _ITEM_SPLIT_RE.split(listing) if i.strip()]
     found = next((i for i in items if wanted <= content_words(i)), None)
     if found:
-        return "yes", f"“{found}” [{line.marker}]"
+        return Listed("yes", f"“{found}” [{line.marker}]")
     if _BODY_RE.search(name) and not any(wanted & content_words(i) for i in items):
-        return "no", decisive_clause(read(line.body, line.marker, "departments"), "")
+        return Listed("no", decisive_clause(read(line.body, line.marker, "departments"), ""))
     return None
 
 
@@ -99,7 +110,7 @@ def _stated(quotes: Sequence[Quote], paragraph_id: str | None, words: str) -> st
     return None
 
 
-def _in_force(question: str, quotes: Sequence[Quote], registry: Registry) -> tuple[str, str] | None:
+def _in_force(question: str, quotes: Sequence[Quote], registry: Registry) -> Listed | None:
     kept, gone = bool(ASKS_IN_FORCE_RE.search(question)), bool(ASKS_GONE_RE.search(question))
     if kept == gone:  # neither asked, or both ("still valid, or replaced?"): no one word answers
         return None
@@ -116,11 +127,11 @@ def _in_force(question: str, quotes: Sequence[Quote], registry: Registry) -> tup
             ),
             None,
         )
-        return ("yes" if kept else "no"), "; ".join(filter(None, (stated, prevails)))
+        return Listed("yes" if kept else "no", "; ".join(filter(None, (stated, prevails))), "in_force")
     return None
 
 
-def listed_verdict(question: str, quotes: Sequence[Quote], registry: Registry) -> tuple[str, str] | None:
-    """(verdict, the deciding words with their marker) when a quoted department line or a stated relation answers
-    the yes-or-no `question` (English); None when neither does."""
+def listed_verdict(question: str, quotes: Sequence[Quote], registry: Registry) -> Listed | None:
+    """The verdict when a quoted department line or a stated relation answers the yes-or-no `question` (English);
+    None when neither does."""
     return _membership(question, quotes) or _in_force(question, quotes, registry)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.answer.listed import Listed
 from rag.answer.support import hedged, negated
 from rag.answer.verdict import (
     ASKS_CHANGE_RE,
@@ -85,18 +86,18 @@ def _cited(lead: str, readings: list[Reading]) -> list[Reading]:
     return [r for r in readings if r.marker in markers] or readings[:1]
 
 
-def opening(question: str, readings: list[Reading], lead: str, listed: tuple[str, str] | None = None) -> Opening:
+def opening(question: str, readings: list[Reading], lead: str, listed: Listed | None = None) -> Opening:
     """What opens the answer to `question` (English), given the quotes' readings (the one that answers: `answering`) and the
     model's citation-checked lead ("" when none). A verdict decided by a marker is always shown; a plain "yes" (no
     marker in the answering sentence), or a "yes, with conditions" read from a place, a qualification or an
     exclusion alone, only when the model's lead says Yes too. A sentence that states no measure (a letter, a title) decides none. A
     lead that conflicts with the verdict or with what it cites is dropped (Opening.dropped says why); the verdict's
-    Yes/No replaces its own. `listed`: (verdict, deciding words) read from a quoted list or relation
-    (rag.answer.listed), which decides instead of the measure's markers."""
+    Yes/No replaces its own. `listed`: a verdict read from a quoted list or relation (rag.answer.listed), which
+    decides instead of the measure's markers."""
     yes_no = is_yes_no(question)
     answer = answering(question, readings)
     verdict, by = decide_verdict(question, answer) if yes_no and answer else (None, "")
-    verdict, by = (listed[0], "listed") if yes_no and listed else (verdict, by)
+    verdict, by = (listed.verdict, "listed") if yes_no and listed else (verdict, by)
     dropped = lead_conflicts(lead, verdict, _cited(lead, readings)) if lead else ""
     lead = "" if dropped else lead
     model_says_yes = bool((m := OPENER_RE.match(lead)) and m["word"].lower() == "yes")
@@ -108,6 +109,17 @@ def opening(question: str, readings: list[Reading], lead: str, listed: tuple[str
     if not verdict:
         text = without_opener(lead) if lead and not yes_no and model_says_yes else lead
         return Opening(text, None, "", dropped)
-    decisive = listed[1] if listed and by == "listed" else decisive_clause(answer, by, question) if answer else ""
+    decisive = listed.decisive if listed and by == "listed" else decisive_clause(answer, by, question) if answer else ""
     rest = without_opener(lead) if lead else ""
     return Opening(f"{bottom_line(verdict, decisive)} {rest}".strip(), verdict, decisive, dropped)
+
+
+def headline_status(first: Opening, listed: Listed | None, cited: str | None) -> str | None:
+    """The answer's headline status, agreeing with its verdict: a plan's Not yet is "explore" and a reply kept in
+    force is "in_force", whatever the first citation's paragraph reads as on its own; otherwise `cited`, the
+    status of the first citation (the answering sentence)."""
+    if first.verdict == "not_yet":
+        return "explore"
+    if listed and listed.status and first.verdict == listed.verdict:
+        return listed.status
+    return cited

@@ -47,7 +47,7 @@ from rag.answer.evidence import Retriever, gather_evidence
 from rag.answer.guard import clean_question
 from rag.answer.listed import listed_verdict
 from rag.answer.multilingual import helper_model, localize
-from rag.answer.opening import opening
+from rag.answer.opening import headline_status, opening
 from rag.answer.quotes import Quote, format_quotes, select_quotes
 from rag.answer.support import broken, split_answer
 from rag.answer.verdict import read, settles
@@ -297,7 +297,7 @@ def _stream_checked(
             lead=lead,
             verdict=first.verdict,
             decisive=first.decisive,
-            status=citations[0].status if citations else None,
+            status=headline_status(first, listed, citations[0].status if citations else None),
             gap=gaps.missing(question, query, [c.quote for c in citations]),
         )
     )

@@ -10,7 +10,16 @@ import numpy as np
 from rag.analysis.provisions import is_lead_phrase, sentence_status
 from rag.analysis.status import tag
 from rag.answer.evidence import Retriever
-from rag.answer.support import Claim, content_words, corpus_weights, hedged, negated, new_numbers, split_answer
+from rag.answer.support import (
+    Claim,
+    content_words,
+    corpus_weights,
+    hedged,
+    negated,
+    new_numbers,
+    new_places,
+    split_answer,
+)
 from rag.core.glossary import spell_out
 from rag.core.settings import Settings
 from rag.core.text import split_sentences
@@ -93,6 +102,8 @@ def check_citations(raw_answer: str, evidence: list[Evidence], retriever: Retrie
             # figures must come from the paragraph; its task number and its document's id ("the 2019 plan") may be named
             new_numbers(claim, f"{u.ev.paragraph.quotable} {u.ev.chunk.task or ''} {u.ev.paragraph.doc_id}")
             or (negated(claim) and not negated(u.text))  # "cannot" where the source says "can"
+            # a place the paragraph, its task and its document do not name ("Dongcheng" is in dongcheng-2019's id)
+            or new_places(claim, f"{u.ev.paragraph.quotable} {u.ev.chunk.task_title or ''} {u.ev.paragraph.doc_id}")
         ):
             return 0.0
         spelled = spell_out(claim)  # "VPN" -> the documents' words

@@ -4,6 +4,21 @@ from __future__ import annotations
 
 import re
 
+# Places an investor may name besides Beijing: Chinese provinces, major cities and special zones. Beijing's
+# districts and zones are not among them: the city's measures apply there too.
+OTHER_PLACES = (
+    "shanghai|shenzhen|guangzhou|guangdong|tianjin|chongqing|hainan|hangzhou|zhejiang|jiangsu|suzhou|nanjing|wuhan|"
+    "hubei|chengdu|sichuan|xiamen|fujian|fuzhou|qingdao|shandong|jinan|dalian|liaoning|shenyang|hebei|xiong'?an|"
+    "hong kong|macao|macau|taiwan|hunan|changsha|henan|zhengzhou|anhui|hefei|shaanxi|xi'?an|yunnan|kunming|guangxi|"
+    "guizhou|jiangxi|shanxi|inner mongolia|heilongjiang|harbin|jilin|changchun|gansu|qinghai|ningxia|xinjiang|tibet|"
+    "hengqin|qianhai|nansha|pudong|lingang|greater bay area"
+)
+# Beijing's own districts and best-known zones: a place named within the city (rag.answer.support.new_places).
+BEIJING_PLACES = (
+    "dongcheng|xicheng|chaoyang|haidian|fengtai|shijingshan|tongzhou|shunyi|daxing|changping|fangshan|mentougou|"
+    "pinggu|huairou|miyun|yanqing|zhongguancun|yizhuang|lize|wangfujing"
+)
+
 GLOSSARY: dict[str, str] = {
     "VPN": "virtual private network",
     "WFOE": "wholly foreign-owned enterprise",
