@@ -71,9 +71,10 @@ def _scored(
 
 
 def select_quotes(question: str, evidence: list[Evidence], corpus: Any, settings: Settings) -> list[Quote]:
-    """The sentences to quote, in evidence order.
+    """The sentences to quote: the anchor's first, then the others in evidence order.
 
-    The best-scoring sentence's paragraph is the answer's anchor: its sentences are quoted when they score at least
+    The best-scoring sentence's paragraph is the answer's anchor (its first quote decides the verdict and the
+    headline, so it is the one that matches the question best, not the first retrieved): its sentences are quoted when they score at least
     settings.extractive_min_relative of the best; another paragraph's only at settings.extractive_other_relative
     (a neighbouring measure that shares a few words is not the answer). At most settings.extractive_max_sentences
     in all. Each quoted task's responsible-departments line follows its quotes when the evidence holds it (it does only for
@@ -99,7 +100,9 @@ def select_quotes(question: str, evidence: list[Evidence], corpus: Any, settings
 
     # A line quoted whole as asked still competes for the anchor: the sentences around it must come close to it.
     kept = [t for t in ranked if t[0] <= bar(t)][: settings.extractive_max_sentences]
-    others = [t[3] for t in sorted(kept, key=lambda t: (t[1], t[2])) if not t[3].ev.asked]
+    # the anchor's sentences first: the answer's first quote (its verdict and headline) is the best-matching one
+    kept.sort(key=lambda t: (t[3].ev.paragraph.id != anchor, t[1], t[2]))
+    others = [t[3] for t in kept if not t[3].ev.asked]
     return asked + _with_departments(others, evidence)
 
 
