@@ -465,8 +465,8 @@ def test_each_quoted_tasks_departments_line_follows_its_own_quotes(retriever, se
     ]
     loose = settings.model_copy(update={"extractive_other_relative": 0.1})
     quotes = select_quotes(question, evidence, retriever.corpus, loose)
-    # the best-matching measure (the anchor, task 3's) first; task 4's departments line right after task 4's measure
-    assert [q.ev.paragraph.id for q in quotes] == ["plan.p002", "plan.p005", "plan.p007"]
+    assert [q.ev.paragraph.id for q in quotes] == ["plan.p005", "plan.p007", "plan.p002"]
+    assert [q.anchor for q in quotes] == [False, False, True]  # task 3's measure matches best: the verdict reads it
 
 
 def _one_section(texts: list[str], kind: str, task: str | None) -> tuple[FakeCorpus, list[Evidence]]:

@@ -234,7 +234,13 @@ def _stream_checked(
     quotes = [q for q in quotes if q.ev.asked] if counted else quotes  # what else shares its words is no count
     used, model = ("extractive", False) if counted else (primary.name, primary.name != "extractive")
     # The answering sentence is the first quote that states a measure: a measure's lead phrase (its heading) is not.
-    stating = [q for q in quotes if not is_lead_phrase(q.ev.paragraph, q.text)] or quotes
+    # The verdict reads an asked line first, then the best-matching paragraph (the anchor), not the first retrieved:
+    # a neighbour the question names only by its document ("the 2023 plan") can be retrieved first. The quotes keep
+    # their order on screen and in the model's passages.
+    stating = sorted(
+        [q for q in quotes if not is_lead_phrase(q.ev.paragraph, q.text)] or quotes,
+        key=lambda q: 0 if q.ev.asked else 1 if q.anchor else 2,
+    )
     readings = [read(q.body, q.marker, q.ev.paragraph.kind) for q in stating]
     asked, shown = model_input(query, quotes, settings) if model else ("", "")
     # Without a model, or on sure evidence, nothing is left to decide: the quotes go on screen now. On sure evidence

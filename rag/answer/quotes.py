@@ -7,7 +7,7 @@ exclusions, the route, the status verb) reach the reader in the source's own wor
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rag.analysis.relations import Registry
@@ -26,6 +26,7 @@ class Quote:
     ev: Evidence
     index: int  # sentence number within the paragraph
     text: str  # the sentence, verbatim
+    anchor: bool = False  # a sentence of the best-matching paragraph (select_quotes)
 
     @property
     def marker(self) -> int:
@@ -71,10 +72,10 @@ def _scored(
 
 
 def select_quotes(question: str, evidence: list[Evidence], corpus: Any, settings: Settings) -> list[Quote]:
-    """The sentences to quote: the anchor's first, then the others in evidence order.
+    """The sentences to quote, in evidence order.
 
-    The best-scoring sentence's paragraph is the answer's anchor (its first quote decides the verdict and the
-    headline, so it is the one that matches the question best, not the first retrieved): its sentences are quoted when they score at least
+    The best-scoring sentence's paragraph is the answer's anchor (Quote.anchor: the verdict reads it first, as the
+    paragraph that matches the question best, not the first retrieved): its sentences are quoted when they score at least
     settings.extractive_min_relative of the best; another paragraph's only at settings.extractive_other_relative
     (a neighbouring measure that shares a few words is not the answer). At most settings.extractive_max_sentences
     in all. Each quoted task's responsible-departments line follows its quotes when the evidence holds it (it does only for
@@ -100,9 +101,8 @@ def select_quotes(question: str, evidence: list[Evidence], corpus: Any, settings
 
     # A line quoted whole as asked still competes for the anchor: the sentences around it must come close to it.
     kept = [t for t in ranked if t[0] <= bar(t)][: settings.extractive_max_sentences]
-    # the anchor's sentences first: the answer's first quote (its verdict and headline) is the best-matching one
-    kept.sort(key=lambda t: (t[3].ev.paragraph.id != anchor, t[1], t[2]))
-    others = [t[3] for t in kept if not t[3].ev.asked]
+    kept.sort(key=lambda t: (t[1], t[2]))
+    others = [replace(t[3], anchor=t[3].ev.paragraph.id == anchor) for t in kept if not t[3].ev.asked]
     return asked + _with_departments(others, evidence)
 
 
