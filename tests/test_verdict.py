@@ -16,6 +16,11 @@ ACCREDITATION = (
 )
 ESG = "Enterprises will be encouraged to voluntarily abide by Beijing's ESG disclosure standards."
 LAWYERS = "Appropriately lower the criteria on practicing years of foreign lawyers who are hired as legal consultants."
+SOCIAL_INSURANCE = (
+    "When returning to home country at the end of their employment, foreign talents are allowed to withdraw social "
+    "insurance funds paid in Beijing and terminate the social insurance agreement, or retain the social insurance "
+    "agreement for future accumulation."
+)
 VPN = "Open domestic Internet virtual private network services to foreign investors (with foreign shareholding not exceeding 50%)."
 APP_STORE = "Cancel the restrictions on foreign shareholding in information service business (online publishing services not included)."
 BONDS = "We will study how to allow foreign banks in Beijing to carry out treasury bond futures trading."
@@ -39,6 +44,9 @@ FUNDS = "Support wholly foreign-owned enterprises to apply to become private fun
         ("Was the 3-year experience requirement for accreditation bodies dropped?", ACCREDITATION, "yes"),
         ("Will companies have to follow Beijing's ESG standards?", ESG, "no"),
         ("Must foreign lawyers still have practised for the full number of years?", LAWYERS, "no"),
+        # an option ("allowed to withdraw ..., or retain ...") is no obligation, and is a grant to one who asks for it
+        ("Is he required to close out his Beijing social insurance when he leaves?", SOCIAL_INSURANCE, "no"),
+        ("Can foreign talents withdraw their Beijing social insurance when they go home?", SOCIAL_INSURANCE, "yes"),
         ("Can we own 100% of a VPN joint venture?", VPN, "no"),
         ("Can foreign investors hold more than 50% of a VPN joint venture?", VPN, "no"),
         ("Can foreign investors run VPN services?", VPN, "yes_conditions"),

@@ -7,7 +7,7 @@ that answers (the first quote), by class of marker:
 
   removal     eliminate, cancel, remove, abolish, lift, no longer, exempt
   lowering    lower, relax, reduce, shorten, simplify
-  voluntary   voluntarily, encourage
+  voluntary   voluntarily, encourage, an option ("may choose", "allowed to ..., or ...")
   plan only   the measure's status is `explore` (explore, study, research, pilot, at an appropriate time:
               rag.analysis.status reads the governing verb, not any word of the sentence)
   exclusion   excluding, except, not included, other than
@@ -41,7 +41,12 @@ MARKERS: dict[str, re.Pattern[str]] = {
         ),
         ("lowering", rf"\b(?:lower{_W}|relax{_W}|reduc{_W}|shorten{_W}|simplif{_W}|loosen{_W})"),
         ("raise", rf"\b(?:increas{_W}|rais{_W}|extend{_W}|expand{_W})\b[^.;]*?\bfrom\b[^.;]*?\bto\b"),
-        ("voluntary", rf"\b(?:voluntar{_W}|encourag{_W})"),
+        # an option is voluntary too: "allowed to withdraw the funds ..., or retain the agreement", "may choose"
+        (
+            "voluntary",
+            rf"\b(?:voluntar{_W}|encourag{_W}|optional{_W}|may\s+choose|at\s+(?:their|its|his|her)\s+(?:own\s+)?"
+            r"(?:option|discretion|choice))|\b(?:allowed|permitted|free)\s+to\b[^.;]*?,\s*or\s+(?!other\b)",
+        ),
         ("exclusion", rf"\b(?:exclud{_W}|except{_W}|other than)|\bnot\s+(?:be\s+)?included\b"),
         (
             "cap",
