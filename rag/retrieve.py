@@ -6,7 +6,9 @@ Translations of the same task and parts of one task fold into a single hit
 
 from __future__ import annotations
 
+import re
 import threading
+from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
@@ -24,6 +26,44 @@ from rag.ingest.index import IndexData, ensure_index, tokenize_for_bm25
 
 MODES = ("dense", "bm25", "hybrid")
 _REMEMBERED = 20_000  # texts whose vectors `embed` keeps (384 floats each: about 30 MB)
+
+
+_WORD_RE = re.compile(r"[A-Za-z]+")
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _one_edit(word: str) -> set[str]:
+    """Every string one edit from `word`: a letter dropped, two neighbours swapped, a letter changed or added."""
+    cuts = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return (
+        {a + b[1:] for a, b in cuts if b}
+        | {a + b[1] + b[0] + b[2:] for a, b in cuts if len(b) > 1}
+        | {a + c + b[1:] for a, b in cuts if b for c in _LETTERS}
+        | {a + c + b for a, b in cuts for c in _LETTERS}
+    )
+
+
+def spell(text: str, counts: dict[str, int], min_letters: int, stems: Collection[str] = ()) -> str:
+    """`text` with each word of at least `min_letters` letters that `counts` (the corpus's words) lacks replaced by
+    its most frequent corpus word one edit away; a word with none stays as typed, and so does another form of a
+    corpus word (its stem in `stems`: "raising" where the corpus says "raise" is no typo for "rising")."""
+    stem = _stemmer().stemWord if stems else None
+
+    def fix(m: re.Match[str]) -> str:
+        word = m.group()
+        low = word.lower()
+        if len(low) < min_letters or low in counts or (stem and stem(low) in stems):
+            return word
+        found = sorted((w for w in _one_edit(low) if w in counts), key=lambda w: (-counts[w], w))
+        return found[0] if found else word
+
+    return _WORD_RE.sub(fix, text) if min_letters else text
+
+
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")  # BM25's own (rag.ingest.index.tokenize_for_bm25)
 
 
 def _ordered(rows, scores) -> list[tuple[int, float]]:
@@ -56,6 +96,9 @@ class Retriever:
         self._chunk_of_paragraph = {pid: c for c in self.chunks for pid in c.paragraph_ids}
         self._embed = get_embedder(self.settings.embedder, self.settings.embed_threads)
         self._position = {c.id: i for i, c in enumerate(self.chunks)}
+        texts = (p.text for d in self.corpus.documents.values() for p in d.paragraphs)
+        self._words = Counter(w.lower() for t in texts for w in _WORD_RE.findall(t))  # what `spell` corrects to
+        self._stems = set(_stemmer().stemWords(list(self._words)))
         self._vectors: dict[str, np.ndarray] = {}  # embed's memory, oldest first
         self._vectors_lock = threading.Lock()
 
@@ -182,7 +225,9 @@ class Retriever:
             asked, weights, rankings = question, {}, {}
         else:
             weights = self.weights(mode)
-            rankings = self.rankings(expand(question), weights)
+            rankings = self.rankings(
+                spell(expand(question), self._words, self.settings.spell_min_letters, self._stems), weights
+            )
         if asked:
             weights["multilingual"] = self.settings.multilingual_weight
             rankings["multilingual"] = self._multilingual(asked, self.settings.candidate_k)

@@ -125,3 +125,13 @@ def test_a_text_gets_the_same_vector_alone_or_among_others_and_is_embedded_once(
     together = real.embed(others + [sentence, sentence])
     assert np.array_equal(together[2], alone) and np.array_equal(together[3], alone)
     assert calls == [[others[0]], [others[1]]]  # only what was not embedded before, each text on its own
+
+
+def test_a_misspelt_question_word_is_searched_as_the_corpus_word_one_edit_away_but_a_word_form_is_not():
+    from rag.retrieve import spell
+
+    counts = {"securitization": 3, "registration": 9, "raise": 4, "rising": 1, "already": 2}
+    stems = {"securit", "registr", "rais", "rise", "alreadi"}
+    assert spell("Is regsitration allready open?", counts, 6, stems) == "Is registration already open?"
+    assert spell("Are they raising funds?", counts, 6, stems) == "Are they raising funds?"  # "raise" in another form
+    assert spell("Is regsitration open?", counts, 0, stems) == "Is regsitration open?"  # 0: as typed
