@@ -50,7 +50,7 @@ _YEAR = r"\b(?:19|20)\d\d\b"
 _FIGURE = rf"{_PERCENT}|{_MONEY}|\b(?!{_YEAR})\d"  # a year is not a cap
 _DATE = rf"{_YEAR}|\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b"
 _TERM = rf"{_DURATION}|\buntil\b|\bexpir\w*|\bvalid\b|\bperiod\b|\bdeadline\b"
-_COUNT = r"\b(?!(?:19|20)\d\d\b)\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozens?)\b"
+_COUNT = rf"\b(?!{_YEAR})\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozens?)\b"  # a year counts nothing
 _COUNTED_ELSEWHERE = (
     r"(?:working\s+)?(?:days|months|years)\b|(?:\w+\s+)?(?:tasks|measures|groups|categories|units|departments"
     r"|bodies|offices|agencies)\b"

@@ -22,6 +22,7 @@ from rag.analysis.relations import Registry, relation_candidates
 from rag.answer.quotes import Quote
 from rag.answer.support import content_words
 from rag.answer.verdict import decisive_clause, read
+from rag.core.questions import is_yes_no
 
 # A yes-or-no ask about a named body, opening a part of the question: "... ? is the court one of them",
 # "Is the planning / natural resources side involved?", "duty-free shops: is Dongcheng Customs one of the units?"
@@ -133,5 +134,7 @@ def _in_force(question: str, quotes: Sequence[Quote], registry: Registry) -> Lis
 
 def listed_verdict(question: str, quotes: Sequence[Quote], registry: Registry) -> Listed | None:
     """The verdict when a quoted department line or a stated relation answers the yes-or-no `question` (English);
-    None when neither does."""
+    None when neither does, or the question asks no yes or no."""
+    if not is_yes_no(question):
+        return None
     return _membership(question, quotes) or _in_force(question, quotes, registry)
