@@ -23,10 +23,10 @@ ZH_FUND_Q = "外商独资企业可以申请成为私募基金管理人吗？"
 
 def scripted_complete(*replies: str):
     """A `complete` that answers with `replies` in turn and records what it was asked."""
-    calls: list[tuple[str, str, int, str]] = []
+    calls: list[tuple[str, str, int, str, tuple]] = []
 
-    def complete(system: str, user: str, max_tokens: int, fixed: str = "") -> str | None:
-        calls.append((system, user, max_tokens, fixed))
+    def complete(system: str, user: str, max_tokens: int, fixed: str = "", shots: tuple = ()) -> str | None:
+        calls.append((system, user, max_tokens, fixed, shots))
         return replies[min(len(calls), len(replies)) - 1] if replies else None
 
     complete.calls = calls  # type: ignore[attr-defined]
@@ -301,8 +301,8 @@ def test_a_phrase_that_comes_back_half_translated_gets_a_second_round(settings):
 def test_a_model_that_repeats_the_example_is_asked_again_without_it(settings):
     complete = scripted_complete(QUESTION_EXAMPLE[1], "Can a WFOE be a fund manager?")
     assert translate_question(ZH_FUND_Q, complete, settings) == "Can a WFOE be a fund manager?"
-    assert QUESTION_EXAMPLE[0] in complete.calls[0][1] and QUESTION_EXAMPLE[0] not in complete.calls[1][1]
-    assert complete.calls[0][3].startswith(QUESTION_EXAMPLE[0]) and complete.calls[1][3] == ""  # the kept prefix
+    assert complete.calls[0][4] == (QUESTION_EXAMPLE,) and complete.calls[1][4] == ()  # an earlier turn, then none
+    assert all(QUESTION_EXAMPLE[0] not in call[1] for call in complete.calls)  # never in the question's own message
 
 
 # --- the command line ---------------------------------------------------------------

@@ -224,21 +224,20 @@ def test_the_same_question_gets_the_same_answer_and_judgement_alone_and_after_ot
     importlib.util.find_spec("llama_cpp") is None, reason="llama-cpp-python is not installed (scripts/install_llm.sh)"
 )
 def test_a_translation_reads_the_same_from_its_kept_prefix_state_as_from_a_fresh_context(settings):
-    """A helper call's fixed prefix (instructions and example) is evaluated alone once and its KV state kept; another
-    prompt in between, or a fresh context with nothing kept, gives the same words."""
+    """A helper call's fixed prefix (instructions and example turn) is evaluated alone once and its KV state kept;
+    another prompt in between, or a fresh context with nothing kept, gives the same words."""
     settings.model_file = model_files.smollm2_path(settings)  # the 135M model keeps this test quick
     complete = local_complete(settings)
-    shown = f"{QUESTION_EXAMPLE[0]}\n=> {QUESTION_EXAMPLE[1]}\n\n"
-    ask = (QUESTION_SYSTEM, f"{shown}外资可以办职业技能培训学校吗？\n=>", 16, shown)
-    first = complete(*ask)
+    ask = lambda: complete(QUESTION_SYSTEM, "外资可以办职业技能培训学校吗？", 16, shots=(QUESTION_EXAMPLE,))
+    first = ask()
     kept = len(_STATES)
     assert first and kept >= 1
     complete(ANSWER_SYSTEM.format(language="Simplified Chinese"), "The cap is 50%.", 16)  # another prefix between
-    assert complete(*ask) == first and len(_STATES) == kept + 1  # loaded, not evaluated again
+    assert ask() == first and len(_STATES) == kept + 1  # loaded, not evaluated again
     for llama, _ in _LLAMAS.values():
         llama.reset()
     _STATES.clear()
-    assert complete(*ask) == first
+    assert ask() == first
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/stat"), reason="reads the load from Linux's /proc")
