@@ -117,6 +117,16 @@ def test_a_question_about_another_city_is_refused_by_every_backend(retriever, se
     assert "Nearest passages: plan, Task 4" in a.text
 
 
+def test_a_place_the_asker_comes_from_does_not_refuse_but_a_place_asked_about_does(retriever, settings):
+    from rag.answer.answerability import decide
+
+    evidence = select_evidence(VPN_Q, retriever.search(VPN_Q, k=4), retriever, settings)
+    for asker in ("We're a Hong Kong telecom carrier.", "I am a Shanghai investor.", "Shenzhen-based ISP here."):
+        assert decide(f"{asker} {VPN_Q}", evidence, retriever.corpus, settings).answerable
+    for asked in ("We're setting up in Shanghai.", "Is it the same in Shanghai?"):
+        assert decide(f"{VPN_Q} {asked}", evidence, retriever.corpus, settings).missing == "shanghai"
+
+
 def test_a_year_the_corpus_names_does_not_refuse_but_one_it_never_names_does(retriever, settings):
     from rag.answer.answerability import decide
 

@@ -35,6 +35,10 @@ TRAVEL = (
 )
 TAX_CAP = "During the pilot period, increase the exemption of technology transfer income from 5 million yuan to 20 million yuan."
 FUNDS = "Support wholly foreign-owned enterprises to apply to become private fund managers."
+EXHIBITS = (
+    "We shall optimise international exhibition services and exempt certain exhibits from quarantine and inspection."
+)
+ACCESS = "Cancel the restrictions on foreign shareholding in Internet access services."
 
 
 @pytest.mark.parametrize(
@@ -64,6 +68,14 @@ FUNDS = "Support wholly foreign-owned enterprises to apply to become private fun
         ("Will value-added telecom services open further?", APP_STORE_2023, "not_yet"),
         ("Are foreign certification bodies now exempt from the experience requirement?", ACCREDITATION, "yes"),
         ("We're a WFOE. Could we register as a private fund manager?", FUNDS, "yes"),
+        # asked whether a requirement was scrapped, a lowering of it is a No; asked whether it was eased, a Yes
+        ("Has the rule on foreign lawyers' years of practice been scrapped?", LAWYERS, "no"),
+        ("Were the practising-years criteria for foreign lawyers relaxed?", LAWYERS, "yes"),
+        # a removal for some only is a Yes with conditions
+        ("Will all our exhibits be exempt from quarantine?", EXHIBITS, "yes_conditions"),
+        # the verdict answers the first ask; "still" in the second does not make it a requirement question
+        ("Can we hold 100% of an Internet access business, or does the equity cap still apply?", ACCESS, "yes"),
+        ("Does the equity cap on Internet access services still apply?", ACCESS, "no"),
     ],
 )
 def test_the_verdict_follows_the_answering_sentences_polarity_and_modality(question, sentence, verdict):

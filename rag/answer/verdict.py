@@ -13,8 +13,9 @@ that answers (the first quote), by class of marker:
   exclusion   excluding, except, not included, other than
   cap         not exceeding N%, no more than, Chinese control or holding
 
-and the question's own ask: a requirement ("still need", "must", "mandatory"), a removal or lowering ("was it
-dropped?"), or full ownership ("100%", "wholly", "control").
+and the question's own ask, read in its first yes-or-no part: a requirement ("still need", "must", "mandatory"), a
+removal or lowering ("was it dropped?": a sentence that only lowers it answers No), or full ownership ("100%",
+"wholly", "control").
 
 A yes-or-no question gets one verdict of rag.core.types.VERDICTS, in a fixed phrase of the asker's language, with
 the decisive clause of the source in its own words and its marker. The model writes nothing of it. The same
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 
 from rag.analysis.status import LATER_RE, tag
 from rag.answer.support import content_words
-from rag.core.questions import is_yes_no
+from rag.core.questions import first_yes_no, is_yes_no
 
 _W = r"[\w'’-]*"
 MARKERS: dict[str, re.Pattern[str]] = {
@@ -56,11 +57,11 @@ MARKERS: dict[str, re.Pattern[str]] = {
         ),
     )
 }
-# Conditions on a grant: a place, a pilot, a qualification.
+# Conditions on a grant: a place, a pilot, a qualification, a part only ("certain exhibits").
 CONDITION_RE = re.compile(
     r"\b(?:in|within)\s+(?:the\s+)?(?:\w+\s+){0,3}(?:demonstration|pilot|park|zone|area)s?\b|\bon\s+a\s+pilot\s+basis\b"
     r"|\bqualified\b|\beligible\b|\bmeet(?:s|ing)?\s+(?:the\s+)?(?:\w+\s+)?(?:conditions|requirements)\b"
-    r"|\bprovided\s+that\b|\bsubject\s+to\b|\bapproved\b|\bonly\b",
+    r"|\bprovided\s+that\b|\bsubject\s+to\b|\bapproved\b|\bonly\b|\bcertain\b",
     re.I,
 )
 # A clause that only plans: its explore verb, or a grant put off (rag.analysis.status.LATER_RE: "at an appropriate
@@ -74,11 +75,10 @@ OBLIGED = r"still|must|mandatory|compulsory|obligatory|obliged|required\s+to|hav
 ASKS_REQUIREMENT_RE = re.compile(
     rf"\b(?:{OBLIGED}|oblig\w+|required?|requirements?|need(?:s|ed)?|necessary|stay|remain|keep)\b", re.I
 )
-ASKS_CHANGE_RE = re.compile(
-    rf"{MARKERS['removal'].pattern}|{MARKERS['lowering'].pattern}|\b(?:drop{_W}|waiv{_W}|do(?:ne)?\s+away|got\s+rid|"
-    r"get\s+rid|scrapp\w*)",
-    re.I,
+ASKS_REMOVAL_RE = re.compile(
+    rf"{MARKERS['removal'].pattern}|\b(?:drop{_W}|waiv{_W}|do(?:ne)?\s+away|got\s+rid|get\s+rid|scrapp\w*)", re.I
 )
+ASKS_CHANGE_RE = re.compile(rf"{ASKS_REMOVAL_RE.pattern}|{MARKERS['lowering'].pattern}", re.I)
 # A tax benefit called an exemption ("the exemption of technology transfer income", "exempted from corporate income
 # tax", "Is the income tax exemption still capped?") is a grant, not the removal of a requirement ("exempt certain
 # exhibits from quarantine", "an exemption from the experience requirement"): in a question or a sentence it is no
@@ -174,6 +174,12 @@ def asks_change(question: str) -> bool:
     return bool(ASKS_CHANGE_RE.search(_without_tax_benefits(question)))
 
 
+def _asks_removal_only(question: str) -> bool:
+    """Whether `question` asks if something was removed, and not whether it was lowered ("dropped or relaxed?")."""
+    plain = _without_tax_benefits(question)
+    return bool(ASKS_REMOVAL_RE.search(plain)) and not MARKERS["lowering"].search(plain)
+
+
 # The marker classes that answer a question's ask: a change is answered by a removal or a lowering, a requirement
 # ("still needed?") by a removal, a voluntary measure, a lowering or a raise.
 ANSWERS_CHANGE = ("removal", "lowering")
@@ -181,7 +187,9 @@ ANSWERS_REQUIREMENT = ("removal", "voluntary", "lowering", "raise")
 
 
 def _asked_markers(question: str) -> tuple[str, ...]:
-    """The marker classes that answer what `question` asks (a cap, too, for full ownership)."""
+    """The marker classes that answer what `question` asks (a cap, too, for full ownership), in its first yes-or-no
+    part."""
+    question = first_yes_no(question)
     if asks_change(question):
         return ANSWERS_CHANGE
     asked = ANSWERS_REQUIREMENT if ASKS_REQUIREMENT_RE.search(question) else ()
@@ -220,9 +228,12 @@ def settles(question: str, readings: list[Reading]) -> bool:
 
 
 def decide_verdict(question: str, reading: Reading) -> tuple[str, str]:
-    """(verdict, the class of marker that decided it) for a yes-or-no `question` answered by `reading`."""
-    change = asks_change(question)
-    asks_requirement = bool(ASKS_REQUIREMENT_RE.search(question)) and not change
+    """(verdict, the class of marker that decided it) for a yes-or-no `question` answered by `reading`: for its first
+    yes-or-no part ("Can we hold 100%, or does the cap still apply?" asks about 100%, not whether the cap is still
+    required)."""
+    ask = first_yes_no(question)  # what is asked; the whole question's words tie it to a clause
+    change = asks_change(ask)
+    asks_requirement = bool(ASKS_REQUIREMENT_RE.search(ask)) and not change
     if asks_requirement and reading.has(*ANSWERS_REQUIREMENT):
         return "no", next(n for n in ANSWERS_REQUIREMENT if reading.has(n))
     # An item the sentence excludes is not granted, whatever the sentence plans besides ("app stores only, online
@@ -233,11 +244,19 @@ def decide_verdict(question: str, reading: Reading) -> tuple[str, str]:
         and not _asks_grant_too(question, reading)
     ):
         return "no", "exclusion"
+    # Asked whether a requirement was scrapped, a sentence that only lowers it answers No, whatever its status: "has
+    # the 3-year rule been dropped?" over "lower the 3-year criterion", "do away with registration?" over "simplify".
+    if change and reading.has("lowering") and not reading.has("removal") and _asks_removal_only(ask):
+        return "no", "lowering"
     if reading.status == "explore" or PLAN_CLAUSE_RE.search(_asked_clause(question, reading.sentence)):
         return "not_yet", "plan_only"
     if change and reading.has(*ANSWERS_CHANGE):
-        return "yes", "removal" if reading.has("removal") else "lowering"
-    if ASKS_FULL_RE.search(question) and reading.has("cap"):
+        by = "removal" if reading.has("removal") else "lowering"
+        # a removal for some only ("exempt certain exhibits", "for qualified enterprises") is a Yes with conditions
+        m = reading.found[by]
+        limited = CONDITION_RE.search(_clause(reading.sentence, m.start(), m.end()))
+        return ("yes_conditions" if limited else "yes"), by
+    if ASKS_FULL_RE.search(ask) and reading.has("cap"):
         return "no", "cap"
     if reading.has("cap", "exclusion") or CONDITION_RE.search(reading.sentence):
         return "yes_conditions", next((n for n in ("cap", "exclusion") if reading.has(n)), "condition")

@@ -33,7 +33,7 @@ INVERTED_RE = re.compile(
     re.I,
 )
 WH_RE = re.compile(r"\b(?:what|which|who|whom|whose|where|when|why|how)\b", re.I)
-_QUESTION_PARTS_RE = re.compile(r"(?<=[?.!;:])\s+|\s+[-–—]\s+|,\s+(?=(?:and|but|or|so)\b)")
+_QUESTION_PARTS_RE = re.compile(r"(?<=[?.!;:])\s+(?!\d)|\s+[-–—]\s+|,\s+(?=(?:and|but|or|so)\b)")
 
 
 def validate_question(value: object, settings: Settings) -> str:
@@ -67,11 +67,33 @@ def asking(question: str) -> str:
     return " ".join(asked) if asked else question
 
 
+# A sentence that says who is asking, not what is asked: "We're a Hong Kong telecom carrier.", "I'm a US national
+# with a green card.", "HK-based ISP here." A place in it is where the asker comes from.
+_ASKER_RE = re.compile(
+    r"^(?:(?:we|i)(?:'re|'m|\s+are|\s+am)|our\s+[\w-]+\s+is)\s+(?:an?|the)\b[^?]*$|^[^?]*\bhere\W*$", re.I
+)
+
+
+def without_asker(question: str) -> str:
+    """The question less its sentences that describe the asker (see _ASKER_RE), whose places and years are the
+    asker's, not the measure's; the whole question when every sentence is such."""
+    text = question.strip()
+    sentences = [text[s:e].strip() for s, e in split_sentences(text) if text[s:e].strip()]
+    kept = [s for s in sentences if not _ASKER_RE.match(s)]
+    return " ".join(kept) if kept else question
+
+
+def _asks_yes_no(part: str) -> bool:
+    inverted = INVERTED_RE.search(part) if part.rstrip().endswith("?") else None
+    return bool(YES_NO_RE.search(part) or (inverted and not WH_RE.search(part[: inverted.start()])))
+
+
 def is_yes_no(question: str) -> bool:
     """Whether some part of the question asks yes or no ("We're a UK agency. Could we ...?", "..., right?")."""
+    return any(_asks_yes_no(part) for part in _QUESTION_PARTS_RE.split(question.strip()))
 
-    def asks(part: str) -> bool:
-        inverted = INVERTED_RE.search(part) if part.rstrip().endswith("?") else None
-        return bool(YES_NO_RE.search(part) or (inverted and not WH_RE.search(part[: inverted.start()])))
 
-    return any(asks(part) for part in _QUESTION_PARTS_RE.split(question.strip()))
+def first_yes_no(question: str) -> str:
+    """The first part of `question` that asks yes or no, which its verdict answers: "Can we hold 100%, or does the
+    cap still apply?" is answered about holding 100%, not about the cap; the whole question when no part does."""
+    return next((p for p in _QUESTION_PARTS_RE.split(question.strip()) if _asks_yes_no(p)), question)
