@@ -55,7 +55,7 @@ TERMS = {
     "自由贸易试验区": "pilot free trade zone",
     "中关村": "Zhongguancun",
     "东城区": "Dongcheng District",
-    "东城": "Dongcheng",  # the district named without 区 came back as "East District"
+    "东城": "Dongcheng",  # the district is also written without 区
     "通州": "Tongzhou",
     "雄安": "Xiong'an",
     "新三板": "NEEQ (National Equities Exchange and Quotations)",
