@@ -9,8 +9,8 @@ evidence-score threshold on one half of eval/questions.jsonl and reports on the 
    is not answered by Beijing's VPN measure. A year must appear there or anywhere in the corpus: "the 2024
    negative list" is not answered by the 2020 plan, but "the 2023 plan" names a document and "by 2025" a goal
    of one, whatever passages came first. A place in a sentence that says who asks ("We're a Hong Kong telecom
-   carrier.", "HK-based ISP here.") is where the asker comes from, not what is asked about. A follow-up is held to the places and years it names itself, not to
-   those its standalone form carries over from the history.
+   carrier.", "HK-based ISP here.") is where the asker comes from, not what is asked about. A follow-up is held
+   to the places and years it names itself, not to those its standalone form carries over from the history.
 3. The kind of answer: a question asking for a rate or a stake is not answered by evidence that states no
    percentage; "how much", a fee, a subsidy or a wage needs an amount of money; a cap or limit some figure;
    "how many days" or "how long" a duration; a document number "No. n"; an issue date a year or a month; an
@@ -36,14 +36,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from rag.answer.support import corpus_weights
-from rag.core.glossary import OTHER_PLACES, spell_out
+from rag.core.glossary import places, spell_out
 from rag.core.language import DEFAULT, say
 from rag.core.questions import asking, without_asker
 from rag.core.settings import Settings
 from rag.core.text import split_sentences
 from rag.core.types import DocumentInfo, Evidence
 
-_PLACE_RE = re.compile(rf"\b(?:{OTHER_PLACES})\b", re.I)
 _PERCENT = r"\d\s*%|\bpercent|\bper\s+cent|\bhalf\b|\bwholly\b"
 _MONEY = r"\byuan\b|\brmb\b|\bus\$|\$\s*\d|\bdollars?\b|\bmillion\b|\bbillion\b"
 _DURATION = r"\d+\s*(?:working\s+)?(?:days?|months?|years?)\b|\b(?:one|two|three|four|five|six|ten)[\s-]+(?:days?|months?|years?)\b"
@@ -120,10 +119,6 @@ def _evidence_text(evidence: list[Evidence], corpus: Any) -> str:
     """The evidence, its task titles, and its documents' ids, titles, numbers and dates: what it is about."""
     about = [" ".join([i.id, i.title, i.number or "", i.date or ""]) for i in _documents(evidence, corpus)]
     return " ".join([ev.paragraph.quotable for ev in evidence] + [ev.chunk.task_title or "" for ev in evidence] + about)
-
-
-def places(text: str) -> set[str]:
-    return {m.lower().replace("'", "") for m in _PLACE_RE.findall(text)}
 
 
 def missing_figure(

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from rag.core.glossary import BEIJING_PLACES, OTHER_PLACES
+from rag.core.glossary import places
 from rag.core.text import ABBREVIATION_RE, MARKER_RE
 from rag.core.text import markers as text_markers
 
@@ -228,14 +228,7 @@ def new_numbers(claim: str, source: str) -> set[str]:
     return numbers(claim) - found
 
 
-_PLACE_RE = re.compile(rf"\b(?:{OTHER_PLACES}|{BEIJING_PLACES})\b", re.I)
-
-
 def new_places(claim: str, source: str) -> set[str]:
     """Places (another city, a Beijing district or zone) the claim names that `source` does not: "The Chaoyang
     District department plays that role [2]" over a Dongcheng department line is not supported by it."""
-    return _places(claim) - _places(source)
-
-
-def _places(text: str) -> set[str]:
-    return {re.sub(r"['’]", "", m.lower()) for m in _PLACE_RE.findall(text)}
+    return places(claim, within_beijing=True) - places(source, within_beijing=True)

@@ -18,6 +18,16 @@ BEIJING_PLACES = (
     "dongcheng|xicheng|chaoyang|haidian|fengtai|shijingshan|tongzhou|shunyi|daxing|changping|fangshan|mentougou|"
     "pinggu|huairou|miyun|yanqing|zhongguancun|yizhuang|lize|wangfujing"
 )
+_OTHER_PLACE_RE = re.compile(rf"\b(?:{OTHER_PLACES})\b", re.I)
+_ANY_PLACE_RE = re.compile(rf"\b(?:{OTHER_PLACES}|{BEIJING_PLACES})\b", re.I)
+
+
+def places(text: str, within_beijing: bool = False) -> set[str]:
+    """The places `text` names, lower-cased and without apostrophes ("Xi'an" -> "xian"): another city, province or
+    zone than Beijing, and with `within_beijing` Beijing's own districts and zones too."""
+    found = (_ANY_PLACE_RE if within_beijing else _OTHER_PLACE_RE).findall(text)
+    return {m.lower().replace("'", "") for m in found}
+
 
 GLOSSARY: dict[str, str] = {
     "VPN": "virtual private network",

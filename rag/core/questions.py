@@ -57,13 +57,16 @@ def _kind(value: object) -> str:
     return names.get(type(value), f"a {type(value).__name__}")
 
 
+def _sentences(text: str) -> list[str]:
+    text = text.strip()
+    return [text[s:e].strip() for s, e in split_sentences(text) if text[s:e].strip()]
+
+
 def asking(question: str) -> str:
     """The question without the facts stated before it ("Our IC design firm is a recognised HNTE. What share of R&D
     spend ...?" -> "What share of R&D spend ...?"): its sentences that end in a question mark, or open with a wh-word
     or an auxiliary; the whole question when none or every sentence does."""
-    text = question.strip()
-    sentences = [text[s:e].strip() for s, e in split_sentences(text) if text[s:e].strip()]
-    asked = [s for s in sentences if s.endswith("?") or WH_RE.match(s) or YES_NO_RE.match(s)]
+    asked = [s for s in _sentences(question) if s.endswith("?") or WH_RE.match(s) or YES_NO_RE.match(s)]
     return " ".join(asked) if asked else question
 
 
@@ -77,9 +80,7 @@ _ASKER_RE = re.compile(
 def without_asker(question: str) -> str:
     """The question less its sentences that describe the asker (see _ASKER_RE), whose places and years are the
     asker's, not the measure's; the whole question when every sentence is such."""
-    text = question.strip()
-    sentences = [text[s:e].strip() for s, e in split_sentences(text) if text[s:e].strip()]
-    kept = [s for s in sentences if not _ASKER_RE.match(s)]
+    kept = [s for s in _sentences(question) if not _ASKER_RE.match(s)]
     return " ".join(kept) if kept else question
 
 
