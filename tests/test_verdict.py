@@ -39,6 +39,11 @@ EXHIBITS = (
     "We shall optimise international exhibition services and exempt certain exhibits from quarantine and inspection."
 )
 ACCESS = "Cancel the restrictions on foreign shareholding in Internet access services."
+FINANCING = (
+    "We shall put into effect the three-year action plan for technological services, and encourage venture capital "
+    "investors to strengthen cooperation with financial institutions and explore new modes of financing "
+    "technological services."
+)
 
 
 @pytest.mark.parametrize(
@@ -76,6 +81,9 @@ ACCESS = "Cancel the restrictions on foreign shareholding in Internet access ser
         # the verdict answers the first ask; "still" in the second does not make it a requirement question
         ("Can we hold 100% of an Internet access business, or does the equity cap still apply?", ACCESS, "yes"),
         ("Does the equity cap on Internet access services still apply?", ACCESS, "no"),
+        # a plan decides only in a clause about what was asked, not a long sentence's plan for another measure
+        ("Will new ways of financing tech services be tried?", FINANCING, "not_yet"),
+        ("Can our talent agency open a performance brokerage?", FINANCING, "yes"),
     ],
 )
 def test_the_verdict_follows_the_answering_sentences_polarity_and_modality(question, sentence, verdict):

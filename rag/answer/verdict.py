@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 from rag.analysis.status import LATER_RE, tag
 from rag.answer.support import content_words
+from rag.core.glossary import expand
 from rag.core.questions import first_yes_no, is_yes_no
 
 _W = r"[\w'’-]*"
@@ -248,7 +249,11 @@ def decide_verdict(question: str, reading: Reading) -> tuple[str, str]:
     # the 3-year rule been dropped?" over "lower the 3-year criterion", "do away with registration?" over "simplify".
     if change and reading.has("lowering") and not reading.has("removal") and _asks_removal_only(ask):
         return "no", "lowering"
-    if reading.status == "explore" or PLAN_CLAUSE_RE.search(_asked_clause(question, reading.sentence)):
+    if (reading.status == "explore" or PLAN_CLAUSE_RE.search(_asked_clause(question, reading.sentence))) and _words(
+        expand(question)
+    ) & _words(_decisive_text(reading, "plan_only", question)):
+        # a plan decides only in a clause about what was asked: a long sentence's plan for another measure ("...
+        # explore new modes of financing technological services") says nothing of car-making joint ventures
         return "not_yet", "plan_only"
     if change and reading.has(*ANSWERS_CHANGE):
         by = "removal" if reading.has("removal") else "lowering"
@@ -276,6 +281,10 @@ def decisive_clause(reading: Reading, decided_by: str, question: str = "") -> st
     clause holding the deciding marker (for a plan, its plan word, in the clause the question asks about first:
     "... seek to allow qualified enterprises outside ..." rather than the long sentence's opening words), widened to
     its sentence's opening words if bare."""
+    return f"“{_decisive_text(reading, decided_by, question)}” [{reading.marker}]"
+
+
+def _decisive_text(reading: Reading, decided_by: str, question: str) -> str:
     sentence = reading.sentence.strip().rstrip(".;:,").strip()
     words = sentence.split()
     if len(words) <= CLAUSE_MAX_WORDS:
@@ -297,4 +306,4 @@ def decisive_clause(reading: Reading, decided_by: str, question: str = "") -> st
             text = " ".join(clause.split()[:CLAUSE_MAX_WORDS]) + (
                 " …" if len(clause.split()) > CLAUSE_MAX_WORDS else ""
             )
-    return f"“{text}” [{reading.marker}]"
+    return text
