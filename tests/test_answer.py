@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from rag.answer.evidence import select_evidence
+from rag.answer.gaps import missing
 from rag.answer.guard import clean_question
 from rag.answer.pipeline import AnswerEvent, EvidenceEvent, NoticeEvent, TokenEvent, answer, stream_answer
 from rag.answer.prompts import REFUSAL
@@ -572,6 +573,22 @@ def test_an_answer_says_when_its_quotes_name_no_authority_that_was_asked_for(ret
     asked = ask(retriever, settings, "Who approves a wholly foreign-owned private fund manager?", backend="extractive")
     assert not asked.refused and asked.gap == "authority" and asked.to_json()["gap"] == "authority"
     assert ask(retriever, settings, FUND_Q, backend="extractive").gap is None  # nothing of the kind was asked
+
+
+@pytest.mark.parametrize(
+    "question, quote, gap",
+    [
+        ("Which Dongcheng office handles it?", "Support private fund managers.", "authority"),
+        ("Is it the same set of offices that handles foreign banks?", "Support foreign banks.", "authority"),
+        # a measure's own verb asks for no authority
+        ("Can a foreign bank handle customs duty payments?", "Support banks to handle customs duties.", None),
+        # a duration written in words names one
+        ("How long can we keep the test vehicles?", "Extend the period of temporary import to two years.", None),
+        ("How long can we keep the test vehicles?", "Extend the period of temporary import.", "deadline"),
+    ],
+)
+def test_the_gap_line_names_only_what_was_asked_and_no_quote_states(question, quote, gap):
+    assert missing(question, None, [quote]) == gap
 
 
 def test_the_retrievers_first_task_keeps_its_closest_paragraph_under_the_cosine_floor(settings):

@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import re
 
+_BODY = r"(?:departments?|authorit(?:y|ies)|agenc(?:y|ies)|bureaus?|bod(?:y|ies)|offices?|ministr(?:y|ies))"
+# "handles" asks for an authority only of a body or of "it" ("which offices handle it?"), not as the measure's own verb
+# ("can a foreign bank handle customs duty payments?")
+_ACTS = r"(?:handles?|approves?|oversees?)"
 ASKS_AUTHORITY_RE = re.compile(
-    r"\b(?:who|whom|which (?:department|authority|agency|bureau|body|office|ministry)|responsible|in charge"
-    r"|handles?|approves?|oversees?|authority)\b|哪个部门|哪些部门|什么部门|谁|负责|主管|审批|哪个机构",
+    rf"\b(?:who|whom|(?:which|what)(?:\s+\w+)?\s+{_BODY}|responsible|in charge|authority"
+    rf"|{_BODY}\s+(?:that\s+|which\s+)?{_ACTS}|{_ACTS}\s+(?:it|this|that|them)|approves?)\b"
+    r"|哪个部门|哪些部门|什么部门|谁|负责|主管|审批|哪个机构",
     re.I,
 )
 ASKS_DEADLINE_RE = re.compile(
@@ -27,7 +32,8 @@ NAMES_AUTHORITY_RE = re.compile(
     r"|Regulatory|Commerce|responsible|People's Bank|CSRC|MOFCOM|SAFE)\b",
 )
 NAMES_DEADLINE_RE = re.compile(
-    r"\b(?:19|20)\d\d\b|\bby the end of\b|\bwithin\b|\bdeadline\b|\bbefore\b|\b\d+ (?:days?|months?|years?)\b",
+    r"\b(?:19|20)\d\d\b|\bby the end of\b|\bwithin\b|\bdeadline\b|\bbefore\b"
+    r"|\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(?:days?|months?|years?)\b",
     re.I,
 )
 
