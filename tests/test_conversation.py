@@ -171,6 +171,30 @@ def test_a_chinese_question_is_searched_in_english_and_answered_in_chinese(
     assert a.citations[0].quote.startswith("Support wholly foreign-owned")  # the source's English words
 
 
+VPN_Q = "What is the most foreign investors may hold in domestic virtual private network services?"
+ZH_VPN_Q = "境内VPN业务外资最多能持股多少？"
+VPN_LEAD = "Foreign investors may hold up to 50% of domestic virtual private network services [1]."
+ZH_VPN = "向外国投资者开放境内互联网虚拟专用网业务（外资股比不超过50%） [1]。"
+
+
+def test_asked_in_chinese_the_answering_sentence_is_translated_and_the_model_writes_no_lead_it_does_not_need(
+    retriever, settings, scripted_backend, monkeypatch
+):
+    complete = scripted_complete(VPN_Q, ZH_VPN)
+    monkeypatch.setattr(pipeline, "helper_model", lambda s: complete)
+    a = answer(ZH_VPN_Q, retriever, backend=scripted_backend(VPN_LEAD, judged=0.9), settings=settings)
+    # a figure question's answer opens with the source's sentence in Chinese, not a translation of a paraphrase
+    assert a.lead == ZH_VPN and a.translated_from.startswith("Open domestic Internet virtual private network")
+    assert complete.calls[1][1].startswith("Open domestic Internet virtual private network")
+    assert VPN_LEAD not in a.translated_from and "lead_ms" not in a.timings  # no model lead was written
+    # with settings.translate_model_lead the model's English lead is written and translated, as for an English asker
+    complete = scripted_complete(VPN_Q, "外国投资者最多可持股50% [1]。")
+    monkeypatch.setattr(pipeline, "helper_model", lambda s: complete)
+    both = settings.model_copy(update={"translate_model_lead": True})
+    a = answer(ZH_VPN_Q, retriever, backend=scripted_backend(VPN_LEAD, judged=0.9), settings=both)
+    assert a.translated_from.startswith(VPN_LEAD) and complete.calls[1][1].startswith("Foreign investors may hold")
+
+
 def test_a_translation_that_changes_a_figure_or_marker_is_not_shown(settings):
     english = "Foreign shareholding may not exceed 50% [1]."
     assert faithful("外资持股不得超过50% [1]。", english)
@@ -189,6 +213,12 @@ def test_a_translation_gets_the_english_markers_back_and_may_state_figures_in_ch
     shown = translate_answer(english, "zh", scripted_complete("免税额由500万元提高到2000万元。"), settings)
     assert shown == "免税额由500万元提高到2000万元 [2]。"  # the model dropped the marker; it is put back
     assert translate_answer(english, "zh", scripted_complete("免税额提高到3000万元。"), settings) is None
+
+
+def test_a_translation_that_gives_back_the_terms_line_instead_of_the_text_is_not_shown(settings):
+    english = "Facilitate their foreign exchange settlement of legal income [2]."
+    assert translate_answer(english, "zh", scripted_complete("外汇 = 外汇。"), settings) is None
+    assert translate_answer(english, "zh", scripted_complete("便利其合法收入的外汇结算。"), settings) is not None
 
 
 def test_names_reach_the_translation_in_the_documents_words_never_the_models():
@@ -243,7 +273,7 @@ def test_a_document_id_reaches_the_translation_verbatim_so_the_page_can_still_na
     )
 
 
-def test_a_verdicts_words_come_from_the_catalog_its_quote_stays_verbatim_and_only_the_models_words_are_translated(
+def test_a_verdicts_words_come_from_the_catalog_its_quote_stays_verbatim_and_the_models_paraphrase_is_not_translated(
     settings,
 ):
     decisive = "“eliminate the requirement” [1]"
@@ -257,7 +287,11 @@ def test_a_verdicts_words_come_from_the_catalog_its_quote_stays_verbatim_and_onl
     led = replace(
         a, lead=f"{line} The experience rule goes [1].", text=f"{line} The experience rule goes [1]. Quote [1]."
     )
-    shown = localize(led, "zh", scripted_complete("经验要求取消 [1]。"), settings)
+    model = scripted_complete("经验要求取消 [1]。")
+    shown = localize(led, "zh", model, settings)  # the model's paraphrase after the verdict is not translated
+    assert shown.lead == f"否： {decisive}." and shown.text == f"否： {decisive}. Quote [1]." and not model.calls
+    both = settings.model_copy(update={"translate_model_lead": True})
+    shown = localize(led, "zh", scripted_complete("经验要求取消 [1]。"), both)
     assert shown.lead == f"否： {decisive}. 经验要求取消 [1]。" and shown.text.endswith("Quote [1].")
 
 

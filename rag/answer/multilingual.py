@@ -3,7 +3,12 @@
 A question not in English is translated into English by the language model (the
 search and the citation check work on English), and is also searched in its own
 words in the multilingual index (rag.retrieve). The answer is written and checked
-in English, then translated into the asker's language. The translation is kept
+in English. Its opening is then the verdict line (the catalog's words and the
+source's quoted clause: nothing translated, and the model's paraphrase after it
+left out), else the answering sentence translated into the asker's language (the
+source's words, one step from them), or the model's lead where the verdict waited
+on the model and none was shown; settings.translate_model_lead translates the
+model's lead wherever there is one, as before. The translation is kept
 only when it carries the same citation markers and the same figures as the checked
 English answer; it is labelled as a translation (Answer.translated_from keeps the
 checked English), and the quoted sources stay the documents' own English words.
@@ -211,8 +216,8 @@ def translate_answer(
     found.sort(key=len, reverse=True)  # "cross-border e-commerce" before "cross-border"
     terms = f"Terms: {'; '.join(f'{en} = {CHINESE_TERMS[en]}' for en in found)}\n" if found else ""
     out = complete(ANSWER_SYSTEM.format(language=name(language)), f"{terms}{masked}", settings.translation_max_tokens)
-    if not out or detect(out) != language:
-        return None
+    if not out or detect(out) != language or ("=" in out and "=" not in masked):
+        return None  # not in the language, or the terms line given back ("外汇 = 外汇 [2].") instead of the text
     plain = MARKER_RE.sub("", out).strip()
     for en in found:  # a term the model still left in English
         plain = re.sub(rf"\s*(?<![A-Za-z-]){re.escape(en)}(?![A-Za-z-])\s*", CHINESE_TERMS[en], plain, flags=re.I)
@@ -246,18 +251,20 @@ def localize(answer: Answer, language: str, complete: Complete | None, settings:
         return answer
     if answer.refused:
         return replace(answer, text=refusal_text(answer, language))
-    # The model's checked lead is translated, or, without one, the first quote (the anchor sentence) is: it then
-    # opens the answer as a marked translation. The quotes themselves stay the documents' own English words. A
-    # verdict's fixed words come from the catalog, never from the model (rag.answer.opening.bottom_line).
+    # The first quote (the anchor sentence) is translated and opens the answer as a marked translation, or, with
+    # settings.translate_model_lead, the model's checked lead is. The quotes themselves stay the documents' own English
+    # words. A verdict's fixed words come from the catalog, never from the model (rag.answer.opening.bottom_line).
     lead = answer.lead if answer.lead and answer.text.startswith(answer.lead) else ""
     phrase = say(f"verdict_{answer.verdict}", DEFAULT) if answer.verdict else ""
     phrase = phrase if phrase and lead.startswith(phrase) else ""
     local_phrase = say(f"verdict_{answer.verdict}", language) if phrase else ""
     body = lead[len(phrase) :].strip()
     # The verdict's decisive clause is the source's own words in quotation marks: it stays verbatim, as every quote
-    # does (a translation inside them would be a misquote). Only the model's words after it are translated.
+    # does (a translation inside them would be a misquote).
     quoted = f"{answer.decisive}." if local_phrase and answer.decisive and body.startswith(answer.decisive) else ""
-    own = body[len(quoted) :].strip()
+    # The model's own words after a verdict line are an English paraphrase of the source: translated, they are a
+    # paraphrase of a paraphrase (where names came back garbled), so only settings.translate_model_lead shows them.
+    own = body[len(quoted) :].strip() if settings.translate_model_lead or not quoted else ""
     first = split_answer(answer.text)[0] if answer.text.strip() and not lead else None
     source = own or (first.marked() if first else "")
     rest = answer.text[len(lead) :].lstrip()

@@ -114,6 +114,12 @@ def opening(question: str, readings: list[Reading], lead: str, listed: Listed | 
     return Opening(f"{bottom_line(verdict, decisive)} {rest}".strip(), verdict, decisive, dropped)
 
 
+def needs_lead(question: str, readings: list[Reading], listed: Listed | None) -> bool:
+    """Whether the verdict of the yes-or-no `question` waits on the model's lead: no marker decides it without the
+    model's Yes (see `opening`)."""
+    return is_yes_no(question) and opening(question, readings, "", listed).verdict is None
+
+
 def headline_status(first: Opening, listed: Listed | None, cited: str | None) -> str | None:
     """The answer's headline status, agreeing with its verdict: a plan's Not yet is "explore" and a reply kept in
     force is "in_force", whatever the first citation's paragraph reads as on its own; otherwise `cited`, the

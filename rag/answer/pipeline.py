@@ -47,7 +47,7 @@ from rag.answer.evidence import Retriever, gather_evidence
 from rag.answer.guard import clean_question
 from rag.answer.listed import listed_verdict
 from rag.answer.multilingual import helper_model, localize
-from rag.answer.opening import headline_status, opening
+from rag.answer.opening import headline_status, needs_lead, opening
 from rag.answer.quotes import Quote, format_quotes, select_quotes
 from rag.answer.support import broken, split_answer
 from rag.answer.verdict import read, settles
@@ -242,6 +242,14 @@ def _stream_checked(
         key=lambda q: 0 if q.ev.asked else 1 if q.anchor else 2,
     )
     readings = [read(q.body, q.marker, q.ev.paragraph.kind) for q in stating]
+    listed = listed_verdict(query, stating, Registry(retriever.corpus))  # a department line or a stated relation
+    # Asked in another language, the answer opens with the translation of the answering sentence
+    # (rag.answer.multilingual), not of the model's English paraphrase of it: one translation step from the source,
+    # not two. The model's lead is then written only when the verdict waits on its Yes, and on sure evidence nothing
+    # is left to ask the model.
+    writes = turn.language == DEFAULT or settings.translate_model_lead or needs_lead(query, readings, listed)
+    if model and not writes and decision.sure:
+        model, used = False, "extractive"
     asked, shown = model_input(query, quotes, settings) if model else ("", "")
     # Without a model, or on sure evidence, nothing is left to decide: the quotes go on screen now. On sure evidence
     # the model still reads the judging turn (its verdict unused), so the lead extends the same evaluated prompt,
@@ -265,7 +273,7 @@ def _stream_checked(
     if not at_once:  # answerability is decided: the quotes are checked (verbatim evidence), so they go on screen now
         yield from _quoted(quotes, timings, ms)
     raw = checked = ""
-    if model:
+    if model and writes:
         try:
             raw = _lead(primary, asked, shown, timings, ms, settings.max_answer_tokens)
             quoted = list({q.marker: q.ev for q in quotes}.values())  # the lead may cite only what is quoted
@@ -273,7 +281,6 @@ def _stream_checked(
         except LLMUnavailable as err:
             used, notice = _fallback(primary, settings, err, notice, language)
             yield NoticeEvent(say("model_failed", language))
-    listed = listed_verdict(query, stating, Registry(retriever.corpus))  # a department line or a stated relation
     # the verdict, decided in code; the model's lead only if it agrees
     first = opening(query, readings, checked, listed)
     lead = counted or first.text

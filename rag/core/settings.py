@@ -303,6 +303,13 @@ class ConversationSettings(BaseSettings):
     )
     rewrite_max_tokens: int = Field(80, description="Most tokens of a rewritten or translated question.")
     translation_max_tokens: int = Field(400, description="Most tokens of a translated answer.")
+    translate_model_lead: bool = Field(
+        False,
+        description="An answer to a question not in English: write the model's English lead and translate it (True), "
+        "or open with the translation of the answering sentence itself, writing the model's lead only when the "
+        "verdict needs the model's Yes (False: one translation step from the source instead of two, and one model "
+        "step fewer).",
+    )
     term_rounds: int = Field(
         2,
         description="A Chinese phrase the model leaves in its English translation of a question is translated on "
