@@ -39,6 +39,7 @@ EXHIBITS = (
     "We shall optimise international exhibition services and exempt certain exhibits from quarantine and inspection."
 )
 ACCESS = "Cancel the restrictions on foreign shareholding in Internet access services."
+RESTRICTIONS = "We shall improve the rule system, and study the measures for further relaxing or lifting the restrictions."
 FINANCING = (
     "We shall put into effect the three-year action plan for technological services, and encourage venture capital "
     "investors to strengthen cooperation with financial institutions and explore new modes of financing "
@@ -84,6 +85,9 @@ FINANCING = (
         # a plan decides only in a clause about what was asked, not a long sentence's plan for another measure
         ("Will new ways of financing tech services be tried?", FINANCING, "not_yet"),
         ("Can our talent agency open a performance brokerage?", FINANCING, "yes"),
+        # "still" before a plan word asks about status, not whether a requirement stays
+        ("What is the rule system, and is it in place already or is it still being studied?", RESTRICTIONS, "not_yet"),
+        ("Do the restrictions still apply?", RESTRICTIONS, "no"),
     ],
 )
 def test_the_verdict_follows_the_answering_sentences_polarity_and_modality(question, sentence, verdict):

@@ -72,9 +72,13 @@ PLAN_CLAUSE_RE = re.compile(
 )
 # Words of an obligation: a lead may not claim one over a removed, lowered or voluntary measure; a question that
 # uses them (or "stay", "remain", "requirement") asks whether one still holds.
-OBLIGED = r"still|must|mandatory|compulsory|obligatory|obliged|required\s+to|have\s+to|has\s+to|needs?\s+to|binding"
+_MUST = r"must|mandatory|compulsory|obligatory|obliged|required\s+to|have\s+to|has\s+to|needs?\s+to|binding"
+OBLIGED = rf"still|{_MUST}"
+# "still" asks whether a requirement stays, but not before a plan word: "... or is it still being explored?" (as the
+# Chinese "还是只是在探索" comes back) asks about status
+_STILL = r"still(?!\s+(?:being\s+|only\s+|just\s+)?(?:a\s+|an\s+)?(?:explor|stud|plann|research|consider|pilot|trial))"
 ASKS_REQUIREMENT_RE = re.compile(
-    rf"\b(?:{OBLIGED}|oblig\w+|required?|requirements?|need(?:s|ed)?|necessary|stay|remain|keep)\b", re.I
+    rf"\b(?:{_STILL}|{_MUST}|oblig\w+|required?|requirements?|need(?:s|ed)?|necessary|stay|remain|keep)\b", re.I
 )
 ASKS_REMOVAL_RE = re.compile(
     rf"{MARKERS['removal'].pattern}|\b(?:drop{_W}|waiv{_W}|do(?:ne)?\s+away|got\s+rid|get\s+rid|scrapp\w*)", re.I
