@@ -128,6 +128,12 @@ def test_a_place_the_asker_comes_from_does_not_refuse_but_a_place_asked_about_do
         assert decide(f"{VPN_Q} {asked}", evidence, retriever.corpus, settings).missing == "shanghai"
 
 
+def test_a_place_spelled_otherwise_than_in_the_passage_is_the_same_place():
+    from rag.core.glossary import places
+
+    assert places("markets with Hong Kong and Macau") == places("Hong Kong and Macao firms") == {"hong kong", "macao"}
+
+
 def test_a_year_the_corpus_names_does_not_refuse_but_one_it_never_names_does(retriever, settings):
     from rag.answer.answerability import decide
 

@@ -22,11 +22,16 @@ _OTHER_PLACE_RE = re.compile(rf"\b(?:{OTHER_PLACES})\b", re.I)
 _ANY_PLACE_RE = re.compile(rf"\b(?:{OTHER_PLACES}|{BEIJING_PLACES})\b", re.I)
 
 
+# One place, two spellings: the documents themselves write both Macao and Macau.
+_SPELLINGS = {"macau": "macao"}
+
+
 def places(text: str, within_beijing: bool = False) -> set[str]:
-    """The places `text` names, lower-cased and without apostrophes ("Xi'an" -> "xian"): another city, province or
-    zone than Beijing, and with `within_beijing` Beijing's own districts and zones too."""
-    found = (_ANY_PLACE_RE if within_beijing else _OTHER_PLACE_RE).findall(text)
-    return {m.lower().replace("'", "") for m in found}
+    """The places `text` names, lower-cased, without apostrophes ("Xi'an" -> "xian") and in one spelling ("Macau" ->
+    "macao"): another city, province or zone than Beijing, and with `within_beijing` Beijing's own districts and zones
+    too."""
+    found = (m.lower().replace("'", "") for m in (_ANY_PLACE_RE if within_beijing else _OTHER_PLACE_RE).findall(text))
+    return {_SPELLINGS.get(m, m) for m in found}
 
 
 GLOSSARY: dict[str, str] = {
