@@ -195,6 +195,17 @@ def test_asked_in_chinese_the_answering_sentence_is_translated_and_the_model_wri
     assert a.translated_from.startswith(VPN_LEAD) and complete.calls[1][1].startswith("Foreign investors may hold")
 
 
+def test_asked_in_chinese_who_is_responsible_the_departments_line_is_what_opens_the_answer(
+    retriever, settings, monkeypatch
+):
+    english = "Which department is responsible for opening domestic virtual private network services?"
+    complete = scripted_complete(english, "区级责任部门：X1X、X2X [2]。")
+    monkeypatch.setattr(pipeline, "helper_model", lambda s: complete)
+    a = answer("哪个部门负责开放境内VPN业务？", retriever, backend="extractive", settings=settings)
+    assert complete.calls[1][1].startswith("District-level responsible departments:")  # not the measure's sentence
+    assert a.lead.startswith("区级责任部门：") and "Municipal Bureau of Commerce" in a.lead
+
+
 def test_a_translation_that_changes_a_figure_or_marker_is_not_shown(settings):
     english = "Foreign shareholding may not exceed 50% [1]."
     assert faithful("外资持股不得超过50% [1]。", english)
@@ -233,6 +244,24 @@ def test_names_reach_the_translation_in_the_documents_words_never_the_models():
     assert seen == ["The X1X leads the X2X project ."]  # markers go, names become placeholders
     assert shown == "Administration Committee of Zhongguancun Science Park负责隆福寺项目 [1]。"
     assert translate_answer(english, "zh", scripted_complete("中关村管委会负责长福寺项目。"), Settings()) is None
+
+
+def test_a_district_bodys_name_with_and_in_it_comes_back_whole_in_its_fixed_chinese_form():
+    english = (
+        "District-level responsible departments: Human Resources and Social Security Bureau of Dongcheng District, "
+        "and the Commerce Bureau of Dongcheng District [2]."
+    )
+    seen = []
+
+    def complete(system, text, limit, fixed=""):
+        seen.append(text)
+        return "区级负责部门：X1X和X2X。"
+
+    assert (
+        translate_answer(english, "zh", complete, Settings())
+        == "区级负责部门：东城区人力资源和社会保障局和东城区商务局 [2]。"
+    )
+    assert seen == ["District-level responsible departments: X1X, and the X2X ."]
 
 
 def test_a_measures_opening_verb_is_no_name_and_a_name_after_it_still_is():

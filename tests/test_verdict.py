@@ -39,7 +39,9 @@ EXHIBITS = (
     "We shall optimise international exhibition services and exempt certain exhibits from quarantine and inspection."
 )
 ACCESS = "Cancel the restrictions on foreign shareholding in Internet access services."
-RESTRICTIONS = "We shall improve the rule system, and study the measures for further relaxing or lifting the restrictions."
+RESTRICTIONS = (
+    "We shall improve the rule system, and study the measures for further relaxing or lifting the restrictions."
+)
 FINANCING = (
     "We shall put into effect the three-year action plan for technological services, and encourage venture capital "
     "investors to strengthen cooperation with financial institutions and explore new modes of financing "

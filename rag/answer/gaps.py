@@ -38,12 +38,17 @@ NAMES_DEADLINE_RE = re.compile(
 )
 
 
+def asks_authority(question: str) -> bool:
+    """Whether `question` asks who is responsible ("Which Dongcheng office handles it?", "哪个部门负责？")."""
+    return bool(ASKS_AUTHORITY_RE.search(question))
+
+
 def missing(question: str, standalone: str | None, quotes: list[str]) -> str | None:
     """ "authority" or "deadline" when the question (as typed, and as searched for a follow-up or a translated
     question) asks for one and no quote names one; None otherwise."""
     asked = f"{question} {standalone or ''}"
     quoted = " ".join(quotes)
-    if ASKS_AUTHORITY_RE.search(asked) and not NAMES_AUTHORITY_RE.search(quoted):
+    if asks_authority(asked) and not NAMES_AUTHORITY_RE.search(quoted):
         return "authority"
     if ASKS_DEADLINE_RE.search(asked) and not _ISSUED_RE.search(asked) and not NAMES_DEADLINE_RE.search(quoted):
         return "deadline"

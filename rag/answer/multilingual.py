@@ -23,7 +23,7 @@ from typing import Protocol
 from rag.answer import model_files
 from rag.answer.llama import fixed_prefix, load_llama, prepare
 from rag.answer.support import Claim, split_answer
-from rag.core.glossary import NAME_TRANSLATIONS, proper_names
+from rag.core.glossary import NAME_TRANSLATIONS, known_names, proper_names
 from rag.core.language import CJK_RUN_RE, DEFAULT, detect, name, say
 from rag.core.settings import Settings
 from rag.core.text import MARKER_RE, markers
@@ -88,6 +88,25 @@ TERMS = {
     "人才签证": "talent visa",
     "医疗器械": "medical devices",
     "综合保税区": "comprehensive bonded zone",
+    # the short names of the district bodies the departments lines name, in those lines' English
+    "国资委": "SASAC",
+    "发改委": "Development and Reform Commission",
+    "市场监管局": "Administration for Market Regulation",
+    "市场监督管理局": "Administration for Market Regulation",
+    "文旅局": "Bureau of Culture and Tourism",
+    "文化和旅游局": "Bureau of Culture and Tourism",
+    "商务局": "Commerce Bureau",
+    "金融办": "Financial Services Office",
+    "人社局": "Human Resources and Social Security Bureau",
+    "卫健委": "Health Commission",
+    "科信局": "Bureau of Science Technology and Information",
+    "财政局": "Finance Bureau",
+    "税务局": "Tax Service",
+    "公安分局": "Branch Public Security Bureau",
+    "外办": "Foreign Affairs Office",
+    "宣传部": "Publicity Department",
+    "住建委": "Commission of Housing and Urban Development",
+    "教委": "Education Commission",
 }
 # The same terms the other way: a translated lead says "外商独资企业", not "wholly foreign-owned企业" (measured: 3 of 8
 # Chinese leads kept such an English term half translated: "北京联合 venture"). The first Chinese form of each.
@@ -208,7 +227,10 @@ def translate_answer(
     cited = tuple(dict.fromkeys(n for _, n in markers(text)))
     # kept verbatim: the model reads a placeholder for each, put back afterwards
     found = [i for i in ids if re.search(r"\d", i) and re.search(rf"(?<![\w-]){re.escape(i)}(?![\w-])", text)]
-    names = found + proper_names(text)  # an id with a digit ("plan-2023"): a plain word ("plan") is translated
+    # an id with a digit ("plan-2023"): a plain word ("plan") is translated. A name is masked whole, longest first,
+    # and a name inside a longer one is not masked again ("Zhongguancun" in a park's committee)
+    longest = sorted(dict.fromkeys(known_names(text, language) + proper_names(text)), key=len, reverse=True)
+    names = found + [n for i, n in enumerate(longest) if not any(n in longer for longer in longest[:i])]
     masked = MARKER_RE.sub("", text).strip()
     for i, n in enumerate(names):
         masked = masked.replace(n, _placeholder(i))
@@ -251,9 +273,10 @@ def localize(answer: Answer, language: str, complete: Complete | None, settings:
         return answer
     if answer.refused:
         return replace(answer, text=refusal_text(answer, language))
-    # The first quote (the anchor sentence) is translated and opens the answer as a marked translation, or, with
-    # settings.translate_model_lead, the model's checked lead is. The quotes themselves stay the documents' own English
-    # words. A verdict's fixed words come from the catalog, never from the model (rag.answer.opening.bottom_line).
+    # The answering sentence (Answer.answering: the departments line of a who-question, else the quote that states
+    # the measure asked about) is translated and opens the answer as a marked translation, or, with
+    # settings.translate_model_lead, the model's checked lead is. The quotes themselves stay the documents' own
+    # English words. A verdict's fixed words come from the catalog, never from the model (opening.bottom_line).
     lead = answer.lead if answer.lead and answer.text.startswith(answer.lead) else ""
     phrase = say(f"verdict_{answer.verdict}", DEFAULT) if answer.verdict else ""
     phrase = phrase if phrase and lead.startswith(phrase) else ""
@@ -266,7 +289,7 @@ def localize(answer: Answer, language: str, complete: Complete | None, settings:
     # paraphrase of a paraphrase (where names came back garbled), so only settings.translate_model_lead shows them.
     own = body[len(quoted) :].strip() if settings.translate_model_lead or not quoted else ""
     first = split_answer(answer.text)[0] if answer.text.strip() and not lead else None
-    source = own or (first.marked() if first else "")
+    source = own or ((answer.answering or first.marked()) if first else "")
     rest = answer.text[len(lead) :].lstrip()
     if quoted and not own:  # the verdict line alone: the catalog's words and the source's, nothing to translate
         opening = f"{local_phrase} {quoted}"

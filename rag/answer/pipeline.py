@@ -294,6 +294,10 @@ def _stream_checked(
     # The lead cites only quoted paragraphs, so the quotes' citations cover every marker in the text.
     citations = quote_citations([(q.ev, q.index, q.text) for q in quotes], retriever, settings)
     answering = (stating[0].ev.paragraph.id, stating[0].text)  # the headline sentence, when evidence spans documents
+    # asked who is responsible, the answer is the departments line, whichever measure sentence matched best
+    named = (
+        next((q for q in quotes if q.ev.paragraph.kind == "departments"), None) if gaps.asks_authority(query) else None
+    )
     governing = governance_for_answer(question, evidence, retriever, settings, answering)
     timings["total_ms"] = ms()
     yield AnswerEvent(
@@ -312,6 +316,7 @@ def _stream_checked(
             decisive=first.decisive,
             status=headline_status(first, listed, citations[0].status if citations else None),
             gap=gaps.missing(question, query, [c.quote for c in citations]),
+            answering=(named or stating[0]).cited(),
         )
     )
 

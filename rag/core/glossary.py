@@ -185,5 +185,38 @@ NAME_TRANSLATIONS: dict[str, dict[str, str]] = {
         "Wangfujing": "王府井",
         "Ministry of Commerce": "商务部",
         "People's Bank of China": "中国人民银行",
+        # the district bodies the departments lines name, in the forms the documents write them
+        "Dongcheng Administration for Market Regulation": "东城区市场监督管理局",
+        "Dongcheng Bureau of Culture and Tourism": "东城区文化和旅游局",
+        "Commerce Bureau of Dongcheng District": "东城区商务局",
+        "Bureau of Commerce of Dongcheng District": "东城区商务局",
+        "Dongcheng Bureau of Science Technology and Information": "东城区科学技术和信息化局",
+        "Financial Services Office of Dongcheng District": "东城区金融服务办公室",
+        "Finance Bureau of Dongcheng District": "东城区财政局",
+        "Development and Reform Commission of Dongcheng District": "东城区发展和改革委员会",
+        "Branch Public Security Bureau of Dongcheng District": "北京市公安局东城分局",
+        "Tax Service of Dongcheng District": "东城区税务局",
+        "Health Commission of Dongcheng District": "东城区卫生健康委员会",
+        "Human Resources and Social Security Bureau of Dongcheng District": "东城区人力资源和社会保障局",
+        "Publicity Department of District Committee of CPC": "中共东城区委宣传部",
+        "Publicity Department of the District Committee of CPC": "中共东城区委宣传部",
+        "Foreign Affairs Office of Dongcheng Government": "东城区人民政府外事办公室",
+        "Foreign Affairs Office of District Government": "东城区人民政府外事办公室",
+        "Foreign Affairs Office of Dongcheng District": "东城区人民政府外事办公室",
+        "Commission of Housing and Urban Development of Dongcheng District": "东城区住房和城市建设委员会",
+        "Administration Committee of Dongcheng Park": "中关村东城园管理委员会",
+        "Traffic Police Detachment of Dongcheng District": "东城交通支队",
+        "People's Government of Dongcheng District": "东城区人民政府",
+        "Committee Organization Department of Dongcheng District": "中共东城区委组织部",
+        "SASAC of Dongcheng District": "东城区国资委",
+        "Government Affairs Service Bureau of Dongcheng District": "东城区政务服务管理局",
+        "Education Commission of Dongcheng District": "东城区教育委员会",
     }
 }
+
+
+def known_names(text: str, language: str) -> list[str]:
+    """The names of NAME_TRANSLATIONS[language] that `text` holds, longest first (a body's name with "and" in it,
+    "Human Resources and Social Security Bureau of Dongcheng District", is one name, not two capitalised runs)."""
+    table = NAME_TRANSLATIONS.get(language, {})
+    return sorted((n for n in table if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", text)), key=len, reverse=True)

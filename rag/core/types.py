@@ -255,6 +255,7 @@ class Answer:
     decisive: str = ""  # the source's decisive clause under the verdict, verbatim with its marker
     status: str | None = None  # the headline status: that of the sentence that answers (the first citation)
     gap: str | None = None  # what the question asks that no quote names: "authority" | "deadline" (rag.answer.gaps)
+    answering: str = ""  # the quoted sentence that answers, with its marker: what a translation opens with
 
     def to_json(self, id: str | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {} if id is None else {"id": id}
