@@ -64,6 +64,11 @@ def test_an_earlier_reply_kept_in_force_is_a_yes_to_still_valid_and_a_no_to_dead
     assert verdict is not None and verdict.verdict == "no"
     # asking both ways at once has no one-word answer
     assert listed_verdict("Is No. 81 still valid after the 2019 plan, or was it replaced?", quotes, registry) is None
+    # asked also which one wins: in force on the condition that the later plan prevails
+    asked = "Is the 2015 reply (No. 81) still in force under the 2019 plan, and which one do we follow if they clash?"
+    verdict = listed_verdict(asked, quotes, registry)
+    assert verdict is not None and (verdict.verdict, verdict.status) == ("yes_conditions", "in_force")
+    assert "the latter shall prevail” [1]" in verdict.decisive
 
 
 def test_a_relation_the_answer_does_not_quote_decides_nothing(real):

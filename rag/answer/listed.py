@@ -7,7 +7,8 @@ Two kinds, each decided in code from what the answer quotes, with the deciding w
       of them and the name is a body's ("court", "office", "bureau" ...); anything between decides nothing;
   an earlier document still in force under a later one ("Are the 2019 reply's measures still valid?"): the
       registry's keeps_in_force relation (rag.analysis.relations), Yes to "still valid", No to "is it dead /
-      repealed", with the sentence that states it and, when quoted too, the one that says which prevails.
+      repealed", with the sentence that states it and, when quoted too, the one that says which prevails; Yes with
+      conditions when the question also asks which one wins if they conflict.
 
 A verdict needs its deciding words among the quotes: a line or relation the answer does not quote decides nothing.
 """
@@ -61,6 +62,12 @@ ASKS_IN_FORCE_RE = re.compile(
 ASKS_GONE_RE = re.compile(
     r"\b(?:dead|repeal\w*|revok\w*|void|obsolete|expired?|lapsed?|defunct|scrapp?\w*|abolish\w*|annul\w*"
     r"|replac\w*|supersed\w*|no\s+longer\s+(?:valid|in\s+force|appl\w+|effective))\b",
+    re.I,
+)
+
+ASKS_CONFLICT_RE = re.compile(
+    r"\b(?:conflict\w*|clash\w*|inconsisten\w*|contradict\w*|prevails?|overrides?|takes?\s+precedence"
+    r"|which\s+(?:one|document|plan|reply)\s+(?:wins|applies|governs|do\s+(?:we|i)\s+follow))\b",
     re.I,
 )
 
@@ -128,7 +135,9 @@ def _in_force(question: str, quotes: Sequence[Quote], registry: Registry) -> Lis
             ),
             None,
         )
-        return Listed("yes" if kept else "no", "; ".join(filter(None, (stated, prevails))), "in_force")
+        # asked also which one wins if they conflict: in force, on the condition that the later document prevails
+        verdict = "no" if gone else "yes_conditions" if prevails and ASKS_CONFLICT_RE.search(question) else "yes"
+        return Listed(verdict, "; ".join(filter(None, (stated, prevails))), "in_force")
     return None
 
 
