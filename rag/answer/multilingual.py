@@ -88,6 +88,8 @@ TERMS = {
     "人才签证": "talent visa",
     "医疗器械": "medical devices",
     "综合保税区": "comprehensive bonded zone",
+    "出境游": "outbound tourism",  # came back half translated: "outbound旅游业务"
+    "出境旅游": "outbound tourism",
     # the short names of the district bodies the departments lines name, in those lines' English
     "国资委": "SASAC",
     "发改委": "Development and Reform Commission",
