@@ -496,3 +496,13 @@ def test_an_injected_sentence_is_never_quoted_by_any_backend(retriever, settings
         a = answer(question, retriever, settings=settings, backend=backend)
         assert "unlimited" not in a.text and "Ignore previous" not in a.text
         assert all("unlimited" not in c.quote for c in a.citations)
+
+
+# --- the asker's language on the command line -----------------------------------------------------
+def test_a_chinese_question_on_the_command_line_prints_its_opening_in_chinese(run, capsys, monkeypatch):
+    from rag.answer import pipeline
+
+    replies = iter(["What is the cap on foreign shares in domestic VPN services?", "外资股比不超过50% [1]。"])
+    monkeypatch.setattr(pipeline, "helper_model", lambda s: lambda *a, **k: next(replies, None))
+    code, out, _ = run(capsys, "ask", "--backend", "extractive", "境内VPN业务外资持股上限是多少？")
+    assert code == 0 and "外资股比不超过50% [1]。" in out  # not only the English quotes that streamed

@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Callable
 
 from rag.core.errors import RagError, SettingsError
-from rag.core.language import detect, say
+from rag.core.language import DEFAULT, detect, say
 from rag.core.questions import validate_question
 from rag.core.redact import install_log_redaction, redact
 from rag.core.settings import TOP_K_MAX, get_settings
@@ -203,6 +203,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         elif isinstance(event, AnswerEvent):
             final = event.answer
             print(final.text if final.refused else "")
+            if final.language != DEFAULT and final.lead and not final.refused:  # the opening in the asker's language
+                print(final.lead)
             if final.gap:  # the quotes do not name the authority or deadline asked for
                 print(say(f"gap_{final.gap}", final.language))
             if final.notice:
