@@ -40,17 +40,16 @@ from rag.core.glossary import places, spell_out
 from rag.core.language import DEFAULT, say
 from rag.core.questions import asking, without_asker
 from rag.core.settings import Settings
-from rag.core.text import split_sentences
+from rag.core.text import DURATION, NUMBER_WORDS, split_sentences
 from rag.core.types import DocumentInfo, Evidence
 
 _PERCENT = r"\d\s*%|\bpercent|\bper\s+cent|\bhalf\b|\bwholly\b"
 _MONEY = r"\byuan\b|\brmb\b|\bus\$|\$\s*\d|\bdollars?\b|\bmillion\b|\bbillion\b"
-_DURATION = r"\d+\s*(?:working\s+)?(?:days?|months?|years?)\b|\b(?:one|two|three|four|five|six|ten)[\s-]+(?:days?|months?|years?)\b"
 _YEAR = r"\b(?:19|20)\d\d\b"
 _FIGURE = rf"{_PERCENT}|{_MONEY}|\b(?!{_YEAR})\d"  # a year is not a cap
 _DATE = rf"{_YEAR}|\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b"
-_TERM = rf"{_DURATION}|\buntil\b|\bexpir\w*|\bvalid\b|\bperiod\b|\bdeadline\b"
-_COUNT = rf"\b(?!{_YEAR})\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozens?)\b"  # a year counts nothing
+_TERM = rf"{DURATION}|\buntil\b|\bexpir\w*|\bvalid\b|\bperiod\b|\bdeadline\b"
+_COUNT = rf"\b(?!{_YEAR})\d|\b(?:{NUMBER_WORDS}|dozens?)\b"  # a year counts nothing
 _COUNTED_ELSEWHERE = (
     r"(?:working\s+)?(?:days|months|years)\b|(?:\w+\s+)?(?:tasks|measures|groups|categories|units|departments"
     r"|bodies|offices|agencies)\b"
@@ -70,7 +69,7 @@ FIGURE_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str], bool], ...] = tuple(
         (_WHAT_THE + r"(?:cap|limit|maximum|minimum|threshold|max)\b", _FIGURE, False),
         (
             r"\bhow\s+(?:many\s+(?:working\s+)?(?:days|months|years)|long\s+(?:does|do|will|is|are|can))\b",
-            _DURATION,
+            DURATION,
             False,
         ),
         (r"\b(?:document|file|reference)\s+number\b", r"\bNo\.\s*\d", True),
@@ -87,7 +86,7 @@ FIGURE_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str], bool], ...] = tuple(
         (
             r"\bwhen\s+(?:do|does|did|will|would|can|could|is|are|was|were)\b[^?]*?\b(?:open|start|begin|launch"
             r"|take\s+effect|come\s+into\s+(?:force|effect)|go\s+live|be\s+available)",
-            rf"{_DATE}|{_DURATION}|\bby\s+the\s+end\b",
+            rf"{_DATE}|{DURATION}|\bby\s+the\s+end\b",
             True,
         ),
     )

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from rag.core.text import DURATION
+
 _BODY = r"(?:departments?|authorit(?:y|ies)|agenc(?:y|ies)|bureaus?|bod(?:y|ies)|offices?|ministr(?:y|ies))"
 # "handles" asks for an authority only of a body or of "it" ("which offices handle it?"), not as the measure's own verb
 # ("can a foreign bank handle customs duty payments?")
@@ -32,8 +34,7 @@ NAMES_AUTHORITY_RE = re.compile(
     r"|Regulatory|Commerce|responsible|People's Bank|CSRC|MOFCOM|SAFE)\b",
 )
 NAMES_DEADLINE_RE = re.compile(
-    r"\b(?:19|20)\d\d\b|\bby the end of\b|\bwithin\b|\bdeadline\b|\bbefore\b"
-    r"|\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(?:days?|months?|years?)\b",
+    rf"\b(?:19|20)\d\d\b|\bby the end of\b|\bwithin\b|\bdeadline\b|\bbefore\b|{DURATION}",
     re.I,
 )
 

@@ -13,9 +13,13 @@ from collections.abc import Sequence
 
 # A full stop after these does not end a sentence ("Guo Han [2020] No. 123", "e.g.", initials).
 ABBREVIATION_RE = re.compile(r"(?:\b(?:No|Nos|Co|Inc|Ltd|Art|vs|e\.g|i\.e|etc)|\b[A-Z])\.$")
-# A citation marker: [1], or several numbers in one pair of brackets ([1, 3] or [1; 3]).
 # The verbs that open a yes-or-no question ("Can …?", "Would they …?").
 AUXILIARIES = r"(?:is|are|was|were|can|could|do|does|did|will|would|should|shall|may|might|must|has|have|had|need)"
+# Numbers the documents and the questions spell out, and a duration written either way ("30 working days",
+# "two years", "a three-year pilot").
+NUMBER_WORDS = r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+DURATION = rf"(?:\d+\s*|\b(?:{NUMBER_WORDS})[\s-]+)(?:working\s+)?(?:days?|months?|years?)\b"
+# A citation marker: [1], or several numbers in one pair of brackets ([1, 3] or [1; 3]).
 MARKER_RE = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _SENTENCE_END_RE = re.compile(r"[.!?;](?=[\"”’)]?\s+[\"“(]?[A-Z0-9])")
 _CLOSERS = '"”’)'
