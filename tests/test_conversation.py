@@ -368,6 +368,14 @@ def test_a_model_that_repeats_the_example_is_asked_again_without_it(settings):
     assert all(QUESTION_EXAMPLE[0] not in call[1] for call in complete.calls)  # never in the question's own message
 
 
+def test_a_question_translation_that_gives_back_its_terms_line_is_asked_again_and_never_searched():
+    echo = "Terms: 外商独资 = wholly foreign-owned"
+    complete = scripted_complete(echo, "Can a wholly foreign-owned firm be a fund manager?")
+    assert translate_question(ZH_FUND_Q, complete, Settings()) == "Can a wholly foreign-owned firm be a fund manager?"
+    assert complete.calls[0][1].startswith(echo)  # the terms line the model gave back
+    assert translate_question(ZH_FUND_Q, scripted_complete(echo), Settings()) is None
+
+
 # --- the command line ---------------------------------------------------------------
 def test_batch_lines_carry_their_history(tmp_path):
     from rag.interfaces.inputs import read_questions

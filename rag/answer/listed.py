@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.analysis.relations import Registry, relation_candidates
-from rag.answer.quotes import Quote
+from rag.answer.quotes import Quote, departments_line
 from rag.answer.support import content_words
 from rag.answer.verdict import decisive_clause, read
 from rag.core.questions import is_yes_no
@@ -88,7 +88,7 @@ def _distinctive(name: str) -> set[str]:
 
 def _membership(question: str, quotes: Sequence[Quote]) -> Listed | None:
     m = ASKS_MEMBER_RE.search(question)
-    line = next((q for q in quotes if q.ev.paragraph.kind == "departments"), None)
+    line = departments_line(quotes)
     if not m or line is None:
         return None
     name = m["body"] or m["listed"]

@@ -162,6 +162,16 @@ def helper_model(settings: Settings) -> Complete | None:
     return None
 
 
+def _with_terms(text: str, terms: list[tuple[str, str]]) -> str:
+    """`text` after a line that gives the documents' words for the terms it holds ("Terms: 外资 = foreign investment")."""
+    return f"Terms: {'; '.join(f'{a} = {b}' for a, b in terms)}\n{text}" if terms else text
+
+
+def _gave_terms_back(out: str, text: str) -> bool:
+    """Whether the model's reply to `text` repeats the terms line instead of translating ("外汇 = 外汇 [2].")."""
+    return "=" in out and "=" not in text
+
+
 def translate_question(question: str, complete: Complete, settings: Settings) -> str | None:
     """The question in English, or None when the model gave no usable English.
 
@@ -171,14 +181,14 @@ def translate_question(question: str, complete: Complete, settings: Settings) ->
     English is asked again without it. A Chinese phrase the model left in its English (e.g. "invest in
     Beijing的职业技能培训 schools") is translated on its own and put in its place, for settings.term_rounds rounds (a
     term can come back half translated: "Online shopping in保税 territory")."""
-    terms = "; ".join(f"{zh} = {en}" for zh, en in TERMS.items() if zh in question)
-    user = f"Terms: {terms}\n{question}" if terms else question
+    user = _with_terms(question, [(zh, en) for zh, en in TERMS.items() if zh in question])
     english = ""
     for shots in ((QUESTION_EXAMPLE,), ()):
         out = complete(QUESTION_SYSTEM, user, settings.rewrite_max_tokens, shots=shots)
         english = " ".join((out or "").split("\n")[0].replace(QUESTION_EXAMPLE[1], "").split()).strip("\"'")
-        if english:
+        if english and not _gave_terms_back(english, question):
             break
+        english = ""
     if not english or detect(english) != DEFAULT:
         return None
     for _ in range(settings.term_rounds):
@@ -238,10 +248,10 @@ def translate_answer(
         masked = masked.replace(n, _placeholder(i))
     found = [en for en in CHINESE_TERMS if re.search(rf"\b{re.escape(en)}\b", masked, re.I)] if language == "zh" else []
     found.sort(key=len, reverse=True)  # "cross-border e-commerce" before "cross-border"
-    terms = f"Terms: {'; '.join(f'{en} = {CHINESE_TERMS[en]}' for en in found)}\n" if found else ""
-    out = complete(ANSWER_SYSTEM.format(language=name(language)), f"{terms}{masked}", settings.translation_max_tokens)
-    if not out or detect(out) != language or ("=" in out and "=" not in masked):
-        return None  # not in the language, or the terms line given back ("外汇 = 外汇 [2].") instead of the text
+    user = _with_terms(masked, [(en, CHINESE_TERMS[en]) for en in found])
+    out = complete(ANSWER_SYSTEM.format(language=name(language)), user, settings.translation_max_tokens)
+    if not out or detect(out) != language or _gave_terms_back(out, masked):
+        return None
     plain = MARKER_RE.sub("", out).strip()
     for en in found:  # a term the model still left in English
         plain = re.sub(rf"\s*(?<![A-Za-z-]){re.escape(en)}(?![A-Za-z-])\s*", CHINESE_TERMS[en], plain, flags=re.I)
@@ -290,8 +300,8 @@ def localize(answer: Answer, language: str, complete: Complete | None, settings:
     # The model's own words after a verdict line are an English paraphrase of the source: translated, they are a
     # paraphrase of a paraphrase (where names came back garbled), so only settings.translate_model_lead shows them.
     own = body[len(quoted) :].strip() if settings.translate_model_lead or not quoted else ""
-    first = split_answer(answer.text)[0] if answer.text.strip() and not lead else None
-    source = own or ((answer.answering or first.marked()) if first else "")
+    sentence = answer.answering or (split_answer(answer.text)[0].marked() if answer.text.strip() else "")
+    source = own or ("" if lead else sentence)
     rest = answer.text[len(lead) :].lstrip()
     if quoted and not own:  # the verdict line alone: the catalog's words and the source's, nothing to translate
         opening = f"{local_phrase} {quoted}"

@@ -48,7 +48,7 @@ from rag.answer.guard import clean_question
 from rag.answer.listed import listed_verdict
 from rag.answer.multilingual import helper_model, localize
 from rag.answer.opening import headline_status, needs_lead, opening
-from rag.answer.quotes import Quote, format_quotes, select_quotes
+from rag.answer.quotes import Quote, departments_line, format_quotes, select_quotes
 from rag.answer.support import broken, split_answer
 from rag.answer.verdict import read, settles
 from rag.answer.verify import REFUSAL_RE, check_citations, quote_citations
@@ -295,9 +295,7 @@ def _stream_checked(
     citations = quote_citations([(q.ev, q.index, q.text) for q in quotes], retriever, settings)
     answering = (stating[0].ev.paragraph.id, stating[0].text)  # the headline sentence, when evidence spans documents
     # asked who is responsible, the answer is the departments line, whichever measure sentence matched best
-    named = (
-        next((q for q in quotes if q.ev.paragraph.kind == "departments"), None) if gaps.asks_authority(query) else None
-    )
+    named = departments_line(quotes) if gaps.asks_authority(query) else None
     governing = governance_for_answer(question, evidence, retriever, settings, answering)
     timings["total_ms"] = ms()
     yield AnswerEvent(

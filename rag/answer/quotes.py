@@ -7,6 +7,7 @@ exclusions, the route, the status verb) reach the reader in the source's own wor
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -149,3 +150,8 @@ def format_quotes(quotes: list[Quote], label, max_tokens: int) -> str:
     if len(ids) <= max_tokens:
         return text
     return encoder().decode(ids[:max_tokens]).rsplit(" ", 1)[0] + " …"  # cut at a word
+
+
+def departments_line(quotes: Sequence[Quote]) -> Quote | None:
+    """The quoted line of a task's responsible departments, if any."""
+    return next((q for q in quotes if q.ev.paragraph.kind == "departments"), None)
