@@ -23,10 +23,10 @@ ZH_FUND_Q = "外商独资企业可以申请成为私募基金管理人吗？"
 
 def scripted_complete(*replies: str):
     """A `complete` that answers with `replies` in turn and records what it was asked."""
-    calls: list[tuple[str, str, int, str, tuple]] = []
+    calls: list[tuple[str, str, int, tuple]] = []
 
-    def complete(system: str, user: str, max_tokens: int, fixed: str = "", shots: tuple = ()) -> str | None:
-        calls.append((system, user, max_tokens, fixed, shots))
+    def complete(system: str, user: str, max_tokens: int, shots: tuple = ()) -> str | None:
+        calls.append((system, user, max_tokens, shots))
         return replies[min(len(calls), len(replies)) - 1] if replies else None
 
     complete.calls = calls  # type: ignore[attr-defined]
@@ -236,7 +236,7 @@ def test_names_reach_the_translation_in_the_documents_words_never_the_models():
     english = "The Administration Committee of Zhongguancun Science Park leads the Longfusi project [1]."
     seen = []
 
-    def complete(system, text, limit, fixed=""):  # the model sees placeholders, and renders everything else
+    def complete(system, text, limit):  # the model sees placeholders, and renders everything else
         seen.append(text)
         return "X1X负责X2X项目。"
 
@@ -253,7 +253,7 @@ def test_a_district_bodys_name_with_and_in_it_comes_back_whole_in_its_fixed_chin
     )
     seen = []
 
-    def complete(system, text, limit, fixed=""):
+    def complete(system, text, limit):
         seen.append(text)
         return "区级负责部门：X1X和X2X。"
 
@@ -276,7 +276,7 @@ def test_a_policy_term_the_model_leaves_in_english_gets_the_documents_chinese_te
     english = "A multinational company can set up a wholly foreign-owned financial company in Beijing [1]."
     seen = []
 
-    def complete(system, text, limit, fixed=""):
+    def complete(system, text, limit):
         seen.append(text)
         return "跨国公司可以在北京设立 wholly foreign-owned金融公司。"  # a term left half translated
 
@@ -288,7 +288,7 @@ def test_a_document_id_reaches_the_translation_verbatim_so_the_page_can_still_na
     english = "plan-2023 lists 23 numbered tasks [4]."
     seen = []
 
-    def complete(system, text, limit, fixed=""):
+    def complete(system, text, limit):
         seen.append(text)
         return "X1X列出了23项任务。"
 
@@ -364,7 +364,7 @@ def test_a_phrase_that_comes_back_half_translated_gets_a_second_round(settings):
 def test_a_model_that_repeats_the_example_is_asked_again_without_it(settings):
     complete = scripted_complete(QUESTION_EXAMPLE[1], "Can a WFOE be a fund manager?")
     assert translate_question(ZH_FUND_Q, complete, settings) == "Can a WFOE be a fund manager?"
-    assert complete.calls[0][4] == (QUESTION_EXAMPLE,) and complete.calls[1][4] == ()  # an earlier turn, then none
+    assert complete.calls[0][3] == (QUESTION_EXAMPLE,) and complete.calls[1][3] == ()  # an earlier turn, then none
     assert all(QUESTION_EXAMPLE[0] not in call[1] for call in complete.calls)  # never in the question's own message
 
 

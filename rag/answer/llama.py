@@ -136,12 +136,11 @@ def chat_tokens(llama: Any, messages: list[dict]) -> list[int] | None:
     return llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)  # as the chat handler does
 
 
-def fixed_prefix(llama: Any, messages: list[dict], fixed: str) -> list[int] | None:
+def fixed_prefix(llama: Any, messages: list[dict]) -> list[int] | None:
     """The tokens of `messages` (a system message, any example turns, a last user message) that every prompt with
-    the same messages before the last and a last user message opening with `fixed` starts with; None when not
-    known."""
+    the same messages before the last starts with; None when not known."""
     tokens = chat_tokens(llama, messages)
-    a, b = (chat_tokens(llama, [*messages[:-1], {"role": "user", "content": fixed + x}]) for x in ("A", "B"))
+    a, b = (chat_tokens(llama, [*messages[:-1], {"role": "user", "content": x}]) for x in ("A", "B"))
     if not tokens or not a or not b:
         return None
     prefix = shared_prefix(a, b)

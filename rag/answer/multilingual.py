@@ -32,11 +32,11 @@ from rag.core.types import Answer
 
 class Complete(Protocol):
     """(system, user, max_tokens) -> the model's text, or None when no model could answer. `shots`: example turns
-    (a user's message, the reply wanted) before `user`; `fixed`: the opening of `user` that every such call shares.
-    The local model evaluates the system message, the shots and `fixed` once and keeps them."""
+    (a user's message, the reply wanted) before `user`. The local model evaluates the system message and the shots
+    once and keeps them."""
 
     def __call__(
-        self, system: str, user: str, max_tokens: int, fixed: str = "", shots: tuple[tuple[str, str], ...] = ()
+        self, system: str, user: str, max_tokens: int, shots: tuple[tuple[str, str], ...] = ()
     ) -> str | None: ...
 
 
@@ -122,9 +122,7 @@ ANSWER_SYSTEM = (
 def local_complete(settings: Settings) -> Complete:
     """`complete` over the local GGUF (the process-wide Llama the local backend also uses)."""
 
-    def complete(
-        system: str, user: str, max_tokens: int, fixed: str = "", shots: tuple[tuple[str, str], ...] = ()
-    ) -> str | None:
+    def complete(system: str, user: str, max_tokens: int, shots: tuple[tuple[str, str], ...] = ()) -> str | None:
         try:
             path = str(model_files.ensure_model(settings))
             # the same key as the local backend's, so the process holds one copy of the model
@@ -139,7 +137,7 @@ def local_complete(settings: Settings) -> Complete:
             ]
             messages = [{"role": "system", "content": system}, *turns, {"role": "user", "content": user}]
             # no KV state from an earlier call but the fixed prefix evaluated alone, as before each answer
-            prepare(llama, settings.n_threads, prefix=fixed_prefix(llama, messages, fixed))
+            prepare(llama, settings.n_threads, prefix=fixed_prefix(llama, messages))
             out = llama.create_chat_completion(
                 messages=messages,
                 temperature=0.0,
