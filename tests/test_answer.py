@@ -636,3 +636,22 @@ def test_a_count_or_a_start_the_evidence_never_states_is_refused_but_a_count_ins
     )
     yes_no = "Is there a ceiling on how many private fund managers a wholly foreign-owned enterprise may run?"
     assert not missing_figure(yes_no, evidence, retriever.corpus, limit)
+
+
+def test_a_rate_or_amount_a_yes_no_question_puts_is_refused_unless_evidence_states_one_but_a_share_is_not(
+    retriever, settings
+):
+    from rag.answer.answerability import missing_figure
+
+    evidence = select_evidence(FUND_Q, retriever.search(FUND_Q, k=4), retriever, settings)
+    limit = settings.answerable_figure_recall
+    assert missing_figure(
+        "Do foreign private fund managers pay a reduced 15% income tax rate?", evidence, retriever.corpus, limit
+    )
+    assert missing_figure(
+        "Was the private fund manager quota raised to USD 10 billion?", evidence, retriever.corpus, limit
+    )
+    # a share of ownership is answered by a grant or a cap; the asker's own figures in a preamble ask for nothing
+    assert not missing_figure("Can we hold 51% of a private fund manager?", evidence, retriever.corpus, limit)
+    preamble = "Our assets are US$250m. Can a wholly foreign-owned enterprise become a private fund manager?"
+    assert not missing_figure(preamble, evidence, retriever.corpus, limit)

@@ -6,7 +6,7 @@ from rag.analysis.relations import Registry
 from rag.answer.listed import Listed, listed_verdict
 from rag.answer.opening import opening
 from rag.answer.quotes import Quote
-from rag.answer.verdict import read
+from rag.answer.readings import read
 from rag.core.text import split_sentences
 from rag.core.types import Evidence
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from rag.answer.opening import lead_conflicts, opening
-from rag.answer.verdict import decide_verdict, read, settles
-from rag.core.questions import is_yes_no
+from rag.answer.readings import read
+from rag.answer.verdict import decide_verdict, settles
+from rag.core.questions import first_yes_no, is_yes_no
 
 ACCREDITATION = (
     "We shall eliminate the requirement that the foreign investor should obtain the approval of a recognized "
@@ -41,6 +42,23 @@ EXHIBITS = (
 ACCESS = "Cancel the restrictions on foreign shareholding in Internet access services."
 RESTRICTIONS = (
     "We shall improve the rule system, and study the measures for further relaxing or lifting the restrictions."
+)
+INVESTMENT_COMPANY = (
+    "relax the conditions for foreigners to apply for establishing an investment company, lower the total asset "
+    "threshold of a foreign investor one year before the application to US$ 200 million, and remove the requirements "
+    "for the quantity of foreign-funded enterprises incorporated in China by a foreign investor"
+)
+DEVICES = (
+    "We shall carry out the pilot program of the medical device registrant system, allowing Beijing medical device "
+    "registrants to entrust medical device manufacturers in Beijing, Tianjin and Hebei to produce medical devices."
+)
+VENTURE_TAX = (
+    "In the Zhongguancun National Independent Innovation Demonstration Zone, a pilot program of preferential "
+    "corporate income tax policies for corporate venture capital will be carried out."
+)
+VISAS = (
+    "Senior management personnel of foreign enterprises intending to establish branches or subsidiaries in Beijing "
+    "will be issued visas or residence permits valid for up to two years."
 )
 FINANCING = (
     "We shall put into effect the three-year action plan for technological services, and encourage venture capital "
@@ -90,6 +108,18 @@ FINANCING = (
         # "still" before a plan word asks about status, not whether a requirement stays
         ("What is the rule system, and is it in place already or is it still being studied?", RESTRICTIONS, "not_yet"),
         ("Do the restrictions still apply?", RESTRICTIONS, "no"),
+        # a sentence changing two things answers about the one asked: the threshold was lowered, the count removed
+        ("Did the plan get rid of the total-asset test for the foreign parent altogether?", INVESTMENT_COMPANY, "no"),
+        ("Was the rule on how many FIEs the investor has in China removed?", INVESTMENT_COMPANY, "yes"),
+        # a pilot under way is a grant limited to its trial, not a plan; asked for everyone, a place-limited grant is No
+        ("Can we have our devices made by a contract manufacturer in Hebei?", DEVICES, "yes_conditions"),
+        ("Are all corporate VC firms in Beijing now fully exempt from corporate income tax?", VENTURE_TAX, "no"),
+        ("Does the tax pilot for corporate venture capital apply anywhere in Beijing?", VENTURE_TAX, "no"),
+        # a figure put above a stated limit, in the same unit, is a No; one within it is not
+        ("Can our CEO get a 5-year residence permit?", VISAS, "no"),
+        ("Can our CEO get a one-year residence permit?", VISAS, "yes"),
+        # an item the exclusion names, asked after the grant was stated, is a No
+        ("The plan opened the app stores - does that also cover online publishing?", APP_STORE_2023, "no"),
     ],
 )
 def test_the_verdict_follows_the_answering_sentences_polarity_and_modality(question, sentence, verdict):
@@ -108,6 +138,16 @@ def test_yes_or_no_is_found_after_an_opening_phrase_and_in_an_any_question_but_n
     assert is_yes_no("Any help getting online audiovisual licences?")
     assert not is_yes_no("Under the 2023 plan, which office can we ask about the cap?")
     assert not is_yes_no("If we qualify, how long can we stay?")
+
+
+def test_yes_or_no_is_found_after_a_subordinate_clause_and_in_a_question_cut_at_its_second_ask():
+    assert is_yes_no("When our employee leaves China for good, is she required to cash out her social insurance?")
+    assert is_yes_no("Under the 2023 plan, is pre-mediation compulsory before we can litigate?")
+    assert is_yes_no("Under the 2023 plan can senior managers of foreign companies get a 5-year visa?")
+    two_asks = "Under the 2019 plan, can we set up a 100% foreign-owned maintenance company, or do we still need a JV?"
+    assert first_yes_no(two_asks).startswith("Under the 2019 plan, can we")
+    # a statement cut from the front of a question asks nothing
+    assert first_yes_no("Our company is a WFOE - can we sell tours?") == "can we sell tours?"
 
 
 def test_a_later_sentence_of_the_answering_paragraph_decides_when_it_holds_what_was_asked():

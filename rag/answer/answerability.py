@@ -15,6 +15,8 @@ evidence-score threshold on one half of eval/questions.jsonl and reports on the 
    percentage; "how much", a fee, a subsidy or a wage needs an amount of money; a cap or limit some figure;
    "how many days" or "how long" a duration; a document number "No. n"; an issue date a year or a month; an
    expiry a term, a date or a period (settings.answerable_figure_paragraphs best paragraphs). A year is not a cap.
+   A yes-or-no question that puts a rate or an amount to the documents ("a reduced 15% tax rate?") needs evidence
+   stating a figure of that kind too.
 
 An asked line (the date, number, task count or stated relation of a document the question asks about, joined to
 the evidence by rag.answer.evidence) answers the question once tests 1 and 2 pass; test 3 is then not needed.
@@ -38,7 +40,7 @@ from typing import Any
 from rag.answer.support import corpus_weights
 from rag.core.glossary import places, spell_out
 from rag.core.language import DEFAULT, say
-from rag.core.questions import asking, without_asker
+from rag.core.questions import asking, first_yes_no, is_yes_no, without_asker
 from rag.core.settings import Settings
 from rag.core.text import DURATION, NUMBER_WORDS, split_sentences
 from rag.core.types import DocumentInfo, Evidence
@@ -91,6 +93,24 @@ FIGURE_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str], bool], ...] = tuple(
         ),
     )
 )
+# A figure a yes-or-no question puts to the documents ("a reduced 15% income tax rate?", "raise the quota to USD 10
+# billion?"), in the part that asks: evidence that states no figure of its kind does not say so. Not a share of
+# ownership ("can we hold 51%?" is answered by a cap, or by restrictions lifted), nor the asker's own figures in a
+# preamble ("our assets are US$250m; do we qualify?").
+STATED_FIGURES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
+    (
+        re.compile(
+            r"^(?!.*\b(?:stake|shares?|shareholding|own\w*|hold\w*|equity|control\w*|cap|capped)\b)"
+            r".*?(?<![\d.])(?!100\s*%)\d+(?:\.\d+)?\s*(?:%|percent|per\s+cent)",
+            re.I | re.S,
+        ),
+        re.compile(_PERCENT, re.I),
+    ),
+    (
+        re.compile(r"(?:us\$|\$|\busd|\brmb|\bcny)\s*\d|\b\d+(?:\.\d+)?\s*(?:mn|million|billion|bn)\b", re.I),
+        re.compile(_MONEY, re.I),
+    ),
+)
 _YEAR_RE = re.compile(_YEAR)
 _TASK_NUMBER_RE = re.compile(r"^\s*[(（]?\d{1,3}[)）.、]\s*")
 
@@ -127,6 +147,8 @@ def missing_figure(
     states about the question's subject (sharing at least `min_recall` of its IDF-weighted content words, or of
     `own`'s: a follow-up's own words, without the subject words its standalone form carries from the history)?"""
     asked = [(found, registry) for ask, found, registry in FIGURE_KINDS if ask.search(question)]
+    put = first_yes_no(question) if is_yes_no(question) else ""
+    asked += [(found, False) for ask, found in STATED_FIGURES if put and ask.search(put)]
     if not asked:
         return False
     # (text stating the figure, text it must be about): each sentence with its task title; each document's number

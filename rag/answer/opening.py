@@ -11,12 +11,12 @@ import re
 from dataclasses import dataclass
 
 from rag.answer.listed import Listed
+from rag.answer.readings import Reading
 from rag.answer.support import hedged, negated
 from rag.answer.verdict import (
     ASKS_CHANGE_RE,
     BEYOND_CAP,
     OBLIGED,
-    Reading,
     answering,
     decide_verdict,
     decisive_clause,

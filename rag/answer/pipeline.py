@@ -49,8 +49,9 @@ from rag.answer.listed import listed_verdict
 from rag.answer.multilingual import helper_model, localize
 from rag.answer.opening import headline_status, needs_lead, opening
 from rag.answer.quotes import Quote, departments_line, format_quotes, select_quotes
+from rag.answer.readings import read
 from rag.answer.support import broken, split_answer
-from rag.answer.verdict import read, settles
+from rag.answer.verdict import settles
 from rag.answer.verify import REFUSAL_RE, check_citations, quote_citations
 from rag.core.errors import LLMUnavailable
 from rag.core.glossary import expand

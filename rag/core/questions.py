@@ -27,13 +27,23 @@ YES_NO_RE = re.compile(
     re.I,
 )
 # An inverted auxiliary and its subject inside a clause ("Under the 2023 plan, is there ...", "Under Dongcheng's plan
-# can we ..."): a yes-or-no question unless a wh-word comes before it ("Which office can we ask?").
+# can we ..."): a yes-or-no question unless a wh-word comes before it in its clause ("Which office can we ask?", "If
+# we qualify, how long can we stay?"; but "When she leaves China, is she required to ...?" asks yes or no).
 INVERTED_RE = re.compile(
     rf"\b{AUXILIARIES}\s+(?:we|i|you|they|it|he|she|there|this|that|these|those|our|my|your|their|its|the|a|an)\b",
     re.I,
 )
+# An auxiliary opening a clause, whatever its subject: at the start of a part, after a comma ("Under the 2023 plan, is
+# pre-mediation compulsory?") or after an opening phrase of place or source ("Under the 2023 plan can senior
+# managers get ...?").
+CLAUSE_AUX_RE = re.compile(
+    r"(?:^|,)\s*(?:(?:under|per|according\s+to|as\s+per|going\s+by|based\s+on|in|for|with|after|since)\b[^,?]*?\s+)?"
+    rf"(?P<aux>{AUXILIARIES})\s+(?!not\b)\w",
+    re.I,
+)
 WH_RE = re.compile(r"\b(?:what|which|who|whom|whose|where|when|why|how)\b", re.I)
-_QUESTION_PARTS_RE = re.compile(r"(?<=[?.!;:])\s+(?!\d)|\s+[-–—]\s+|,\s+(?=(?:and|but|or|so)\b)")
+_SENTENCE_END_RE = re.compile(r"(?<=[?.!;:])\s+(?!\d)")
+_CLAUSE_CUT_RE = re.compile(r"\s+[-–—]\s+|,\s+(?=(?:and|but|or|so)\b)")
 
 
 def validate_question(value: object, settings: Settings) -> str:
@@ -84,17 +94,36 @@ def without_asker(question: str) -> str:
     return " ".join(kept) if kept else question
 
 
-def _asks_yes_no(part: str) -> bool:
-    inverted = INVERTED_RE.search(part) if part.rstrip().endswith("?") else None
-    return bool(YES_NO_RE.search(part) or (inverted and not WH_RE.search(part[: inverted.start()])))
+def _asks_yes_no(part: str, asked: bool) -> bool:
+    """Whether `part` asks yes or no; `asked`: its sentence ends in a question mark. A part cut from the front of a
+    question ("We're an MRO provider - can we set up ..., or do we still need ...?") asks only with an auxiliary
+    that opens a clause (not "Our company is a WFOE - can we ...?")."""
+    if YES_NO_RE.search(part):
+        return True
+    if not asked:
+        return False
+    own = part.rstrip().endswith("?")
+    clause = CLAUSE_AUX_RE.search(part)
+    at = clause.start("aux") if clause else (m.start() if own and (m := INVERTED_RE.search(part)) else -1)
+    return at >= 0 and not WH_RE.search(part[:at].rsplit(",", 1)[-1])
+
+
+def _parts(question: str) -> list[tuple[str, bool]]:
+    """The parts of `question` (its sentences, cut again at a dash and at ", and/but/or/so"), each with whether its
+    sentence ends in a question mark."""
+    return [
+        (part, sentence.rstrip().endswith("?"))
+        for sentence in _SENTENCE_END_RE.split(question.strip())
+        for part in _CLAUSE_CUT_RE.split(sentence)
+    ]
 
 
 def is_yes_no(question: str) -> bool:
     """Whether some part of the question asks yes or no ("We're a UK agency. Could we ...?", "..., right?")."""
-    return any(_asks_yes_no(part) for part in _QUESTION_PARTS_RE.split(question.strip()))
+    return any(_asks_yes_no(part, asked) for part, asked in _parts(question))
 
 
 def first_yes_no(question: str) -> str:
     """The first part of `question` that asks yes or no, which its verdict answers: "Can we hold 100%, or does the
     cap still apply?" is answered about holding 100%, not about the cap; the whole question when no part does."""
-    return next((p for p in _QUESTION_PARTS_RE.split(question.strip()) if _asks_yes_no(p)), question)
+    return next((part for part, asked in _parts(question) if _asks_yes_no(part, asked)), question)

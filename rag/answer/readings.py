@@ -1,0 +1,139 @@
+"""What a sentence of the documents says, read in code: its polarity and modality markers by class, its status, the
+places and limits it states. rag.answer.verdict reads a question's ask against them.
+
+  removal     eliminate, cancel, remove, abolish, lift, no longer, exempt (a tax exemption is a benefit, not a removal)
+  lowering    lower, relax, reduce, shorten, simplify
+  raise       increase, raise, extend ... from ... to
+  voluntary   voluntarily, encourage, an option ("may choose", "allowed to ..., or ...")
+  exclusion   excluding, except, not included, other than
+  cap         not exceeding N%, no more than, Chinese control or holding
+  plan only   the measure's status is `explore` (explore, study, research, at an appropriate time: rag.analysis.status
+              reads the governing verb, not any word of the sentence); a pilot under way is a grant limited to its trial
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.analysis.status import LATER_RE, tag
+from rag.core.text import NUMBER_WORDS
+
+W = r"[\w'’-]*"  # the rest of a word after its stem
+MARKERS: dict[str, re.Pattern[str]] = {
+    name: re.compile(pattern, re.I)
+    for name, pattern in (
+        (
+            "removal",
+            rf"\b(?:eliminat{W}|cancel{W}|remov{W}|abolish{W}|lift{W}|exempt{W}|scrap{W})|\bno longer\b",
+        ),
+        ("lowering", rf"\b(?:lower{W}|relax{W}|reduc{W}|shorten{W}|simplif{W}|loosen{W})"),
+        ("raise", rf"\b(?:increas{W}|rais{W}|extend{W}|expand{W})\b[^.;]*?\bfrom\b[^.;]*?\bto\b"),
+        # an option is voluntary too: "allowed to withdraw the funds ..., or retain the agreement", "may choose"
+        (
+            "voluntary",
+            rf"\b(?:voluntar{W}|encourag{W}|optional{W}|may\s+choose|at\s+(?:their|its|his|her)\s+(?:own\s+)?"
+            r"(?:option|discretion|choice))|\b(?:allowed|permitted|free)\s+to\b[^.;]*?,\s*or\s+(?!other\b)",
+        ),
+        ("exclusion", rf"\b(?:exclud{W}|except{W}|other than)|\bnot\s+(?:be\s+)?included\b"),
+        (
+            "cap",
+            r"\bnot\s+exceed\w*|\bshall\s+not\s+exceed\b|\bno\s+more\s+than\b|\bup\s+to\s+\d|\bChinese[- ]controlled\b"
+            r"|\bChinese\s+(?:party|side|partner)s?\s+(?:holds?|holding|shall\s+hold|to\s+hold|in\s+control)"
+            r"|\bcontroll?(?:ed|ing)?\s+by\s+(?:the\s+)?Chinese|\b(?:relative|absolute)\s+control",
+        ),
+    )
+}
+# A grant limited to a place: "in the Beijing Sino-German International Cooperation Industrial Park", "in specific
+# regions".
+PLACE_LIMIT_RE = re.compile(
+    r"\b(?:in|within)\s+(?:the\s+|a\s+|an\s+)?(?:[\w-]+\s+){0,6}?(?:demonstration|pilot|park|zone|area)s?\b"
+    r"|\bin\s+(?:specific|designated|selected|special)\s+(?:[\w-]+\s+)?regions?\b",  # not "in their country or region"
+    re.I,
+)
+# Conditions on a grant: a place, a pilot, a qualification, a part only ("certain exhibits").
+CONDITION_RE = re.compile(
+    rf"{PLACE_LIMIT_RE.pattern}|\bon\s+a\s+pilot\s+basis\b"
+    r"|\bqualified\b|\beligible\b|\bmeet(?:s|ing)?\s+(?:the\s+)?(?:\w+\s+)?(?:conditions|requirements)\b"
+    r"|\bprovided\s+that\b|\bsubject\s+to\b|\bapproved\b|\bonly\b|\bcertain\b",
+    re.I,
+)
+# A clause that only plans: its explore verb, or a grant put off (rag.analysis.status.LATER_RE: "at an appropriate
+# time"). "pilot" is left out: "the comprehensive pilot program" names every measure of these documents.
+PLAN_CLAUSE_RE = re.compile(
+    rf"\b(?:explor\w*|stud(?:y|ies|ied)|research\w*|seek\w*|try\s+first)\b|{LATER_RE.pattern}", re.I
+)
+# A pilot under way is a grant limited to its trial, not a plan: the status tagger files it with the plans ("carry
+# out the pilot program of ...", "can be piloted after approval"), as eval/README.md's labelling rules do, but a
+# measure whose only plan word is its pilot is being carried out: Yes, with conditions.
+PILOT_RE = re.compile(r"\b(?:pilot\w*|trials?)\b", re.I)
+# A tax benefit called an exemption ("the exemption of technology transfer income", "exempted from corporate income
+# tax", "Is the income tax exemption still capped?") is a grant, not the removal of a requirement ("exempt certain
+# exhibits from quarantine", "an exemption from the experience requirement"): in a question or a sentence it is no
+# removal marker.
+TAX_BENEFIT_RE = re.compile(
+    r"\bexemptions?\b(?!\s+from\b)"
+    r"|\bexempt(?:ed|ion|ions)?\s+from\s+(?:[\w-]+\s+){0,3}(?:tax|taxes|duty|duties|fees?|tariffs?)\b",
+    re.I,
+)
+
+
+def without_tax_benefits(text: str) -> str:
+    """`text` with each tax benefit blanked out, offsets kept."""
+    return TAX_BENEFIT_RE.sub(lambda m: " " * len(m.group()), text)
+
+
+CLAUSE_SPLIT_RE = re.compile(r"[;,()（）]|\s+[-–—]\s+")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the answering sentence says, by class of marker, and its status."""
+
+    sentence: str
+    marker: int
+    status: str  # rag.analysis.status's label, or "pilot" where a pilot under way is its only plan word
+    found: dict[str, re.Match[str]]
+    measure: bool = True  # a measure of a plan (a letter, a title or a department list decides no verdict)
+
+    def has(self, *names: str) -> bool:
+        return any(n in self.found for n in names)
+
+
+MEASURE_KINDS = ("measure", "task")  # the paragraph kinds that state measures (rag.analysis.provisions reads the same)
+
+
+def read(sentence: str, marker: int, kind: str = "measure") -> Reading:
+    """The markers and status of one quoted sentence (cited as [marker]; `kind`: its paragraph's kind)."""
+    plain = without_tax_benefits(sentence)
+    found = {name: m for name, rx in MARKERS.items() if (m := rx.search(plain))}
+    status = tag(sentence)
+    piloted = status.label == "explore" and PILOT_RE.search(status.cue) and not PLAN_CLAUSE_RE.search(status.cue)
+    return Reading(sentence, marker, "pilot" if piloted else status.label, found, kind in MEASURE_KINDS)
+
+
+# A figure with its unit: a period ("5-year", "two years", "30 working days") or a percentage.
+FIGURE_RE = re.compile(
+    rf"(?P<n>\d+(?:\.\d+)?|{NUMBER_WORDS})[\s-]*(?:(?:working\s+)?(?P<unit>day|month|year)s?\b|%|percent|per\s+cent)",
+    re.I,
+)
+LIMIT_RE = re.compile(
+    rf"\b(?:up\s+to|not\s+exceeding|no\s+(?:more|longer)\s+than|at\s+most|a\s+maximum\s+of)\s+{FIGURE_RE.pattern}", re.I
+)
+_NUMBER_VALUES = {w: n for n, w in enumerate(NUMBER_WORDS.split("|"), start=1)}
+
+
+def figures(text: str) -> set[tuple[str, float]]:
+    """(unit, value) of each period and percentage `text` states."""
+    return {
+        ((m["unit"] or "%").lower(), float(_NUMBER_VALUES.get(m["n"].lower(), 0) or m["n"]))
+        for m in FIGURE_RE.finditer(text)
+    }
+
+
+def clause(sentence: str, start: int, end: int) -> str:
+    """The clause of `sentence` around [start, end): between the nearest separators (comma, semicolon, bracket)."""
+    cuts = [0] + [m.end() for m in CLAUSE_SPLIT_RE.finditer(sentence)] + [len(sentence) + 1]
+    left = max(c for c in cuts if c <= start)
+    right = min((m.start() for m in CLAUSE_SPLIT_RE.finditer(sentence) if m.start() >= end), default=len(sentence))
+    return sentence[left:right].strip()
