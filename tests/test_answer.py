@@ -36,9 +36,16 @@ def check(retriever, settings, question, reply):
 FUND_QUOTE = "Support wholly foreign-owned enterprises to apply to become private fund managers"
 
 
-def test_an_answer_is_the_checked_lead_then_the_evidence_quoted_verbatim(retriever, settings, scripted_backend):
+def test_an_answer_is_the_verdict_and_the_checked_lead_then_the_evidence_quoted_verbatim(
+    retriever, settings, scripted_backend
+):
     a = ask(retriever, settings, FUND_Q, backend=scripted_backend(f"{FUND_CLAIM} [1]."))
     assert a.text.startswith(f"{FUND_CLAIM} [1]. {FUND_QUOTE}")
+    # with the tie on (the default), the quote grants what was asked in the question's own words: Yes, with the
+    # source's clause, before the lead
+    tied = settings.model_copy(update={"verdict_min_stated": 0.55})
+    a = ask(retriever, tied, FUND_Q, backend=scripted_backend(f"{FUND_CLAIM} [1]."))
+    assert a.text.startswith(f"Yes: “{FUND_QUOTE}” [1]. {FUND_CLAIM} [1]. {FUND_QUOTE}")
     assert [c.paragraph_id for c in a.citations] == ["plan.p002"] and not a.refused
 
 

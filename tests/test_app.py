@@ -59,6 +59,7 @@ def app(monkeypatch, scripted_backend, tmp_path):
         monkeypatch.setenv("RAG_BACKEND", scripted_backend(reply, fail))
         monkeypatch.setenv("RAG_APP_URL", APP_URL)
         monkeypatch.setenv("RAG_MIN_EVIDENCE_SCORE", "0.2")
+        monkeypatch.setenv("RAG_VERDICT_MIN_STATED", "1.01")  # the model's opening, as in tests/conftest.py `settings`
         monkeypatch.setenv("RAG_FEEDBACK_DB", str(tmp_path / "feedback.sqlite3"))
 
         def load(cls, settings=None, log=None):

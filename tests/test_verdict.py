@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.opening import lead_conflicts, opening
+from rag.answer.opening import Tie, lead_conflicts, needs_lead, opening
 from rag.answer.readings import read
+from rag.answer.support import WordWeights
 from rag.answer.verdict import decide_verdict, settles
 from rag.core.questions import first_yes_no, is_yes_no
 
@@ -150,6 +151,19 @@ def test_yes_or_no_is_found_after_a_subordinate_clause_and_in_a_question_cut_at_
     assert first_yes_no("Our company is a WFOE - can we sell tours?") == "can we sell tours?"
 
 
+def test_a_follow_up_opening_with_discourse_words_or_a_negative_contraction_asks_yes_or_no():
+    assert is_yes_no("ok but wasn't that already allowed under the 2020 plan?")
+    assert is_yes_no("and anything about catastrophe bonds there?")
+    assert not is_yes_no("ok so which office handles it?")
+
+
+def test_everywhere_asked_as_an_alternative_is_no_over_a_place_limited_grant_but_not_as_a_second_ask():
+    reading = read(VENTURE_TAX, 1)
+    assert decide_verdict("Does that apply to our firm in Chaoyang, or anywhere in Beijing?", reading)[0] == "no"
+    second = "Can our VC firm join the tax pilot, and would it be allowed to invest anywhere in China?"
+    assert decide_verdict(second, reading)[0] == "yes_conditions"
+
+
 def test_a_later_sentence_of_the_answering_paragraph_decides_when_it_holds_what_was_asked():
     aim = read("We shall find ways to further optimise de-registration procedure by streamlining it", 1)
     change = read(
@@ -207,10 +221,32 @@ def test_a_faithful_lead_follows_the_verdict_without_its_own_yes():
     )
 
 
-def test_a_plain_yes_is_shown_only_when_the_model_says_yes_too():
+def test_a_plain_yes_is_shown_only_when_the_model_says_yes_too_or_the_sentence_grants_what_was_asked():
     question = "Could a WFOE register as a private fund manager?"
     assert opening(question, [read(FUNDS, 1)], "").verdict is None  # no marker decides, no model agrees
     assert opening(question, [read(FUNDS, 1)], "Yes, the plan supports it [1].").verdict == "yes"
+    tie = Tie(WordWeights([FUNDS, GOLD, VPN, TRAVEL, ESG, LAWYERS, ACCREDITATION, BONDS]), 0.55)
+    # a sentence that grants the ask in most of its own words says Yes without the model
+    asked = "Does the 2020 plan let foreign banks obtain the PBOC gold import licence?"
+    assert opening(asked, [read(GOLD, 1)], "", tie=tie).verdict == "yes"
+    assert not needs_lead(asked, [read(GOLD, 1)], None, tie)
+    # but not for an ask its words do not hold, nor one a grant cannot answer (a requirement, full ownership)
+    assert opening("Can foreign banks open branches in Tianjin?", [read(GOLD, 1)], "", tie=tie).verdict is None
+    required = "Do foreign banks still need a PBOC gold import licence?"
+    assert opening(required, [read(GOLD, 1)], "", tie=tie).verdict is None
+    full = "Can we own 100% of a private fund manager?"
+    assert (
+        opening(
+            full, [read("Support foreign investors to apply to become private fund managers.", 1)], "", tie=tie
+        ).verdict
+        is None
+    )
+
+
+GOLD = (
+    "Foreign banks are allowed to obtain the People's Bank of China's gold import license and the lead underwriter "
+    "qualification for the inter-bank bond market."
+)
 
 
 TRAVEL = (

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from rag.answer.listed import Listed
 from rag.answer.readings import Reading
-from rag.answer.support import hedged, negated
+from rag.answer.support import WordWeights, hedged, negated
 from rag.answer.verdict import (
     ASKS_CHANGE_RE,
     BEYOND_CAP,
@@ -20,6 +20,7 @@ from rag.answer.verdict import (
     answering,
     decide_verdict,
     decisive_clause,
+    states_ask,
 )
 from rag.core.language import DEFAULT, say
 from rag.core.questions import is_yes_no
@@ -86,11 +87,26 @@ def _cited(lead: str, readings: list[Reading]) -> list[Reading]:
     return [r for r in readings if r.marker in markers] or readings[:1]
 
 
-def opening(question: str, readings: list[Reading], lead: str, listed: Listed | None = None) -> Opening:
+@dataclass(frozen=True)
+class Tie:
+    """How a sentence that grants what a yes-or-no question asks is recognised without the model's Yes
+    (rag.answer.verdict.states_ask): the corpus's word weights and the share of the ask it must hold."""
+
+    weights: WordWeights
+    min_share: float
+
+    def holds(self, question: str, reading: Reading) -> bool:
+        return states_ask(question, reading, self.weights, self.min_share)
+
+
+def opening(
+    question: str, readings: list[Reading], lead: str, listed: Listed | None = None, tie: Tie | None = None
+) -> Opening:
     """What opens the answer to `question` (English), given the quotes' readings (the one that answers: `answering`) and the
     model's citation-checked lead ("" when none). A verdict decided by a marker is always shown; a plain "yes" (no
     marker in the answering sentence), or a "yes, with conditions" read from a place, a qualification or an
-    exclusion alone, only when the model's lead says Yes too. A sentence that states no measure (a letter, a title) decides none. A
+    exclusion alone, only when the model's lead says Yes too, or when `tie` finds that the sentence grants what was
+    asked in most of the ask's own words. A sentence that states no measure (a letter, a title) decides none. A
     lead that conflicts with the verdict or with what it cites is dropped (Opening.dropped says why); the verdict's
     Yes/No replaces its own. `listed`: a verdict read from a quoted list or relation (rag.answer.listed), which
     decides instead of the measure's markers."""
@@ -104,7 +120,8 @@ def opening(question: str, readings: list[Reading], lead: str, listed: Listed | 
     # No marker that decides, or an exclusion under a grant: an exclusion limits a grant but does not show that the
     # grant is what was asked (a travel agency's "excluding Taiwan" under a question on culture funds), so, like a
     # place or a qualification, it needs the model's Yes too. An exclusion that names what was asked decides No.
-    if (by in ("", "condition") or (verdict, by) == ("yes_conditions", "exclusion")) and not model_says_yes:
+    stated = bool(tie and answer and verdict and tie.holds(question, answer))  # the sentence grants what was asked
+    if (by in ("", "condition") or (verdict, by) == ("yes_conditions", "exclusion")) and not (model_says_yes or stated):
         verdict = None
     if not verdict:
         text = without_opener(lead) if lead and not yes_no and model_says_yes else lead
@@ -114,10 +131,10 @@ def opening(question: str, readings: list[Reading], lead: str, listed: Listed | 
     return Opening(f"{bottom_line(verdict, decisive)} {rest}".strip(), verdict, decisive, dropped)
 
 
-def needs_lead(question: str, readings: list[Reading], listed: Listed | None) -> bool:
-    """Whether the verdict of the yes-or-no `question` waits on the model's lead: no marker decides it without the
-    model's Yes (see `opening`)."""
-    return is_yes_no(question) and opening(question, readings, "", listed).verdict is None
+def needs_lead(question: str, readings: list[Reading], listed: Listed | None, tie: Tie | None = None) -> bool:
+    """Whether the verdict of the yes-or-no `question` waits on the model's lead: no marker decides it, nor a sentence
+    that grants what was asked, without the model's Yes (see `opening`)."""
+    return is_yes_no(question) and opening(question, readings, "", listed, tie).verdict is None
 
 
 def headline_status(first: Opening, listed: Listed | None, cited: str | None) -> str | None:

@@ -47,10 +47,10 @@ from rag.answer.evidence import Retriever, gather_evidence
 from rag.answer.guard import clean_question
 from rag.answer.listed import listed_verdict
 from rag.answer.multilingual import helper_model, localize
-from rag.answer.opening import headline_status, needs_lead, opening
+from rag.answer.opening import Tie, headline_status, needs_lead, opening
 from rag.answer.quotes import Quote, departments_line, format_quotes, select_quotes
 from rag.answer.readings import read
-from rag.answer.support import broken, split_answer
+from rag.answer.support import broken, corpus_weights, split_answer
 from rag.answer.verdict import settles
 from rag.answer.verify import REFUSAL_RE, check_citations, quote_citations
 from rag.core.errors import LLMUnavailable
@@ -244,11 +244,12 @@ def _stream_checked(
     )
     readings = [read(q.body, q.marker, q.ev.paragraph.kind) for q in stating]
     listed = listed_verdict(query, stating, Registry(retriever.corpus))  # a department line or a stated relation
+    tie = Tie(corpus_weights(retriever.corpus), settings.verdict_min_stated)
     # Asked in another language, the answer opens with the translation of the answering sentence
     # (rag.answer.multilingual), not of the model's English paraphrase of it: one translation step from the source,
     # not two. The model's lead is then written only when the verdict waits on its Yes, and on sure evidence nothing
     # is left to ask the model.
-    writes = turn.language == DEFAULT or settings.translate_model_lead or needs_lead(query, readings, listed)
+    writes = turn.language == DEFAULT or settings.translate_model_lead or needs_lead(query, readings, listed, tie)
     if model and not writes and decision.sure:
         model, used = False, "extractive"
     asked, shown = model_input(query, quotes, settings) if model else ("", "")
@@ -283,7 +284,7 @@ def _stream_checked(
             used, notice = _fallback(primary, settings, err, notice, language)
             yield NoticeEvent(say("model_failed", language))
     # the verdict, decided in code; the model's lead only if it agrees
-    first = opening(query, readings, checked, listed)
+    first = opening(query, readings, checked, listed, tie)
     lead = counted or first.text
     if lead:
         yield TokenEvent(lead, lead=True)

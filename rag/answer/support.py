@@ -170,11 +170,13 @@ class WordWeights:
         """Does any of the texts contain `word`?"""
         return word in self._idf
 
-    def recall(self, claim: str, source: str, power: float = 1.0, near_letters: int = 0) -> float:
-        """Weighted share of the claim's content words that `source` contains: rare words count most (each weight
-        raised to `power`). With `near_letters`, a word of at least that many letters also counts when `source`
-        spells it one letter apart (`near_words`: the published texts' "Zhongguanchun")."""
-        words, held = content_words(claim), content_words(source)
+    def recall(
+        self, claim: str, source: str, power: float = 1.0, near_letters: int = 0, ignore: frozenset[str] = frozenset()
+    ) -> float:
+        """Weighted share of the claim's content words (less `ignore`) that `source` contains: rare words count most
+        (each weight raised to `power`). With `near_letters`, a word of at least that many letters also counts when
+        `source` spells it one letter apart (`near_words`: the published texts' "Zhongguanchun")."""
+        words, held = content_words(claim) - ignore, content_words(source)
         found = (words & held) | (near_words(words - held, held, near_letters) if near_letters else set())
         total = sum(self.weight(w) ** power for w in words)
         return sum(self.weight(w) ** power for w in found) / total if total else 0.0

@@ -30,9 +30,9 @@ from rag.answer.readings import (
     figures,
     without_tax_benefits,
 )
-from rag.answer.support import content_words
+from rag.answer.support import WordWeights, content_words, negated
 from rag.core.glossary import expand
-from rag.core.questions import first_yes_no, is_yes_no
+from rag.core.questions import first_yes_no, is_yes_no, yes_no_alternatives
 
 # A question about everyone or everywhere ("all corporate VC firms", "anywhere in Beijing", "citywide"), which a grant
 # limited to a place answers No.
@@ -168,6 +168,34 @@ def settles(question: str, readings: list[Reading]) -> bool:
     return named or by == "scope" or by in _asked_markers(question) or asked_now
 
 
+# Words that name a document, the asker or the permission asked for, not the measure: a question's tie to the
+# sentence that answers it is counted without them ("Does the 2020 plan let foreign banks obtain the gold import
+# licence?" is tied by "banks", "obtain", "gold", "import", "licence").
+_NAMING = frozenset(
+    content_words(
+        "Beijing plan plans 2019 2020 2023 State Council work proposal Dongcheng district under per new summary program"
+        " programme demonstration zone let lets allow allowed permit can could may go ahead now actually foreign"
+        " foreigner investors invest company firm enterprise enterprises FIE WFOE"
+    )
+)
+GRANTS = ("in_force", "supported", "pilot")  # the statuses of a sentence that grants (rag.analysis.status)
+# A grant of full ownership, or restrictions lifted: what a question asking for 100% needs before a plain Yes.
+_FULL_GRANT_RE = re.compile(r"\b(?:solely|wholly|100\s*%)", re.I)
+
+
+def states_ask(question: str, reading: Reading, weights: WordWeights, min_share: float) -> bool:
+    """Whether the answering sentence grants what the yes-or-no `question` asks, where no marker decides: it states a
+    grant (its status), holds at least `min_share` of the ask's IDF-weighted content words (naming words left out),
+    states no negation, and the ask is one a grant answers. A change ("was it relaxed?") needs a change marker, a
+    requirement ("do we still need a JV?") a removal or a voluntary measure, and full ownership a grant of it."""
+    ask = first_yes_no(question)
+    if reading.status not in GRANTS or negated(reading.sentence) or asks_change(ask) or ASKS_REQUIREMENT_RE.search(ask):
+        return False
+    if ASKS_FULL_RE.search(ask) and not (_FULL_GRANT_RE.search(reading.sentence) or reading.has("removal")):
+        return False
+    return weights.recall(expand(ask), reading.sentence, near_letters=6, ignore=_NAMING) >= min_share
+
+
 def decide_verdict(question: str, reading: Reading) -> tuple[str, str]:
     """(verdict, the class of marker that decided it) for a yes-or-no `question` answered by `reading`: for its first
     yes-or-no part ("Can we hold 100%, or does the cap still apply?" asks about 100%, not whether the cap is still
@@ -206,8 +234,8 @@ def decide_verdict(question: str, reading: Reading) -> tuple[str, str]:
         return ("yes_conditions" if limited else "yes"), by
     if (reading.has("cap") and ASKS_FULL_RE.search(ask)) or _beyond_cap(ask, reading.sentence):
         return "no", "cap"
-    if ASKS_ALL_RE.search(ask) and PLACE_LIMIT_RE.search(reading.sentence):
-        return "no", "scope"  # "all VC firms in Beijing?" over a pilot in one zone
+    if ASKS_ALL_RE.search(yes_no_alternatives(question)) and PLACE_LIMIT_RE.search(reading.sentence):
+        return "no", "scope"  # "all VC firms in Beijing?", "in Chaoyang, or anywhere?" over a pilot in one zone
     if reading.has("cap", "exclusion") or CONDITION_RE.search(reading.sentence) or reading.status == "pilot":
         return "yes_conditions", next((n for n in ("cap", "exclusion") if reading.has(n)), "condition")
     return "yes", ""

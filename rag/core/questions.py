@@ -20,10 +20,12 @@ EXAMPLE_QUESTION = "Can a wholly foreign-owned company become a private fund man
 log = logging.getLogger(__name__)
 WORDS_PER_TOKEN = 0.75  # English prose: about 3 words per 4 cl100k tokens
 
+# A follow-up opens with discourse words, any number of them ("ok but wasn't that ...?", "and anything on ...?").
+_OPENERS = r"^\W*(?:(?:so|and|but|also|then|ok|okay|now|well|right|hmm|oh|nice|great|thanks)\W+){0,3}"
 YES_NO_RE = re.compile(
-    rf"^\W*(?:(?:so|and|but|also|then|ok|okay|now|and\s+so)\W+)?(?:{AUXILIARIES}|what about|how about|isn't|aren't|"
-    r"doesn't|don't|can't|won't)\b|\bor\s+not\b|,\s*right\W*$"
-    r"|^\W*any(?:thing|one|body)?\b[^?]*\?",  # "Any help with licences?": is there any ...
+    rf"{_OPENERS}(?:{AUXILIARIES}|what about|how about|(?:is|are|was|were|do|does|did|has|have|had|can|could|will|"
+    r"would|should)n't|won't)\b|\bor\s+not\b|,\s*right\W*$"
+    rf"|{_OPENERS}any(?:thing|one|body)?\b[^?]*\?",  # "Any help with licences?": is there any ...
     re.I,
 )
 # An inverted auxiliary and its subject inside a clause ("Under the 2023 plan, is there ...", "Under Dongcheng's plan
@@ -116,6 +118,19 @@ def _parts(question: str) -> list[tuple[str, bool]]:
         for sentence in _SENTENCE_END_RE.split(question.strip())
         for part in _CLAUSE_CUT_RE.split(sentence)
     ]
+
+
+def yes_no_alternatives(question: str) -> str:
+    """The part of `question` that asks yes or no first, with the alternatives that follow it ("Does that apply in
+    Chaoyang, or anywhere in Beijing?"), not a second ask ("..., and would it be allowed anywhere in China?"); the
+    whole question when no part asks."""
+    parts = _parts(question)
+    for n, (part, asked) in enumerate(parts):
+        if _asks_yes_no(part, asked):
+            alternatives = [p for p, _ in parts[n + 1 :]]
+            ors = next((k for k, p in enumerate(alternatives) if not re.match(r"or\b", p, re.I)), len(alternatives))
+            return ", ".join([part, *alternatives[:ors]])
+    return question
 
 
 def is_yes_no(question: str) -> bool:

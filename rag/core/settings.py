@@ -187,6 +187,17 @@ class AnswerSettings(BaseSettings):
         description="The lead is the first of the model's first this-many sentences that passes the citation check "
         "(a bare 'Yes.' has nothing to check and is skipped).",
     )
+    verdict_min_stated: float = Field(
+        0.55,
+        ge=0.0,
+        description="A yes-or-no question whose answering sentence grants something, with no marker to decide the "
+        "verdict, opens with Yes (or Yes, with conditions) without the model's Yes when that sentence holds at least "
+        "this IDF-weighted share of the ask's content words (words naming a document or the asker left out; never "
+        "for a change, a requirement or full ownership the sentence does not grant: rag.answer.verdict.states_ask). "
+        "Chosen on the English dev items of questions.jsonl and probes.jsonl (extractive): at 0.55, 13 verdicts more "
+        "match the gold, 4 more are Yes where the gold says Yes with conditions or the other way round, none is "
+        "opposite; at 0.45, 13 / 5 / 1 opposite; at 0.6, 6 / 4 / 0. Above 1 every such verdict waits on the model.",
+    )
     # --- answerability (rag.answer.answerability), for every backend; calibrated by `python -m eval.answerability`
     answerable_figure_recall: float = Field(
         0.4,
