@@ -61,6 +61,11 @@ VISAS = (
     "Senior management personnel of foreign enterprises intending to establish branches or subsidiaries in Beijing "
     "will be issued visas or residence permits valid for up to two years."
 )
+DERIVATIVES = (
+    "We shall actively support qualified enterprises in the service sector in going public; explore the trading in "
+    "futures, options and other derivatives that will help the service sector to open up; and provide more fund "
+    "support to the construction of Beijing City Sub-center."
+)
 FINANCING = (
     "We shall put into effect the three-year action plan for technological services, and encourage venture capital "
     "investors to strengthen cooperation with financial institutions and explore new modes of financing "
@@ -116,6 +121,9 @@ FINANCING = (
         ("Can we have our devices made by a contract manufacturer in Hebei?", DEVICES, "yes_conditions"),
         ("Are all corporate VC firms in Beijing now fully exempt from corporate income tax?", VENTURE_TAX, "no"),
         ("Does the tax pilot for corporate venture capital apply anywhere in Beijing?", VENTURE_TAX, "no"),
+        # a clause a comma cut from its verb keeps it: the options are to be explored with the futures
+        ("Does the plan open trading in options for the service sector?", DERIVATIVES, "not_yet"),
+        ("Can service-sector companies in Beijing go public?", DERIVATIVES, "yes_conditions"),  # "qualified"
         # a figure put above a stated limit, in the same unit, is a No; one within it is not
         ("Can our CEO get a 5-year residence permit?", VISAS, "no"),
         ("Can our CEO get a one-year residence permit?", VISAS, "yes"),

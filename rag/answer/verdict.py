@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 
+from rag.analysis.status import tag
 from rag.answer.readings import (
     CONDITION_RE,
     LIMIT_RE,
@@ -71,12 +72,27 @@ ASKS_FULL_RE = re.compile(
 CLAUSE_MAX_WORDS = 30  # the decisive clause is quoted whole up to this length, else the words around its marker
 
 
+_CLAUSE_CUT_RE = re.compile(r"[;,]|\balong with\b|\band\s+(?=explor|stud|research)")
+
+
 def _asked_clause(question: str, sentence: str) -> str:
-    """The clause of `sentence` sharing most content words with the question (the sentence itself on a tie)."""
+    """The clause of `sentence` sharing most content words with the question (the sentence itself on a tie), with the
+    clauses before it back to its governing verb when a comma cut it from it: "explore the trading in futures,
+    options and other derivatives" is one clause (rag.analysis.status finds no verb of its own in the second)."""
     asked = _words(question)
-    clauses = [c for c in re.split(r"[;,]|\balong with\b|\band\s+(?=explor|stud|research)", sentence) if c.strip()]
-    best = max(clauses, key=lambda c: len(asked & _words(c)), default=sentence)
-    return best if len(asked & _words(best)) > len(asked & _words(clauses[0])) else sentence
+    cuts = list(_CLAUSE_CUT_RE.finditer(sentence))
+    bounds = zip([0] + [m.end() for m in cuts], [m.start() for m in cuts] + [len(sentence)], strict=True)
+    spans = [(a, b) for a, b in bounds if sentence[a:b].strip()]
+    if not spans:
+        return sentence
+    shared = [len(asked & _words(sentence[a:b])) for a, b in spans]
+    best = max(range(len(spans)), key=shared.__getitem__)
+    if shared[best] <= shared[0]:
+        return sentence
+    first = best
+    while first > 0 and sentence[spans[first][0] - 1] == "," and tag(sentence[slice(*spans[first])]).label == "other":
+        first -= 1
+    return sentence[spans[first][0] : spans[best][1]]
 
 
 def _excluded_words(reading: Reading) -> set[str]:
