@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from rag.answer.evidence import select_evidence
-from rag.answer.gaps import missing
+from rag.answer.gaps import asks_authority, missing
 from rag.answer.guard import clean_question
 from rag.answer.pipeline import AnswerEvent, EvidenceEvent, NoticeEvent, TokenEvent, answer, stream_answer
 from rag.answer.prompts import REFUSAL
@@ -400,6 +400,11 @@ def test_a_who_question_brings_the_tasks_list_of_departments_along(retriever, se
     assert "plan.p007" in ids and ids.index("plan.p007") == ids.index("plan.p005") + 1
     assert "Municipal Communications Administration" in a.text  # and the answer quotes it, cited
     assert "plan.p007" in {c.paragraph_id for c in a.citations}
+    # asked in shorthand ("dept"), the same
+    a = ask(
+        retriever, settings, "Which dept do we talk to about VPN services for foreign investors?", backend="extractive"
+    )
+    assert "Municipal Communications Administration" in a.text and asks_authority(a.question)
 
 
 def test_a_list_of_departments_never_stands_as_evidence_on_its_own(retriever, settings):

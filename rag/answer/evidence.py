@@ -37,7 +37,7 @@ class Retriever(Protocol):
 
 SKIPPED_KINDS = frozenset({"title", "heading", "group"})  # carry no claims; the task title goes in each label
 _WHO_RE = re.compile(
-    r"\b(who|whom|responsib\w*|department\w*|ministr\w*|bureau\w*|agenc\w*|offices?|units|bodies|authorities"
+    r"\b(who|whom|responsib\w*|department\w*|depts?|ministr\w*|bureau\w*|agenc\w*|offices?|units|bodies|authorities"
     r"|oversee\w*|handles?|contact"
     r"|in charge|lead unit|implement\w* by)\b",
     re.I,

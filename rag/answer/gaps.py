@@ -12,7 +12,7 @@ import re
 
 from rag.core.text import DURATION
 
-_BODY = r"(?:departments?|authorit(?:y|ies)|agenc(?:y|ies)|bureaus?|bod(?:y|ies)|offices?|ministr(?:y|ies))"
+_BODY = r"(?:departments?|depts?|authorit(?:y|ies)|agenc(?:y|ies)|bureaus?|bod(?:y|ies)|offices?|ministr(?:y|ies))"
 # "handles" asks for an authority only of a body or of "it" ("which offices handle it?"), not as the measure's own verb
 # ("can a foreign bank handle customs duty payments?")
 _ACTS = r"(?:handles?|approves?|oversees?)"

@@ -63,6 +63,12 @@ GLOSSARY: dict[str, str] = {
     "ICP": "Internet content provider value-added telecommunications",
     "SaaS": "software as a service",
     "GHG": "greenhouse gas",
+    # everyday shorthand for the bodies a question asks about ("which Dongcheng dept do I talk to?")
+    "dept": "department",
+    "Dept": "department",
+    "depts": "departments",
+    "govt": "government",
+    "Govt": "government",
 }
 SHORTHAND_RE = re.compile(
     r"(?<![\w&])(" + "|".join(re.escape(k) for k in sorted(GLOSSARY, key=len, reverse=True)) + r")(?![\w&])"
