@@ -242,6 +242,16 @@ def test_a_plain_yes_is_shown_only_when_the_model_says_yes_too_or_the_sentence_g
     assert opening("Can foreign banks open branches in Tianjin?", [read(GOLD, 1)], "", tie=tie).verdict is None
     required = "Do foreign banks still need a PBOC gold import licence?"
     assert opening(required, [read(GOLD, 1)], "", tie=tie).verdict is None
+    # "stay" as a noun asks for no requirement; a long sentence grants in the clause asked about
+    family = "Do the family members get the same length of stay as the expert?"
+    sentence = "The family members accompanying experts will be granted the same period of stay as the experts."
+    assert opening(family, [read(sentence, 1)], "", tie=tie).verdict == "yes"
+    airports = (
+        "We shall combine the strengths of the two airport economic zones; support the establishment of solely "
+        "foreign-funded aircraft maintenance enterprises."
+    )
+    asked = "Can we set up a solely foreign-funded aircraft maintenance enterprise?"
+    assert opening(asked, [read(airports, 1)], "", tie=tie).verdict == "yes"
     full = "Can we own 100% of a private fund manager?"
     assert (
         opening(

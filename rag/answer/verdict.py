@@ -51,9 +51,11 @@ OBLIGED = rf"still|{_MUST}"
 # "still" asks whether a requirement stays, but not before a plan word: "... or is it still being explored?" (as the
 # Chinese "还是只是在探索" comes back) asks about status
 _STILL = r"still(?!\s+(?:being\s+|only\s+|just\s+)?(?:a\s+|an\s+)?(?:explor|stud|plann|research|consider|pilot|trial))"
-ASKS_REQUIREMENT_RE = re.compile(
-    rf"\b(?:{_STILL}|{_MUST}|oblig\w+|required?|requirements?|need(?:s|ed)?|necessary|stay|remain|keep)\b", re.I
-)
+_REQUIRES = rf"{_STILL}|{_MUST}|oblig\w+|required?|requirements?|need(?:s|ed)?|necessary"
+ASKS_REQUIREMENT_RE = re.compile(rf"\b(?:{_REQUIRES}|stay|remain|keep)\b", re.I)
+# A requirement asked for in so many words ("do we still need a JV?"), which a grant cannot answer Yes to; not
+# "the same length of stay".
+ASKS_NEED_RE = re.compile(rf"\b(?:{_REQUIRES})\b", re.I)
 ASKS_REMOVAL_RE = re.compile(
     rf"{MARKERS['removal'].pattern}|\b(?:drop{W}|waiv{W}|do(?:ne)?\s+away|got\s+rid|get\s+rid|scrapp\w*)", re.I
 )
@@ -200,12 +202,14 @@ _FULL_GRANT_RE = re.compile(r"\b(?:solely|wholly|100\s*%)", re.I)
 
 
 def states_ask(question: str, reading: Reading, weights: WordWeights, min_share: float) -> bool:
-    """Whether the answering sentence grants what the yes-or-no `question` asks, where no marker decides: it states a
-    grant (its status), holds at least `min_share` of the ask's IDF-weighted content words (naming words left out),
-    states no negation, and the ask is one a grant answers. A change ("was it relaxed?") needs a change marker, a
+    """Whether the answering sentence grants what the yes-or-no `question` asks, where no marker decides: it (or the
+    clause asked about) states a grant (its status), holds at least `min_share` of the ask's IDF-weighted content
+    words (naming words left out), states no negation, and the ask is one a grant answers. A change ("was it relaxed?") needs a change marker, a
     requirement ("do we still need a JV?") a removal or a voluntary measure, and full ownership a grant of it."""
     ask = first_yes_no(question)
-    if reading.status not in GRANTS or negated(reading.sentence) or asks_change(ask) or ASKS_REQUIREMENT_RE.search(ask):
+    if reading.status not in GRANTS and tag(_asked_clause(question, reading.sentence)).label not in GRANTS:
+        return False  # neither the sentence nor the clause asked about grants ("...; support the establishment of ...")
+    if negated(reading.sentence) or asks_change(ask) or ASKS_NEED_RE.search(ask):
         return False
     if ASKS_FULL_RE.search(ask) and not (_FULL_GRANT_RE.search(reading.sentence) or reading.has("removal")):
         return False
