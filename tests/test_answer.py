@@ -633,37 +633,26 @@ def test_the_retrievers_first_task_keeps_its_closest_paragraph_under_the_cosine_
     assert [e.paragraph.id for e in select_evidence("?", reversed_hits, Stub(), settings)] == ["b.p001"]
 
 
-def test_a_count_or_a_start_the_evidence_never_states_is_refused_but_a_count_inside_a_yes_no_ask_is_not(
-    retriever, settings
+@pytest.mark.parametrize(
+    "question, refused",
+    [
+        # a count or a start the evidence never states
+        ("How many private fund managers may a wholly foreign-owned enterprise run?", True),
+        ("When does the private fund manager scheme for foreign enterprises open?", True),
+        # a count inside a yes-or-no ask asks for none
+        ("Is there a ceiling on how many private fund managers a wholly foreign-owned enterprise may run?", False),
+        # a rate or an amount a yes-or-no question puts to the documents needs evidence stating one
+        ("Do foreign private fund managers pay a reduced 15% income tax rate?", True),
+        ("Was the private fund manager quota raised to USD 10 billion?", True),
+        # a share of ownership is answered by a grant or a cap; the asker's own figures in a preamble ask for nothing
+        ("Can we hold 51% of a private fund manager?", False),
+        ("Our assets are US$250m. Can a wholly foreign-owned enterprise become a private fund manager?", False),
+    ],
+)
+def test_a_figure_the_evidence_never_states_is_refused_unless_the_question_asks_for_none(
+    retriever, settings, question, refused
 ):
     from rag.answer.answerability import missing_figure
 
     evidence = select_evidence(FUND_Q, retriever.search(FUND_Q, k=4), retriever, settings)
-    limit = settings.answerable_figure_recall
-    assert missing_figure(
-        "How many private fund managers may a wholly foreign-owned enterprise run?", evidence, retriever.corpus, limit
-    )
-    assert missing_figure(
-        "When does the private fund manager scheme for foreign enterprises open?", evidence, retriever.corpus, limit
-    )
-    yes_no = "Is there a ceiling on how many private fund managers a wholly foreign-owned enterprise may run?"
-    assert not missing_figure(yes_no, evidence, retriever.corpus, limit)
-
-
-def test_a_rate_or_amount_a_yes_no_question_puts_is_refused_unless_evidence_states_one_but_a_share_is_not(
-    retriever, settings
-):
-    from rag.answer.answerability import missing_figure
-
-    evidence = select_evidence(FUND_Q, retriever.search(FUND_Q, k=4), retriever, settings)
-    limit = settings.answerable_figure_recall
-    assert missing_figure(
-        "Do foreign private fund managers pay a reduced 15% income tax rate?", evidence, retriever.corpus, limit
-    )
-    assert missing_figure(
-        "Was the private fund manager quota raised to USD 10 billion?", evidence, retriever.corpus, limit
-    )
-    # a share of ownership is answered by a grant or a cap; the asker's own figures in a preamble ask for nothing
-    assert not missing_figure("Can we hold 51% of a private fund manager?", evidence, retriever.corpus, limit)
-    preamble = "Our assets are US$250m. Can a wholly foreign-owned enterprise become a private fund manager?"
-    assert not missing_figure(preamble, evidence, retriever.corpus, limit)
+    assert missing_figure(question, evidence, retriever.corpus, settings.answerable_figure_recall) is refused
