@@ -3,10 +3,15 @@ rag.answer.opening).
 
 An investor acts on the first sentence. Word overlap cannot see a "Yes, still required" written above a sentence
 that eliminates the requirement, so both the verdict and the check read the polarity and modality of the sentence
-that answers (the first quote), by class of marker (rag.answer.readings),
-and the question's own ask, read in its first yes-or-no part: a requirement ("still need", "must", "mandatory"), a
-removal or lowering ("was it dropped?": a sentence that only lowers it answers No), or full ownership ("100%",
-"wholly", "control").
+that answers (the first quote), by class of marker (rag.answer.readings), and the question's own ask, read in its
+first yes-or-no part: a requirement ("still need", "must", "mandatory"), a removal or lowering ("was it dropped?": a
+sentence that only lowers it answers No, in the clause asked about), full ownership ("100%", "wholly", "control") or
+a figure above a stated limit (No by the cap), everyone or everywhere ("anywhere in Beijing?": No over a grant
+limited to a place).
+
+A verdict no marker decides (a plain Yes, or a Yes with conditions read from a place or a qualification) is shown
+only when the model's lead says Yes too (rag.answer.opening), or when the sentence grants what was asked in most of
+the ask's own words (`states_ask`).
 
 A yes-or-no question gets one verdict of rag.core.types.VERDICTS, in a fixed phrase of the asker's language, with
 the decisive clause of the source in its own words and its marker. The model writes nothing of it. The same
