@@ -400,6 +400,13 @@ def test_a_who_question_brings_the_tasks_list_of_departments_along(retriever, se
     assert "plan.p007" in ids and ids.index("plan.p007") == ids.index("plan.p005") + 1
     assert "Municipal Communications Administration" in a.text  # and the answer quotes it, cited
     assert "plan.p007" in {c.paragraph_id for c in a.citations}
+    # asked of a district whose offices the documents do not name, it is not answered by another's list
+    a = ask(
+        retriever, settings, "Which Chaoyang office handles virtual private network services?", backend="extractive"
+    )
+    assert a.refused and "chaoyang" in a.notice
+    city_wide = "Can foreign investors run virtual private network services in Chaoyang?"  # a Beijing measure applies
+    assert not ask(retriever, settings, city_wide, backend="extractive").refused
     # asked in shorthand ("dept"), the same
     a = ask(
         retriever, settings, "Which dept do we talk to about VPN services for foreign investors?", backend="extractive"

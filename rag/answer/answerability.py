@@ -9,7 +9,8 @@ evidence-score threshold on one half of eval/questions.jsonl and reports on the 
    is not answered by Beijing's VPN measure. A year must appear there or anywhere in the corpus: "the 2024
    negative list" is not answered by the 2020 plan, but "the 2023 plan" names a document and "by 2025" a goal
    of one, whatever passages came first. A place in a sentence that says who asks ("We're a Hong Kong telecom
-   carrier.", "HK-based ISP here.") is where the asker comes from, not what is asked about. A follow-up is held
+   carrier.", "HK-based ISP here.") is where the asker comes from, not what is asked about. A Beijing district counts
+   only in a question asking who is responsible ("Which Chaoyang departments handle it?"). A follow-up is held
    to the places and years it names itself, not to those its standalone form carries over from the history.
 3. The kind of answer: a question asking for a rate or a stake is not answered by evidence that states no
    percentage; "how much", a fee, a subsidy or a wage needs an amount of money; a cap or limit some figure;
@@ -37,6 +38,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from rag.answer.gaps import asks_authority
 from rag.answer.support import corpus_weights
 from rag.core.glossary import places, spell_out
 from rag.core.language import DEFAULT, say
@@ -199,7 +201,10 @@ def decide(
         return Decision(False, "no_close_passage", best)
     about = _evidence_text(evidence, corpus)
     scope = scope or question
-    missing = places(spell_out(without_asker(scope))) - places(about)  # not where the asker comes from
+    asked_place = spell_out(without_asker(scope))  # not where the asker comes from
+    # a Beijing district counts when the question asks who is responsible there: the documents name one district's
+    # offices (Dongcheng's), not Chaoyang's, though a city-wide measure applies in every district
+    missing = places(asked_place, within_beijing=asks_authority(scope)) - places(about, within_beijing=True)
     missing |= set(_YEAR_RE.findall(scope)) - set(_YEAR_RE.findall(about)) - corpus_years(corpus)
     if missing:  # another place or year: not answered by a Beijing document's lines either
         return Decision(False, "not_about", best, ", ".join(sorted(missing)))
