@@ -61,6 +61,11 @@ VISAS = (
     "Senior management personnel of foreign enterprises intending to establish branches or subsidiaries in Beijing "
     "will be issued visas or residence permits valid for up to two years."
 )
+DAXING = (
+    "Based on specific areas of Beijing Daxing International Airport's Airport Economic Zone, we will carry out pilot "
+    "projects in the areas of new digital economy access, digital services, and international resource introduction, "
+    "and explore new businesses such as data auditing."
+)
 DERIVATIVES = (
     "We shall actively support qualified enterprises in the service sector in going public; explore the trading in "
     "futures, options and other derivatives that will help the service sector to open up; and provide more fund "
@@ -121,6 +126,12 @@ FINANCING = (
         ("Can we have our devices made by a contract manufacturer in Hebei?", DEVICES, "yes_conditions"),
         ("Are all corporate VC firms in Beijing now fully exempt from corporate income tax?", VENTURE_TAX, "no"),
         ("Does the tax pilot for corporate venture capital apply anywhere in Beijing?", VENTURE_TAX, "no"),
+        # a wh-question then a yes-or-no ask: the clause the ask names decides, not the one the wh-part shares words with
+        (
+            "What are the pilot projects for the digital economy in the Daxing airport zone? Can data auditing be done?",
+            DAXING,
+            "not_yet",
+        ),
         # a clause a comma cut from its verb keeps it: the options are to be explored with the futures
         ("Does the plan open trading in options for the service sector?", DERIVATIVES, "not_yet"),
         ("Can service-sector companies in Beijing go public?", DERIVATIVES, "yes_conditions"),  # "qualified"

@@ -245,9 +245,11 @@ def decide_verdict(question: str, reading: Reading) -> tuple[str, str]:
     changed = _changes(_asked_clause(question, reading.sentence)) or [n for n in ANSWERS_CHANGE if reading.has(n)]
     if change and changed == ["lowering"] and _asks_removal_only(ask):
         return "no", "lowering"
-    if (reading.status == "explore" or PLAN_CLAUSE_RE.search(_asked_clause(question, reading.sentence))) and _words(
-        expand(question)
-    ) & _words(_decisive_text(reading, "plan_only", question)):
+    # the clause asked about, tied by the whole question's words or by its yes-or-no ask's alone ("What will the zone
+    # pilot? Can data auditing be done?" asks about the clause that only explores data auditing)
+    asked = {_asked_clause(q, reading.sentence) for q in (question, ask)}
+    planned = reading.status == "explore" or any(PLAN_CLAUSE_RE.search(c) for c in asked)
+    if planned and _words(expand(question)) & _words(_decisive_text(reading, "plan_only", question)):
         # a plan decides only in a clause about what was asked: a long sentence's plan for another measure ("...
         # explore new modes of financing technological services") says nothing of car-making joint ventures
         return "not_yet", "plan_only"
