@@ -127,11 +127,7 @@ FINANCING = (
         ("Are all corporate VC firms in Beijing now fully exempt from corporate income tax?", VENTURE_TAX, "no"),
         ("Does the tax pilot for corporate venture capital apply anywhere in Beijing?", VENTURE_TAX, "no"),
         # a wh-question then a yes-or-no ask: the clause the ask names decides, not the one the wh-part shares words with
-        (
-            "What are the pilot projects for the digital economy in the Daxing airport zone? Can data auditing be done?",
-            DAXING,
-            "not_yet",
-        ),
+        ("What are the pilot projects for the digital economy there? Can data auditing be done?", DAXING, "not_yet"),
         # a clause a comma cut from its verb keeps it: the options are to be explored with the futures
         ("Does the plan open trading in options for the service sector?", DERIVATIVES, "not_yet"),
         ("Can service-sector companies in Beijing go public?", DERIVATIVES, "yes_conditions"),  # "qualified"
