@@ -12,6 +12,7 @@ import numpy as np
 from rag.analysis.outline import outline_lines
 from rag.analysis.relations import Registry, for_measure, number_line, relation_candidates
 from rag.answer import prompts
+from rag.answer.gaps import BODY
 from rag.core.settings import Settings
 from rag.core.tokens import count_tokens
 from rag.core.types import Chunk, Evidence, Hit, Paragraph
@@ -37,8 +38,7 @@ class Retriever(Protocol):
 
 SKIPPED_KINDS = frozenset({"title", "heading", "group"})  # carry no claims; the task title goes in each label
 _WHO_RE = re.compile(
-    r"\b(who|whom|responsib\w*|department\w*|depts?|ministr\w*|bureau\w*|agenc\w*|offices?|units|bodies|authorities"
-    r"|oversee\w*|handles?|contact"
+    rf"\b(who|whom|responsib\w*|{BODY}|departmental|units|oversee\w*|handles?|contact"
     r"|in charge|lead unit|implement\w* by)\b",
     re.I,
 )

@@ -12,13 +12,14 @@ import re
 
 from rag.core.text import DURATION
 
-_BODY = r"(?:departments?|depts?|authorit(?:y|ies)|agenc(?:y|ies)|bureaus?|bod(?:y|ies)|offices?|ministr(?:y|ies))"
+# the names of a responsible body, "dept" included (rag.answer.evidence brings a task's departments line for them)
+BODY = r"(?:departments?|depts?|authorit(?:y|ies)|agenc(?:y|ies)|bureaus?|bod(?:y|ies)|offices?|ministr(?:y|ies))"
 # "handles" asks for an authority only of a body or of "it" ("which offices handle it?"), not as the measure's own verb
 # ("can a foreign bank handle customs duty payments?")
 _ACTS = r"(?:handles?|approves?|oversees?)"
 ASKS_AUTHORITY_RE = re.compile(
-    rf"\b(?:who|whom|(?:which|what)(?:\s+\w+)?\s+{_BODY}|responsible|in charge|authority"
-    rf"|{_BODY}\s+(?:that\s+|which\s+)?{_ACTS}|{_ACTS}\s+(?:it|this|that|them)|approves?)\b"
+    rf"\b(?:who|whom|(?:which|what)(?:\s+\w+)?\s+{BODY}|responsible|in charge|authority"
+    rf"|{BODY}\s+(?:that\s+|which\s+)?{_ACTS}|{_ACTS}\s+(?:it|this|that|them)|approves?)\b"
     r"|哪个部门|哪些部门|什么部门|谁|负责|主管|审批|哪个机构",
     re.I,
 )
