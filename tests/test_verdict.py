@@ -53,6 +53,9 @@ DEVICES = (
     "We shall carry out the pilot program of the medical device registrant system, allowing Beijing medical device "
     "registrants to entrust medical device manufacturers in Beijing, Tianjin and Hebei to produce medical devices."
 )
+TALENTS = (
+    'The eligible "top, cutting-edge and rare" foreign talents can enjoy "Green Channel" services for work permits'
+)
 VENTURE_TAX = (
     "In the Zhongguancun National Independent Innovation Demonstration Zone, a pilot program of preferential "
     "corporate income tax policies for corporate venture capital will be carried out."
@@ -108,8 +111,18 @@ FINANCING = (
         # asked whether a requirement was scrapped, a lowering of it is a No; asked whether it was eased, a Yes
         ("Has the rule on foreign lawyers' years of practice been scrapped?", LAWYERS, "no"),
         ("Were the practising-years criteria for foreign lawyers relaxed?", LAWYERS, "yes"),
-        # a removal for some only is a Yes with conditions
-        ("Will all our exhibits be exempt from quarantine?", EXHIBITS, "yes_conditions"),
+        # a removal for some only is a Yes with conditions; asked for all of them, a No
+        ("Will our exhibits be exempt from quarantine?", EXHIBITS, "yes_conditions"),
+        ("Will all our exhibits be exempt from quarantine?", EXHIBITS, "no"),
+        # a part named in a bracket after the clause asked, or in the subject granted to, limits the grant for "all"
+        (
+            "Are caps on information services in general scrapped?",
+            "Cancel the caps on information services (app store only)",
+            "no",
+        ),
+        ("Are caps on app stores scrapped?", "Cancel the caps on information services (app store only)", "yes"),
+        ("They'll all get the green channel for work permits, right?", TALENTS, "no"),
+        ("Do they get the green channel for work permits?", TALENTS, "yes_conditions"),
         # the verdict answers the first ask; "still" in the second does not make it a requirement question
         ("Can we hold 100% of an Internet access business, or does the equity cap still apply?", ACCESS, "yes"),
         ("Does the equity cap on Internet access services still apply?", ACCESS, "no"),

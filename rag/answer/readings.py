@@ -51,6 +51,12 @@ PLACE_LIMIT_RE = re.compile(
     r"|\bin\s+(?:specific|designated|selected|special)\s+(?:[\w-]+\s+)?regions?\b",  # not "in their country or region"
     re.I,
 )
+# A grant limited to a place or to a part of what it names: "certain exhibits", "(app store only)", "qualified
+# institutions". A question about everything of the kind ("all our exhibits", "information services in general")
+# reads No over it.
+PART_LIMIT_RE = re.compile(
+    rf"{PLACE_LIMIT_RE.pattern}|(?<!\bnot\s)\bonly\b|\b(?:certain|some|specific|selected|qualified|eligible)\b", re.I
+)
 # Conditions on a grant: a place, a pilot, a qualification, a part only ("certain exhibits").
 CONDITION_RE = re.compile(
     rf"{PLACE_LIMIT_RE.pattern}|\bon\s+a\s+pilot\s+basis\b"

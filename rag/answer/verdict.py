@@ -28,6 +28,7 @@ from rag.answer.readings import (
     CONDITION_RE,
     LIMIT_RE,
     MARKERS,
+    PART_LIMIT_RE,
     PLACE_LIMIT_RE,
     PLAN_CLAUSE_RE,
     Reading,
@@ -40,10 +41,15 @@ from rag.answer.support import WordWeights, content_words, negated
 from rag.core.glossary import expand
 from rag.core.questions import first_yes_no, is_yes_no, yes_no_alternatives
 
-# A question about everyone or everywhere ("all corporate VC firms", "anywhere in Beijing", "citywide"), which a grant
-# limited to a place answers No.
+# A question about everyone, everywhere or everything of a kind ("all corporate VC firms", "anywhere in Beijing",
+# "citywide", "all our exhibits", "information services in general"), which a grant limited to a place or a part
+# answers No.
 ASKS_ALL_RE = re.compile(
     r"\b(?:anywhere|everywhere|city[- ]?wide|(?:the\s+)?(?:whole|entire)\s+(?:city|municipality)"
+    r"|all\s+(?:of\s+)?(?:our|the|their|its|his|her|my|these|those)\s+|all\s+of\s+(?:it|them)"
+    r"|\b(?:we|they|you)(?:'ll|'re|\s+will|\s+would|\s+are)?\s+all\b"
+    r"|in\s+general(?!\s*,)(?!\s+(?:aviation|requirements?|principles?|work|secretary|purpose|managers?|affairs)\b)"
+    r"|across\s+the\s+board|without\s+(?:any\s+)?(?:limits?|restrictions?|exceptions?)"
     r"|(?:throughout|across)\s+(?:all\s+of\s+|the\s+whole\s+of\s+)?(?:Beijing|the\s+city)|all\s+(?:of\s+)?Beijing"
     r"|all\s+(?:districts|areas|zones)|all\s+(?:[\w-]+\s+){0,2}(?:firms|companies|enterprises|investors|foreigners|banks|funds)"
     r"|every\s+(?:[\w-]+\s+){0,2}(?:firm|company|enterprise|investor|bank|fund|district))\b",
@@ -253,6 +259,8 @@ def decide_verdict(question: str, reading: Reading) -> tuple[str, str]:
         # a plan decides only in a clause about what was asked: a long sentence's plan for another measure ("...
         # explore new modes of financing technological services") says nothing of car-making joint ventures
         return "not_yet", "plan_only"
+    if ASKS_ALL_RE.search(yes_no_alternatives(question)) and _limited(question, reading.sentence):
+        return "no", "scope"  # "all VC firms in Beijing?" over a pilot in one zone, "all our exhibits?" over "certain"
     if change and changed:
         by = changed[0]
         # a removal for some only ("exempt certain exhibits", "for qualified enterprises") is a Yes with conditions
@@ -261,11 +269,34 @@ def decide_verdict(question: str, reading: Reading) -> tuple[str, str]:
         return ("yes_conditions" if limited else "yes"), by
     if (reading.has("cap") and ASKS_FULL_RE.search(ask)) or _beyond_cap(ask, reading.sentence):
         return "no", "cap"
-    if ASKS_ALL_RE.search(yes_no_alternatives(question)) and PLACE_LIMIT_RE.search(reading.sentence):
-        return "no", "scope"  # "all VC firms in Beijing?", "in Chaoyang, or anywhere?" over a pilot in one zone
     if reading.has("cap", "exclusion") or CONDITION_RE.search(reading.sentence) or reading.status == "pilot":
         return "yes_conditions", next((n for n in ("cap", "exclusion") if reading.has(n)), "condition")
     return "yes", ""
+
+
+def _asked_span(question: str, sentence: str) -> tuple[int, int]:
+    """Where the clause asked about lies in `sentence`, with a bracket right after it: "Cancel the restrictions on
+    foreign shareholding in information service business (app store only)"."""
+    asked = _asked_clause(question, sentence)
+    start = max(sentence.find(asked), 0)
+    end = start + len(asked)
+    bracket = re.match(r"\s*\([^)]*\)", sentence[end:])
+    return start, end + (bracket.end() if bracket else 0)
+
+
+# The subject a sentence grants to, before its verb: "The eligible ... foreign talents hired by ... can enjoy".
+_SUBJECT_RE = re.compile(
+    r"^\s*(?:the|these|those|eligible|qualified|certain|some)\b[^;]{1,200}?(?=\b(?:can|may|will|shall|are|is)\b)", re.I
+)
+
+
+def _limited(question: str, sentence: str) -> bool:
+    """Whether the grant is limited to a place (anywhere in the sentence) or to a part of what it names, in the clause
+    asked about or in the subject granted to ("exempt certain exhibits", "(app store only)", "The eligible ...
+    talents ... can enjoy")."""
+    subject = _SUBJECT_RE.match(sentence)
+    asked = sentence[slice(*_asked_span(question, sentence))]
+    return bool(PLACE_LIMIT_RE.search(sentence) or PART_LIMIT_RE.search(f"{asked} {subject[0] if subject else ''}"))
 
 
 def _beyond_cap(ask: str, sentence: str) -> bool:
@@ -299,8 +330,11 @@ def _decisive_text(reading: Reading, decided_by: str, question: str) -> str:
         if m and question and decided_by in ANSWERS_CHANGE:  # the change in the clause asked about, if it has one
             at = max(sentence.find(_asked_clause(question, sentence)), 0)
             m = MARKERS[decided_by].search(without_tax_benefits(sentence), at) or m
-        if m is None and decided_by in ("scope", "cap"):  # a place, or a limit in words ("up to two years")
-            m = (PLACE_LIMIT_RE if decided_by == "scope" else LIMIT_RE).search(sentence)
+        if m is None and decided_by == "scope":  # a place, or a part in the clause asked about ("certain exhibits")
+            start, end = _asked_span(question, sentence)
+            m = PART_LIMIT_RE.search(sentence, start, end) or PLACE_LIMIT_RE.search(sentence)
+        if m is None and decided_by == "cap":  # a limit in words ("up to two years")
+            m = LIMIT_RE.search(sentence)
         if m is None and decided_by == "plan_only":
             at = sentence.find(_asked_clause(question, sentence)) if question else 0
             m = PLAN_CLAUSE_RE.search(sentence, max(at, 0)) or PLAN_CLAUSE_RE.search(sentence)
