@@ -56,6 +56,10 @@ DEVICES = (
 TALENTS = (
     'The eligible "top, cutting-edge and rare" foreign talents can enjoy "Green Channel" services for work permits'
 )
+EXAMS = (
+    "Except for national sovereignty and security, foreigners are allowed to apply for my country's relevant"
+    " professional qualification examinations in Beijing (excluding legal professional qualification examinations)"
+)
 VENTURE_TAX = (
     "In the Zhongguancun National Independent Innovation Demonstration Zone, a pilot program of preferential "
     "corporate income tax policies for corporate venture capital will be carried out."
@@ -149,6 +153,12 @@ FINANCING = (
         ("Can our CEO get a one-year residence permit?", VISAS, "yes"),
         # an item the exclusion names, asked after the grant was stated, is a No
         ("The plan opened the app stores - does that also cover online publishing?", APP_STORE_2023, "no"),
+        # the exclusion that names the item decides, though another exclusion comes first in the sentence
+        ("Can foreigners sit the legal professional qualification exam?", EXAMS, "no"),
+        ("Can I sit professional qualification exams, including the bar exam?", EXAMS, "yes_conditions"),
+        # a statement with a tag asks yes or no; "available to any company" asks for everyone
+        ("I heard the three-year rule for foreign lawyers was scrapped. true?", LAWYERS, "no"),
+        ("Is the corporate income tax pilot available to any company in Beijing?", VENTURE_TAX, "no"),
     ],
 )
 def test_the_verdict_follows_the_answering_sentences_polarity_and_modality(question, sentence, verdict):
@@ -158,6 +168,10 @@ def test_the_verdict_follows_the_answering_sentences_polarity_and_modality(quest
 def test_yes_or_no_is_found_after_a_business_preamble_but_not_in_a_wh_question():
     assert is_yes_no("We're a UK live-events agency. Could we set up a brokerage in Beijing?")
     assert is_yes_no("So the same goes for our portal, right?")
+    assert is_yes_no("The cap was lifted in 2020 - correct?")
+    assert (
+        first_yes_no("We're a law firm. I heard the rule was scrapped. true?") == "I heard the rule was scrapped, true?"
+    )
     assert not is_yes_no("Which department handles accreditation in Dongcheng?")
 
 

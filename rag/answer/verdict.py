@@ -48,6 +48,7 @@ ASKS_ALL_RE = re.compile(
     r"\b(?:anywhere|everywhere|city[- ]?wide|(?:the\s+)?(?:whole|entire)\s+(?:city|municipality)"
     r"|all\s+(?:of\s+)?(?:our|the|their|its|his|her|my|these|those)\s+|all\s+of\s+(?:it|them)"
     r"|\b(?:we|they|you)(?:'ll|'re|\s+will|\s+would|\s+are)?\s+all\b"
+    r"|\b(?:to|for|by)\s+any\s+(?:[\w-]+\s+){0,2}(?:firm|company|enterprise|investor|bank|fund|foreigner|one)\b"
     r"|in\s+general(?!\s*,)(?!\s+(?:aviation|requirements?|principles?|work|secretary|purpose|managers?|affairs)\b)"
     r"|across\s+the\s+board|without\s+(?:any\s+)?(?:limits?|restrictions?|exceptions?)"
     r"|(?:throughout|across)\s+(?:all\s+of\s+|the\s+whole\s+of\s+)?(?:Beijing|the\s+city)|all\s+(?:of\s+)?Beijing"
@@ -108,10 +109,34 @@ def _asked_clause(question: str, sentence: str) -> str:
     return sentence[spans[first][0] : spans[best][1]]
 
 
+def _exclusions(reading: Reading) -> list[re.Match[str]]:
+    """Every exclusion the sentence states ("Except for national sovereignty and security, ... (excluding legal
+    professional qualification examinations)")."""
+    return list(MARKERS["exclusion"].finditer(reading.sentence)) if reading.has("exclusion") else []
+
+
 def _excluded_words(reading: Reading) -> set[str]:
-    """Content words of the clause that states an exclusion ("online publishing services not included")."""
-    m = reading.found.get("exclusion")
-    return _words(clause(reading.sentence, m.start(), m.end())) if m else set()
+    """Content words of the clauses that state an exclusion ("online publishing services not included")."""
+    return {w for m in _exclusions(reading) for w in _words(clause(reading.sentence, m.start(), m.end()))}
+
+
+def _without_exclusions(reading: Reading) -> str:
+    """The sentence less the clauses that state its exclusions: what it grants ("foreigners are allowed to apply for
+    ... professional qualification examinations", less "(excluding legal professional qualification examinations)")."""
+    text = reading.sentence
+    for m in reversed(_exclusions(reading)):
+        part = clause(text, m.start(), m.end())
+        at = text.rfind(part, 0, m.end())
+        text = text[:at] + text[at + len(part) :] if at >= 0 else text
+    return text
+
+
+def _named_exclusion(question: str, reading: Reading) -> re.Match[str] | None:
+    """The exclusion whose clause shares most words with the question (the first on a tie)."""
+    asked = _words(question)
+    found = _exclusions(reading)
+    shared = [len(asked & _words(clause(reading.sentence, m.start(), m.end()))) for m in found]
+    return found[shared.index(max(shared))] if found else None
 
 
 def _asks_grant_too(question: str, reading: Reading) -> bool:
@@ -120,7 +145,7 @@ def _asks_grant_too(question: str, reading: Reading) -> bool:
     its exclusion, not No. It names the grant by at least two of the sentence's words outside the exclusion, in its
     first yes-or-no part: a grant stated before the ask ("The plan lifted the caps on app stores - does that also cover
     online publishing?") is not asked for."""
-    granted = _words(reading.sentence) - _excluded_words(reading)
+    granted = _words(_without_exclusions(reading))
     return bool(SUB_ASK_RE.search(question)) and len(_words(first_yes_no(question)) & granted) >= 2
 
 
@@ -327,6 +352,8 @@ def _decisive_text(reading: Reading, decided_by: str, question: str) -> str:
         text = sentence
     else:
         m = reading.found.get(decided_by) if decided_by else None
+        if decided_by == "exclusion" and question:  # the exclusion that names what was asked
+            m = _named_exclusion(question, reading) or m
         if m and question and decided_by in ANSWERS_CHANGE:  # the change in the clause asked about, if it has one
             at = max(sentence.find(_asked_clause(question, sentence)), 0)
             m = MARKERS[decided_by].search(without_tax_benefits(sentence), at) or m

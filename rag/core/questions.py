@@ -24,7 +24,7 @@ WORDS_PER_TOKEN = 0.75  # English prose: about 3 words per 4 cl100k tokens
 _OPENERS = r"^\W*(?:(?:so|and|but|also|then|ok|okay|now|well|right|hmm|oh|nice|great|thanks)\W+){0,3}"
 YES_NO_RE = re.compile(
     rf"{_OPENERS}(?:{AUXILIARIES}|what about|how about|(?:is|are|was|were|do|does|did|has|have|had|can|could|will|"
-    r"would|should)n't|won't)\b|\bor\s+not\b|,\s*right\W*$"
+    r"would|should)n't|won't)\b|\bor\s+not\b|,\s*(?:right|true|correct|is\s+that\s+(?:right|true|correct|so))\W*$"
     rf"|{_OPENERS}any(?:thing|one|body)?\b[^?]*\?",  # "Any help with licences?": is there any ...
     re.I,
 )
@@ -110,14 +110,21 @@ def _asks_yes_no(part: str, asked: bool) -> bool:
     return at >= 0 and not WH_RE.search(part[:at].rsplit(",", 1)[-1])
 
 
+# A tag that turns the statement before it into a yes-or-no question: "... has been scrapped. true?", "- correct?"
+_TAG_RE = re.compile(r"^\W*(?:right|true|correct|is\s+that\s+(?:right|true|correct|so))\W*$", re.I)
+
+
 def _parts(question: str) -> list[tuple[str, bool]]:
     """The parts of `question` (its sentences, cut again at a dash and at ", and/but/or/so"), each with whether its
-    sentence ends in a question mark."""
-    return [
-        (part, sentence.rstrip().endswith("?"))
-        for sentence in _SENTENCE_END_RE.split(question.strip())
-        for part in _CLAUSE_CUT_RE.split(sentence)
-    ]
+    sentence ends in a question mark; a tag part ("true?") joins the statement before it ("..., true?")."""
+    parts: list[tuple[str, bool]] = []
+    for sentence in _SENTENCE_END_RE.split(question.strip()):
+        for part in _CLAUSE_CUT_RE.split(sentence):
+            if parts and _TAG_RE.match(part):
+                parts[-1] = (f"{parts[-1][0].rstrip(' .;!-')}, {part.strip(' -')}", True)
+            else:
+                parts.append((part, sentence.rstrip().endswith("?")))
+    return parts
 
 
 def yes_no_alternatives(question: str) -> str:
