@@ -24,6 +24,15 @@ from __future__ import annotations
 import re
 
 from rag.analysis.status import tag
+from rag.answer.clauses import (
+    asked_clause,
+    asked_span,
+    excluded_words,
+    limited,
+    named_exclusion,
+    without_exclusions,
+    words,
+)
 from rag.answer.readings import (
     CONDITION_RE,
     LIMIT_RE,
@@ -86,79 +95,16 @@ ASKS_FULL_RE = re.compile(
 CLAUSE_MAX_WORDS = 30  # the decisive clause is quoted whole up to this length, else the words around its marker
 
 
-_CLAUSE_CUT_RE = re.compile(r"[;,]|\balong with\b|\band\s+(?=explor|stud|research)")
-
-
-def _asked_clause(question: str, sentence: str) -> str:
-    """The clause of `sentence` sharing most content words with the question (the sentence itself on a tie), with the
-    clauses before it back to its governing verb when a comma cut it from it: "explore the trading in futures,
-    options and other derivatives" is one clause (rag.analysis.status finds no verb of its own in the second)."""
-    asked = _words(question)
-    cuts = list(_CLAUSE_CUT_RE.finditer(sentence))
-    bounds = zip([0] + [m.end() for m in cuts], [m.start() for m in cuts] + [len(sentence)], strict=True)
-    spans = [(a, b) for a, b in bounds if sentence[a:b].strip()]
-    if not spans:
-        return sentence
-    shared = [len(asked & _words(sentence[a:b])) for a, b in spans]
-    best = max(range(len(spans)), key=shared.__getitem__)
-    if shared[best] <= shared[0]:
-        return sentence
-    first = best
-    while first > 0 and sentence[spans[first][0] - 1] == "," and tag(sentence[slice(*spans[first])]).label == "other":
-        first -= 1
-    return sentence[spans[first][0] : spans[best][1]]
-
-
-def _exclusions(reading: Reading) -> list[re.Match[str]]:
-    """Every exclusion the sentence states ("Except for national sovereignty and security, ... (excluding legal
-    professional qualification examinations)")."""
-    return list(MARKERS["exclusion"].finditer(reading.sentence)) if reading.has("exclusion") else []
-
-
-def _excluded_words(reading: Reading) -> set[str]:
-    """Content words of the clauses that state an exclusion ("online publishing services not included")."""
-    return {w for m in _exclusions(reading) for w in _words(clause(reading.sentence, m.start(), m.end()))}
-
-
-def _without_exclusions(reading: Reading) -> str:
-    """The sentence less the clauses that state its exclusions: what it grants ("foreigners are allowed to apply for
-    ... professional qualification examinations", less "(excluding legal professional qualification examinations)")."""
-    text = reading.sentence
-    for m in reversed(_exclusions(reading)):
-        part = clause(text, m.start(), m.end())
-        at = text.rfind(part, 0, m.end())
-        text = text[:at] + text[at + len(part) :] if at >= 0 else text
-    return text
-
-
-def _named_exclusion(question: str, reading: Reading) -> re.Match[str] | None:
-    """The exclusion whose clause shares most words with the question (the first on a tie)."""
-    asked = _words(question)
-    found = _exclusions(reading)
-    shared = [len(asked & _words(clause(reading.sentence, m.start(), m.end()))) for m in found]
-    return found[shared.index(max(shared))] if found else None
-
-
 def _asks_grant_too(question: str, reading: Reading) -> bool:
     """Whether the question asks for the grant itself and then, as a second ask, for an item its exclusion leaves out
     ("can we sell outbound tours to Chinese citizens, Taiwan trips included?"): the answer is then the grant with
     its exclusion, not No. It names the grant by at least two of the sentence's words outside the exclusion, in its
     first yes-or-no part: a grant stated before the ask ("The plan lifted the caps on app stores - does that also cover
     online publishing?") is not asked for."""
-    granted = _words(_without_exclusions(reading))
-    return bool(SUB_ASK_RE.search(question)) and len(_words(first_yes_no(question)) & granted) >= 2
+    granted = words(without_exclusions(reading))
+    return bool(SUB_ASK_RE.search(question)) and len(words(first_yes_no(question)) & granted) >= 2
 
 
-def _words(text: str) -> set[str]:
-    """The content words (rag.answer.support) that can tie a question to a clause: the words of nearly every
-    measure ("foreign", "Beijing", "services") and of the exclusion itself tie nothing."""
-    return content_words(text) - _UNTIED
-
-
-_UNTIED = content_words(
-    "foreign Beijing service services enterprise enterprises including included excluding except other only"
-    " going get getting take make"  # light verbs ("Is Beijing going to ...") name no subject
-)
 # A second ask about an item inside a grant: "can we sell outbound tours, Taiwan trips included?"
 SUB_ASK_RE = re.compile(r"\b(?:includ\w*|also|too|even|as\s+well)\b", re.I)
 
@@ -200,10 +146,10 @@ def answering(question: str, readings: list[Reading]) -> Reading | None:
     wanted = _asked_markers(question)
     if first is None or not wanted or first.has(*wanted):
         return first
-    asked = _words(question)
-    tie = len(asked & _words(first.sentence))
+    asked = words(question)
+    tie = len(asked & words(first.sentence))
     later = (r for r in readings[1:] if r.marker == first.marker and r.measure and r.has(*wanted))
-    return next((r for r in later if len(asked & _words(r.sentence)) > tie), first)
+    return next((r for r in later if len(asked & words(r.sentence)) > tie), first)
 
 
 # A question asking whether something is done or in place now ("Are there already ...?"), which a plan answers.
@@ -243,7 +189,7 @@ def states_ask(question: str, reading: Reading, weights: WordWeights, min_share:
     words (naming words left out), states no negation, and the ask is one a grant answers. A change ("was it relaxed?") needs a change marker, a
     requirement ("do we still need a JV?") a removal or a voluntary measure, and full ownership a grant of it."""
     ask = first_yes_no(question)
-    if reading.status not in GRANTS and tag(_asked_clause(question, reading.sentence)).label not in GRANTS:
+    if reading.status not in GRANTS and tag(asked_clause(question, reading.sentence)).label not in GRANTS:
         return False  # neither the sentence nor the clause asked about grants ("...; support the establishment of ...")
     if negated(reading.sentence) or asks_change(ask) or ASKS_NEED_RE.search(ask):
         return False
@@ -265,7 +211,7 @@ def decide_verdict(question: str, reading: Reading) -> tuple[str, str]:
     # publishing services not included ..., expand further at an appropriate time": online publishing is a No).
     if (
         reading.has("exclusion")
-        and _words(question) & _excluded_words(reading)
+        and words(question) & excluded_words(reading)
         and not _asks_grant_too(question, reading)
     ):
         return "no", "exclusion"
@@ -273,55 +219,30 @@ def decide_verdict(question: str, reading: Reading) -> tuple[str, str]:
     # the 3-year rule been dropped?" over "lower the 3-year criterion", "do away with registration?" over "simplify".
     # The change read in the clause the question is about, when the sentence changes several things: "lower the total
     # asset threshold ..., and remove the requirements for the quantity of ..." lowers the threshold asked about.
-    changed = _changes(_asked_clause(question, reading.sentence)) or [n for n in ANSWERS_CHANGE if reading.has(n)]
+    changed = _changes(asked_clause(question, reading.sentence)) or [n for n in ANSWERS_CHANGE if reading.has(n)]
     if change and changed == ["lowering"] and _asks_removal_only(ask):
         return "no", "lowering"
     # the clause asked about, tied by the whole question's words or by its yes-or-no ask's alone ("What will the zone
     # pilot? Can data auditing be done?" asks about the clause that only explores data auditing)
-    asked = {_asked_clause(q, reading.sentence) for q in (question, ask)}
+    asked = {asked_clause(q, reading.sentence) for q in (question, ask)}
     planned = reading.status == "explore" or any(PLAN_CLAUSE_RE.search(c) for c in asked)
-    if planned and _words(expand(question)) & _words(_decisive_text(reading, "plan_only", question)):
+    if planned and words(expand(question)) & words(_decisive_text(reading, "plan_only", question)):
         # a plan decides only in a clause about what was asked: a long sentence's plan for another measure ("...
         # explore new modes of financing technological services") says nothing of car-making joint ventures
         return "not_yet", "plan_only"
-    if ASKS_ALL_RE.search(yes_no_alternatives(question)) and _limited(question, reading.sentence):
+    if ASKS_ALL_RE.search(yes_no_alternatives(question)) and limited(question, reading.sentence):
         return "no", "scope"  # "all VC firms in Beijing?" over a pilot in one zone, "all our exhibits?" over "certain"
     if change and changed:
         by = changed[0]
         # a removal for some only ("exempt certain exhibits", "for qualified enterprises") is a Yes with conditions
         m = reading.found[by]
-        limited = CONDITION_RE.search(clause(reading.sentence, m.start(), m.end()))
-        return ("yes_conditions" if limited else "yes"), by
+        for_some = CONDITION_RE.search(clause(reading.sentence, m.start(), m.end()))
+        return ("yes_conditions" if for_some else "yes"), by
     if (reading.has("cap") and ASKS_FULL_RE.search(ask)) or _beyond_cap(ask, reading.sentence):
         return "no", "cap"
     if reading.has("cap", "exclusion") or CONDITION_RE.search(reading.sentence) or reading.status == "pilot":
         return "yes_conditions", next((n for n in ("cap", "exclusion") if reading.has(n)), "condition")
     return "yes", ""
-
-
-def _asked_span(question: str, sentence: str) -> tuple[int, int]:
-    """Where the clause asked about lies in `sentence`, with a bracket right after it: "Cancel the restrictions on
-    foreign shareholding in information service business (app store only)"."""
-    asked = _asked_clause(question, sentence)
-    start = max(sentence.find(asked), 0)
-    end = start + len(asked)
-    bracket = re.match(r"\s*\([^)]*\)", sentence[end:])
-    return start, end + (bracket.end() if bracket else 0)
-
-
-# The subject a sentence grants to, before its verb: "The eligible ... foreign talents hired by ... can enjoy".
-_SUBJECT_RE = re.compile(
-    r"^\s*(?:the|these|those|eligible|qualified|certain|some)\b[^;]{1,200}?(?=\b(?:can|may|will|shall|are|is)\b)", re.I
-)
-
-
-def _limited(question: str, sentence: str) -> bool:
-    """Whether the grant is limited to a place (anywhere in the sentence) or to a part of what it names, in the clause
-    asked about or in the subject granted to ("exempt certain exhibits", "(app store only)", "The eligible ...
-    talents ... can enjoy")."""
-    subject = _SUBJECT_RE.match(sentence)
-    asked = sentence[slice(*_asked_span(question, sentence))]
-    return bool(PLACE_LIMIT_RE.search(sentence) or PART_LIMIT_RE.search(f"{asked} {subject[0] if subject else ''}"))
 
 
 def _beyond_cap(ask: str, sentence: str) -> bool:
@@ -353,17 +274,17 @@ def _decisive_text(reading: Reading, decided_by: str, question: str) -> str:
     else:
         m = reading.found.get(decided_by) if decided_by else None
         if decided_by == "exclusion" and question:  # the exclusion that names what was asked
-            m = _named_exclusion(question, reading) or m
+            m = named_exclusion(question, reading) or m
         if m and question and decided_by in ANSWERS_CHANGE:  # the change in the clause asked about, if it has one
-            at = max(sentence.find(_asked_clause(question, sentence)), 0)
+            at = max(sentence.find(asked_clause(question, sentence)), 0)
             m = MARKERS[decided_by].search(without_tax_benefits(sentence), at) or m
         if m is None and decided_by == "scope":  # a place, or a part in the clause asked about ("certain exhibits")
-            start, end = _asked_span(question, sentence)
+            start, end = asked_span(question, sentence)
             m = PART_LIMIT_RE.search(sentence, start, end) or PLACE_LIMIT_RE.search(sentence)
         if m is None and decided_by == "cap":  # a limit in words ("up to two years")
             m = LIMIT_RE.search(sentence)
         if m is None and decided_by == "plan_only":
-            at = sentence.find(_asked_clause(question, sentence)) if question else 0
+            at = sentence.find(asked_clause(question, sentence)) if question else 0
             m = PLAN_CLAUSE_RE.search(sentence, max(at, 0)) or PLAN_CLAUSE_RE.search(sentence)
         elif m is None:
             m = next(iter(reading.found.values()), None)
