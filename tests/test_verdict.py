@@ -64,6 +64,7 @@ VENTURE_TAX = (
     "In the Zhongguancun National Independent Innovation Demonstration Zone, a pilot program of preferential "
     "corporate income tax policies for corporate venture capital will be carried out."
 )
+THRESHOLD = "The required amount of total assets of a foreign investor is reduced to be not less than US $ 200 million"
 VISAS = (
     "Senior management personnel of foreign enterprises intending to establish branches or subsidiaries in Beijing "
     "will be issued visas or residence permits valid for up to two years."
@@ -151,6 +152,13 @@ FINANCING = (
         # a figure put above a stated limit, in the same unit, is a No; one within it is not
         ("Can our CEO get a 5-year residence permit?", VISAS, "no"),
         ("Can our CEO get a one-year residence permit?", VISAS, "yes"),
+        # the asker's own figure below a stated least, money included, whatever the change ("relaxed") around it
+        ("Our parent had total assets of US$150m. Is that enough under the relaxed threshold?", THRESHOLD, "no"),
+        (
+            "Our parent had total assets of USD 0.3 billion. Is that enough under the relaxed threshold?",
+            THRESHOLD,
+            "yes",
+        ),
         # an item the exclusion names, asked after the grant was stated, is a No
         ("The plan opened the app stores - does that also cover online publishing?", APP_STORE_2023, "no"),
         # the exclusion that names the item decides, though another exclusion comes first in the sentence
@@ -222,6 +230,11 @@ def test_a_later_sentence_of_the_answering_paragraph_decides_when_it_holds_what_
     assert opening("Is de-registration simpler now?", [aim, change], "").verdict == "not_yet"  # no change asked
     research = "Can de-registration go online now, or is it still in the research phase?"  # another matter
     assert opening(research, [aim, lawyers], "").verdict == "not_yet"
+    # a figure asked is answered by the sentence of the paragraph that bounds one
+    relax = read("We shall relax the application criteria for the establishment of investment companies", 1)
+    enough = "Our parent had total assets of US$150m. Is that enough under the relaxed criteria?"
+    assert opening(enough, [relax, read(THRESHOLD, 1)], "").verdict == "no"
+    assert opening(enough, [relax, read(THRESHOLD, 2)], "").verdict == "yes"  # another paragraph's bound: not read
 
 
 @pytest.mark.parametrize(

@@ -123,18 +123,48 @@ FIGURE_RE = re.compile(
     rf"(?P<n>\d+(?:\.\d+)?|{NUMBER_WORDS})[\s-]*(?:(?:working\s+)?(?P<unit>day|month|year)s?\b|%|percent|per\s+cent)",
     re.I,
 )
-LIMIT_RE = re.compile(
-    rf"\b(?:up\s+to|not\s+exceeding|no\s+(?:more|longer)\s+than|at\s+most|a\s+maximum\s+of)\s+{FIGURE_RE.pattern}", re.I
+# An amount of money, in millions of its currency: "US $ 200 million", "US$150m", "RMB 20 million", "5 million yuan".
+MONEY_RE = re.compile(
+    r"(?P<cur>US\s*\$|USD|RMB|CNY|\$)\s*(?P<n>\d+(?:\.\d+)?)\s*(?P<mult>mn|m|million|bn|b|billion)?\b"
+    r"|(?P<n2>\d+(?:\.\d+)?)\s*(?P<mult2>million|billion)?\s*(?P<cur2>yuan|RMB|US\s+dollars|dollars)\b",
+    re.I,
+)
+# A bound a sentence states on the figure after it: a most ("up to two years", "not exceeding 50%") or a least ("not
+# less than US $ 200 million").
+BOUND_RE = re.compile(
+    r"\b(?:(?P<most>up\s+to|not\s+exceeding|no\s+(?:more|longer)\s+than|at\s+most|a\s+maximum\s+of)"
+    r"|(?P<least>not\s+less\s+than|no\s+less\s+than|at\s+least|a\s+minimum\s+of))\s+",
+    re.I,
 )
 _NUMBER_VALUES = {w: n for n, w in enumerate(NUMBER_WORDS.split("|"), start=1)}
+_BILLIONS = ("b", "bn", "billion")
 
 
 def figures(text: str) -> set[tuple[str, float]]:
-    """(unit, value) of each period and percentage `text` states."""
-    return {
+    """(unit, value) of each period, percentage and amount of money `text` states (money in millions: "usd", "rmb")."""
+    found = {
         ((m["unit"] or "%").lower(), float(_NUMBER_VALUES.get(m["n"].lower(), 0) or m["n"]))
         for m in FIGURE_RE.finditer(text)
     }
+    for m in MONEY_RE.finditer(text):
+        cur, n, mult = (m["cur"], m["n"], m["mult"]) if m["n"] else (m["cur2"], m["n2"], m["mult2"])
+        unit = "rmb" if re.match(r"rmb|cny|yuan", cur, re.I) else "usd"
+        scale = 1000.0 if (mult or "").lower() in _BILLIONS else 1.0 if mult else 1e-6
+        found.add((unit, float(n) * scale))
+    return found
+
+
+def bounds(sentence: str) -> list[tuple[str, str, float, re.Match[str]]]:
+    """("most" or "least", unit, value, where) of each bound `sentence` states on the figure right after its words."""
+    found = []
+    for m in BOUND_RE.finditer(sentence):
+        after = sentence[m.end() : m.end() + 40]
+        first = FIGURE_RE.match(after) or MONEY_RE.match(after)
+        found += [
+            ("most" if m["most"] else "least", unit, value, m)
+            for unit, value in figures(first.group() if first else "")
+        ]
+    return found
 
 
 def clause(sentence: str, start: int, end: int) -> str:

@@ -35,13 +35,13 @@ from rag.answer.clauses import (
 )
 from rag.answer.readings import (
     CONDITION_RE,
-    LIMIT_RE,
     MARKERS,
     PART_LIMIT_RE,
     PLACE_LIMIT_RE,
     PLAN_CLAUSE_RE,
     Reading,
     W,
+    bounds,
     clause,
     figures,
     without_tax_benefits,
@@ -143,6 +143,10 @@ def answering(question: str, readings: list[Reading]) -> Reading | None:
     an announcement is put out"); a later sentence on another matter of the paragraph does not answer ("still in
     the research phase?" is not answered by "lower the 3-year criterion")."""
     first = readings[0] if readings and readings[0].measure else None
+    units = {unit for unit, _ in figures(question)}  # a figure asked is answered by the sentence that bounds one
+    if first and units and not units & {u for _, u, *_ in bounds(first.sentence)}:
+        same = (r for r in readings[1:] if r.marker == first.marker and r.measure)
+        first = next((r for r in same if units & {u for _, u, *_ in bounds(r.sentence)}), first)
     wanted = _asked_markers(question)
     if first is None or not wanted or first.has(*wanted):
         return first
@@ -232,24 +236,33 @@ def decide_verdict(question: str, reading: Reading) -> tuple[str, str]:
         return "not_yet", "plan_only"
     if ASKS_ALL_RE.search(yes_no_alternatives(question)) and limited(question, reading.sentence):
         return "no", "scope"  # "all VC firms in Beijing?" over a pilot in one zone, "all our exhibits?" over "certain"
+    if _out_of_bounds(
+        question, reading.sentence
+    ):  # the asker's figure is past what the sentence allows, changed or not
+        return "no", "cap"
     if change and changed:
         by = changed[0]
         # a removal for some only ("exempt certain exhibits", "for qualified enterprises") is a Yes with conditions
         m = reading.found[by]
         for_some = CONDITION_RE.search(clause(reading.sentence, m.start(), m.end()))
         return ("yes_conditions" if for_some else "yes"), by
-    if (reading.has("cap") and ASKS_FULL_RE.search(ask)) or _beyond_cap(ask, reading.sentence):
+    if reading.has("cap") and ASKS_FULL_RE.search(ask):
         return "no", "cap"
     if reading.has("cap", "exclusion") or CONDITION_RE.search(reading.sentence) or reading.status == "pilot":
         return "yes_conditions", next((n for n in ("cap", "exclusion") if reading.has(n)), "condition")
     return "yes", ""
 
 
-def _beyond_cap(ask: str, sentence: str) -> bool:
-    """Whether `ask` puts a figure above a limit `sentence` states, in the same unit: a "5-year visa" over "valid for
-    up to two years"."""
-    capped = {f for m in LIMIT_RE.finditer(sentence) for f in figures(m.group())}
-    return any(unit == u and value > limit for unit, value in figures(ask) for u, limit in capped)
+def _out_of_bounds(question: str, sentence: str) -> bool:
+    """Whether the question puts a figure above a most or below a least that `sentence` states, in the same unit: a
+    "5-year visa" over "valid for up to two years", "total assets of US$150m. Is that enough?" over "not less than
+    US $ 200 million". The figure asked is the yes-or-no part's, else the asker's own ("Is that enough?")."""
+    asked = figures(first_yes_no(question)) or figures(question)
+    return any(
+        unit == u and (value > limit if kind == "most" else value < limit)
+        for kind, u, limit, _ in bounds(sentence)
+        for unit, value in asked
+    )
 
 
 def _changes(text: str) -> list[str]:
@@ -282,7 +295,7 @@ def _decisive_text(reading: Reading, decided_by: str, question: str) -> str:
             start, end = asked_span(question, sentence)
             m = PART_LIMIT_RE.search(sentence, start, end) or PLACE_LIMIT_RE.search(sentence)
         if m is None and decided_by == "cap":  # a limit in words ("up to two years")
-            m = LIMIT_RE.search(sentence)
+            m = next((where for *_, where in bounds(sentence)), None)
         if m is None and decided_by == "plan_only":
             at = sentence.find(asked_clause(question, sentence)) if question else 0
             m = PLAN_CLAUSE_RE.search(sentence, max(at, 0)) or PLAN_CLAUSE_RE.search(sentence)
