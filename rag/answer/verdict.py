@@ -138,7 +138,9 @@ def _asked_markers(question: str) -> tuple[str, ...]:
 
 def answering(question: str, readings: list[Reading]) -> Reading | None:
     """The reading that answers: the first quote's, unless it lacks what the question asks for and a later sentence
-    of the same paragraph has it and shares more of the question's words. A measure often opens with its aim
+    of the same paragraph has it and shares more of the question's words, or the question states a figure and only a
+    later sentence of the paragraph bounds one of its kind ("relax the criteria ..." then "not less than US $ 200
+    million"). A measure often opens with its aim
     ("We shall find ways to further optimise de-registration") and states the change after it ("reduce the period
     an announcement is put out"); a later sentence on another matter of the paragraph does not answer ("still in
     the research phase?" is not answered by "lower the 3-year criterion")."""
