@@ -22,6 +22,7 @@ from rag.ingest.documents import Corpus
 RETRIEVAL_K = 10
 
 # --- text normalisation (key facts) ----------------------------------------------
+_BRACKETS = str.maketrans("〔【［〕】］", "[[[]]]")
 _DASHES = re.compile(r"[\u2010-\u2015\u2212]")
 _SINGLE_QUOTES = re.compile(r"[\u2018\u2019\u201a\u201b\u2032`]")
 _DOUBLE_QUOTES = re.compile(r"[\u201c\u201d\u201e\u201f\u2033]")
@@ -29,8 +30,9 @@ _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 
 
 def normalize(text: str) -> str:
-    """Lowercase; one kind of dash and quote; '%' and 'per cent' read 'percent'; 20,000 reads 20000."""
-    text = _DASHES.sub("-", text.lower())
+    """Lowercase; one kind of dash, quote and square bracket ("GH〔2019〕" reads "gh[2019]"); '%' and 'per cent' read
+    'percent'; 20,000 reads 20000."""
+    text = _DASHES.sub("-", text.lower()).translate(_BRACKETS)
     text = _DOUBLE_QUOTES.sub('"', _SINGLE_QUOTES.sub("'", text))
     text = _THOUSANDS.sub("", text)
     text = re.sub(r"\s*%", " percent", text).replace("per cent", "percent")

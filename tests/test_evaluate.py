@@ -82,11 +82,12 @@ def test_gold_beyond_rank_10_counts_for_nothing():
 
 
 # --- key facts ----------------------------------------------------------------------
-def test_normalize_unifies_percent_dashes_quotes_commas_and_spacing():
+def test_normalize_unifies_percent_dashes_quotes_brackets_commas_and_spacing():
     assert normalize("Not  exceeding\n50%") == "not exceeding 50 percent"
     assert normalize("50 per cent") == "50 percent"
     assert normalize("20,000,000 yuan") == "20000000 yuan"
     assert normalize("Work Plan — “Two Zones”") == normalize('work plan - "two zones"')
+    assert normalize("GH〔2019〕 No. 16") == normalize("GH[2019] No. 16")
 
 
 def test_key_fact_recall_counts_facts_with_any_alias_present():
