@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from rag.analysis.outline import count_sentence, outline, outline_lines
+from rag.analysis.outline import COUNT_ASKED_RE, count_sentence, outline, outline_lines
 from rag.answer.pipeline import answer
 from rag.core.settings import Settings
 from tests.conftest import FakeCorpus, make_document, make_paragraph
@@ -55,3 +55,10 @@ def test_a_count_question_on_the_real_corpus_is_answered_from_the_numbering_with
     assert [c.paragraph_id for c in a.citations] == ["plan-2023.p067"] and a.backend == "extractive"
     dongcheng = answer("how many tasks r there in the Dongcheng proposal?", real, settings=settings)
     assert dongcheng.text.startswith("dongcheng-2019 lists 64 numbered tasks") and "64th" not in dongcheng.text
+
+
+def test_task_headings_and_numbered_measures_ask_for_the_count_of_tasks_but_not_a_count_of_some():
+    assert COUNT_ASKED_RE.search("how many task headings does the 2023 plan have?")
+    assert COUNT_ASKED_RE.search("How many numbered measures does Dongcheng's proposal break the work down into?")
+    assert not COUNT_ASKED_RE.search("How many numbered measures concern tourism?")
+    assert not COUNT_ASKED_RE.search("How many measures does the plan take on tourism?")
