@@ -22,9 +22,12 @@ WORDS_PER_TOKEN = 0.75  # English prose: about 3 words per 4 cl100k tokens
 
 # A follow-up opens with discourse words, any number of them ("ok but wasn't that ...?", "and anything on ...?").
 _OPENERS = r"^\W*(?:(?:so|and|but|also|then|ok|okay|now|well|right|hmm|oh|nice|great|thanks)\W+){0,3}"
+# A tag that turns the statement before it into a yes-or-no question: "..., right?", "... was scrapped. true?"
+_TAG = r"(?:right|true|correct|is\s+that\s+(?:right|true|correct|so))"
 YES_NO_RE = re.compile(
     rf"{_OPENERS}(?:{AUXILIARIES}|what about|how about|(?:is|are|was|were|do|does|did|has|have|had|can|could|will|"
-    r"would|should)n't|won't)\b|\bor\s+not\b|,\s*(?:right|true|correct|is\s+that\s+(?:right|true|correct|so))\W*$"
+    r"would|should)n't|won't)\b|\bor\s+not\b|,\s*"
+    rf"{_TAG}\W*$"
     rf"|{_OPENERS}any(?:thing|one|body)?\b[^?]*\?",  # "Any help with licences?": is there any ...
     re.I,
 )
@@ -110,8 +113,7 @@ def _asks_yes_no(part: str, asked: bool) -> bool:
     return at >= 0 and not WH_RE.search(part[:at].rsplit(",", 1)[-1])
 
 
-# A tag that turns the statement before it into a yes-or-no question: "... has been scrapped. true?", "- correct?"
-_TAG_RE = re.compile(r"^\W*(?:right|true|correct|is\s+that\s+(?:right|true|correct|so))\W*$", re.I)
+_TAG_RE = re.compile(rf"^\W*{_TAG}\W*$", re.I)  # a tag cut off as its own part: "... was scrapped. true?"
 
 
 def _parts(question: str) -> list[tuple[str, bool]]:
