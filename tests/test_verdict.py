@@ -357,3 +357,5 @@ def test_a_marker_that_answers_the_questions_own_ask_settles_it_though_the_answe
     assert settles("Are there already market-run patent pools in Beijing?", [plan])
     assert not settles("Can our R&D centre join a patent pool?", [plan])  # a plan under a plain ask: the judge decides
     assert not settles("What does the plan say about pre-mediation?", [voluntary])  # no yes-or-no ask
+    assert settles("Our parent had total assets of US$150m. Is that enough?", [read(THRESHOLD, 1)])  # past a bound
+    assert not settles("Our parent had total assets of US$250m. Is that enough?", [read(THRESHOLD, 1)])

@@ -165,13 +165,15 @@ ASKS_NOW_RE = re.compile(r"\b(?:already|yet|now|currently|in\s+place|in\s+effect
 def settles(question: str, readings: list[Reading]) -> bool:
     """Whether the answering sentence's marker answers the yes-or-no question's own ask: a requirement by a removal
     or a voluntary measure, a change by a removal or a lowering, full ownership by a cap, an item by its exclusion,
-    "already?" by a plan, "everywhere?" by a place that limits the grant. The sentence then answers the question, though its answer is No or Not yet (a judge
-    asked "do the passages answer?" reads "voluntary" under "compulsory?" as a No)."""
+    "already?" by a plan, "everywhere?" by a place or a part that limits the grant, the asker's figure by a bound
+    it passes. The sentence then answers the question, though its answer is No or Not yet (a judge asked "do the
+    passages answer?" reads "voluntary" under "compulsory?" as a No)."""
     answer = answering(question, readings) if is_yes_no(question) else None
     verdict, by = decide_verdict(question, answer) if answer else (None, "")
     named = (verdict, by) == ("no", "exclusion")  # the excluded item is the one asked about; a grant's exclusion is not
     asked_now = by == "plan_only" and bool(ASKS_NOW_RE.search(question))
-    return named or by == "scope" or by in _asked_markers(question) or asked_now
+    bounded = by == "cap" and answer is not None and _out_of_bounds(question, answer.sentence)  # the asker's figure
+    return named or bounded or by == "scope" or by in _asked_markers(question) or asked_now
 
 
 # Words that name a document, the asker or the permission asked for, not the measure: a question's tie to the
@@ -238,9 +240,8 @@ def decide_verdict(question: str, reading: Reading) -> tuple[str, str]:
         return "not_yet", "plan_only"
     if ASKS_ALL_RE.search(yes_no_alternatives(question)) and limited(question, reading.sentence):
         return "no", "scope"  # "all VC firms in Beijing?" over a pilot in one zone, "all our exhibits?" over "certain"
-    if _out_of_bounds(
-        question, reading.sentence
-    ):  # the asker's figure is past what the sentence allows, changed or not
+    # the asker's figure past what the sentence allows decides, whatever change the sentence states
+    if _out_of_bounds(question, reading.sentence):
         return "no", "cap"
     if change and changed:
         by = changed[0]
