@@ -52,7 +52,7 @@ PLACE_LIMIT_RE = re.compile(
     re.I,
 )
 # A grant limited to a place or to a part of what it names: "certain exhibits", "(app store only)", "qualified
-# institutions". A question about everything of the kind ("all our exhibits", "information services in general")
+# institutions". A question about everything of the kind ("information services in general", "all of it")
 # reads No over it.
 PART_LIMIT_RE = re.compile(
     rf"{PLACE_LIMIT_RE.pattern}|(?<!\bnot\s)\bonly\b|\b(?:certain|some|specific|selected|qualified|eligible)\b", re.I

@@ -51,11 +51,11 @@ from rag.core.glossary import expand
 from rag.core.questions import first_yes_no, is_yes_no, yes_no_alternatives
 
 # A question about everyone, everywhere or everything of a kind ("all corporate VC firms", "anywhere in Beijing",
-# "citywide", "all our exhibits", "information services in general"), which a grant limited to a place or a part
-# answers No.
+# "citywide", "information services in general", "all of it"), which a grant limited to a place or a part answers
+# No. "All our exhibits" over "certain exhibits" is left out: the writers label it No and Yes with conditions.
 ASKS_ALL_RE = re.compile(
     r"\b(?:anywhere|everywhere|city[- ]?wide|(?:the\s+)?(?:whole|entire)\s+(?:city|municipality)"
-    r"|all\s+(?:of\s+)?(?:our|the|their|its|his|her|my|these|those)\s+|all\s+of\s+(?:it|them)"
+    r"|all\s+of\s+(?:it|them)"
     r"|\b(?:we|they|you)(?:'ll|'re|\s+will|\s+would|\s+are)?\s+all\b"
     r"|\b(?:to|for|by)\s+any\s+(?:[\w-]+\s+){0,2}(?:firm|company|enterprise|investor|bank|fund|foreigner|one)\b"
     r"|in\s+general(?!\s*,)(?!\s+(?:aviation|requirements?|principles?|work|secretary|purpose|managers?|affairs)\b)"
@@ -239,7 +239,10 @@ def decide_verdict(question: str, reading: Reading) -> tuple[str, str]:
         # explore new modes of financing technological services") says nothing of car-making joint ventures
         return "not_yet", "plan_only"
     if ASKS_ALL_RE.search(yes_no_alternatives(question)) and limited(question, reading.sentence):
-        return "no", "scope"  # "all VC firms in Beijing?" over a pilot in one zone, "all our exhibits?" over "certain"
+        return (
+            "no",
+            "scope",
+        )  # "all VC firms in Beijing?" over a pilot in one zone, "in general?" over "(app store only)"
     # the asker's figure past what the sentence allows decides, whatever change the sentence states
     if _out_of_bounds(question, reading.sentence):
         return "no", "cap"
