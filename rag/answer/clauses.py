@@ -79,7 +79,7 @@ _UNTIED = content_words(
 )
 
 
-def asked_span(question: str, sentence: str) -> tuple[int, int]:
+def _asked_span(question: str, sentence: str) -> tuple[int, int]:
     """Where the clause asked about lies in `sentence`, with a bracket right after it: "Cancel the restrictions on
     foreign shareholding in information service business (app store only)"."""
     asked = asked_clause(question, sentence)
@@ -95,10 +95,14 @@ _SUBJECT_RE = re.compile(
 )
 
 
-def limited(question: str, sentence: str) -> bool:
-    """Whether the grant is limited to a place (anywhere in the sentence) or to a part of what it names, in the clause
-    asked about or in the subject granted to ("exempt certain exhibits", "(app store only)", "The eligible ...
-    talents ... can enjoy")."""
+def limit(question: str, sentence: str) -> re.Match[str] | None:
+    """Where the grant is limited to a part of what it names, in the clause asked about or in the subject granted to
+    ("(app store only)", "The eligible ... talents ... can enjoy"), or to a place anywhere in the sentence; None when
+    it is not."""
+    start, end = _asked_span(question, sentence)
     subject = _SUBJECT_RE.match(sentence)
-    asked = sentence[slice(*asked_span(question, sentence))]
-    return bool(PLACE_LIMIT_RE.search(sentence) or PART_LIMIT_RE.search(f"{asked} {subject[0] if subject else ''}"))
+    return (
+        PART_LIMIT_RE.search(sentence, start, end)
+        or (PART_LIMIT_RE.search(sentence, 0, subject.end()) if subject else None)
+        or PLACE_LIMIT_RE.search(sentence)
+    )

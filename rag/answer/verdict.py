@@ -5,9 +5,10 @@ An investor acts on the first sentence. Word overlap cannot see a "Yes, still re
 that eliminates the requirement, so both the verdict and the check read the polarity and modality of the sentence
 that answers (the first quote), by class of marker (rag.answer.readings), and the question's own ask, read in its
 first yes-or-no part: a requirement ("still need", "must", "mandatory"), a removal or lowering ("was it dropped?": a
-sentence that only lowers it answers No, in the clause asked about), full ownership ("100%", "wholly", "control") or
-a figure above a stated limit (No by the cap), everyone or everywhere ("anywhere in Beijing?": No over a grant
-limited to a place).
+sentence that only lowers it answers No, in the clause asked about), full ownership ("100%", "wholly", "control":
+No by the cap), the asker's figure past a stated bound ("a 5-year visa?" over "up to two years"), everyone,
+everywhere or everything of a kind ("anywhere in Beijing?", "in general?": No over a grant limited to a place or a
+part).
 
 A verdict no marker decides (a plain Yes, or a Yes with conditions read from a place or a qualification) is shown
 only when the model's lead says Yes too (rag.answer.opening), or when the sentence grants what was asked in most of
@@ -26,9 +27,8 @@ import re
 from rag.analysis.status import tag
 from rag.answer.clauses import (
     asked_clause,
-    asked_span,
     excluded_words,
-    limited,
+    limit,
     named_exclusion,
     without_exclusions,
     words,
@@ -36,8 +36,6 @@ from rag.answer.clauses import (
 from rag.answer.readings import (
     CONDITION_RE,
     MARKERS,
-    PART_LIMIT_RE,
-    PLACE_LIMIT_RE,
     PLAN_CLAUSE_RE,
     Reading,
     W,
@@ -172,8 +170,7 @@ def settles(question: str, readings: list[Reading]) -> bool:
     verdict, by = decide_verdict(question, answer) if answer else (None, "")
     named = (verdict, by) == ("no", "exclusion")  # the excluded item is the one asked about; a grant's exclusion is not
     asked_now = by == "plan_only" and bool(ASKS_NOW_RE.search(question))
-    bounded = by == "cap" and answer is not None and _out_of_bounds(question, answer.sentence)  # the asker's figure
-    return named or bounded or by == "scope" or by in _asked_markers(question) or asked_now
+    return named or by in ("scope", "bound") or by in _asked_markers(question) or asked_now
 
 
 # Words that name a document, the asker or the permission asked for, not the measure: a question's tie to the
@@ -238,14 +235,12 @@ def decide_verdict(question: str, reading: Reading) -> tuple[str, str]:
         # a plan decides only in a clause about what was asked: a long sentence's plan for another measure ("...
         # explore new modes of financing technological services") says nothing of car-making joint ventures
         return "not_yet", "plan_only"
-    if ASKS_ALL_RE.search(yes_no_alternatives(question)) and limited(question, reading.sentence):
-        return (
-            "no",
-            "scope",
-        )  # "all VC firms in Beijing?" over a pilot in one zone, "in general?" over "(app store only)"
+    # "all VC firms in Beijing?" over a pilot in one zone, "in general?" over "(app store only)"
+    if ASKS_ALL_RE.search(yes_no_alternatives(question)) and limit(question, reading.sentence):
+        return "no", "scope"
     # the asker's figure past what the sentence allows decides, whatever change the sentence states
     if _out_of_bounds(question, reading.sentence):
-        return "no", "cap"
+        return "no", "bound"
     if change and changed:
         by = changed[0]
         # a removal for some only ("exempt certain exhibits", "for qualified enterprises") is a Yes with conditions
@@ -297,10 +292,9 @@ def _decisive_text(reading: Reading, decided_by: str, question: str) -> str:
         if m and question and decided_by in ANSWERS_CHANGE:  # the change in the clause asked about, if it has one
             at = max(sentence.find(asked_clause(question, sentence)), 0)
             m = MARKERS[decided_by].search(without_tax_benefits(sentence), at) or m
-        if m is None and decided_by == "scope":  # a place, or a part in the clause asked about ("certain exhibits")
-            start, end = asked_span(question, sentence)
-            m = PART_LIMIT_RE.search(sentence, start, end) or PLACE_LIMIT_RE.search(sentence)
-        if m is None and decided_by == "cap":  # a limit in words ("up to two years")
+        if m is None and decided_by == "scope":  # a part in the clause asked about or its subject, or a place
+            m = limit(question, sentence)
+        if m is None and decided_by == "bound":  # a bound in words ("up to two years", "not less than")
             m = next((where for *_, where in bounds(sentence)), None)
         if m is None and decided_by == "plan_only":
             at = sentence.find(asked_clause(question, sentence)) if question else 0
@@ -311,8 +305,10 @@ def _decisive_text(reading: Reading, decided_by: str, question: str) -> str:
             text = " ".join(words[:CLAUSE_MAX_WORDS]) + " …"
         else:
             part = clause(sentence, m.start(), m.end())
-            if len(part.split()) < 4:  # "(not exceeding 50%)" alone: say what it caps
-                head = " ".join(sentence[: m.start()].split()[-12:])
-                part = f"… {head} {part}".strip()
+            at = max(sentence.rfind(part, 0, m.end()), 0)
+            if len(part.split()) < 4 and at == 0:  # a fragment opening the sentence ('The eligible "top'): read on
+                part = sentence
+            elif len(part.split()) < 4:  # "(not exceeding 50%)" alone: say what it caps, in the words before it
+                part = f"… {' '.join(sentence[:at].split()[-12:])} {part}"
             text = " ".join(part.split()[:CLAUSE_MAX_WORDS]) + (" …" if len(part.split()) > CLAUSE_MAX_WORDS else "")
     return text
