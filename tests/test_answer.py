@@ -640,6 +640,13 @@ def test_the_retrievers_first_task_keeps_its_closest_paragraph_under_the_cosine_
     assert [e.paragraph.id for e in select_evidence("?", reversed_hits, Stub(), settings)] == ["b.p001"]
 
 
+def test_a_quota_or_a_ceiling_asked_for_is_a_figure_asked_for():
+    from rag.answer.answerability import FIGURE_KINDS
+
+    for question in ("What's the annual per-person duty-free purchase quota?", "What is the ceiling on fund size?"):
+        assert any(asked.search(question) for asked, _, _ in FIGURE_KINDS)
+
+
 @pytest.mark.parametrize(
     "question, refused",
     [
@@ -648,6 +655,9 @@ def test_the_retrievers_first_task_keeps_its_closest_paragraph_under_the_cosine_
         ("When does the private fund manager scheme for foreign enterprises open?", True),
         # a count inside a yes-or-no ask asks for none
         ("Is there a ceiling on how many private fund managers a wholly foreign-owned enterprise may run?", False),
+        # a figure asked in other words: a terse "Max ...", a count after a preposition
+        ("Max fee a private fund manager may charge?", True),
+        ("Above how many private fund managers does a wholly foreign-owned enterprise need approval?", True),
         # a rate or an amount a yes-or-no question puts to the documents needs evidence stating one
         ("Do foreign private fund managers pay a reduced 15% income tax rate?", True),
         ("Was the private fund manager quota raised to USD 10 billion?", True),

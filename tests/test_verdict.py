@@ -36,6 +36,22 @@ TRAVEL = (
     "Chinese citizens (except for going to Taiwan)."
 )
 TAX_CAP = "During the pilot period, increase the exemption of technology transfer income from 5 million yuan to 20 million yuan."
+TEST_VEHICLES = (
+    "For R&D testing vehicles temporarily imported by qualified enterprises, allow the period of temporary import to be "
+    "extended to two years according to testing needs."
+)
+TELECOM = (
+    "Lift the limits on foreign stake in such value-added telecom services as store-and-forward services in the "
+    "demonstration area and exemplary park for the pilot program."
+)
+BROKERAGE = (
+    "Select special areas with the concentration of cultural and entertainment enterprises, and allow them to "
+    "establish solely foreign-funded performance brokerage institutions, which may provide services across the country."
+)
+SCIENTISTS = (
+    "Carry out pilot projects to facilitate the cross-border flow of innovative elements, and support foreign "
+    "scientists to take the lead in undertaking government-supported science and technology projects."
+)
 FUNDS = "Support wholly foreign-owned enterprises to apply to become private fund managers."
 EXHIBITS = (
     "We shall optimise international exhibition services and exempt certain exhibits from quarantine and inspection."
@@ -167,6 +183,15 @@ FINANCING = (
         # a statement with a tag asks yes or no; "available to any company" asks for everyone
         ("I heard the three-year rule for foreign lawyers was scrapped. true?", LAWYERS, "no"),
         ("Is the corporate income tax pilot available to any company in Beijing?", VENTURE_TAX, "no"),
+        # a raise sets the new most ("extended to two years", "from 5 million yuan to 20 million yuan"); "tax-exempt"
+        # is a tax benefit, not a removal asked
+        ("Can our temporarily imported test vehicles stay for 3 years?", TEST_VEHICLES, "no"),
+        ("Is the whole RMB 25m of our technology transfer income tax-exempt?", TAX_CAP, "no"),
+        # the whole country asked, over a grant in the pilot areas; not where the sentence reaches the whole country
+        ("Were the limits on store-and-forward services lifted across all of China?", TELECOM, "no"),
+        ("Could our brokerage book shows all over China?", BROKERAGE, "yes"),
+        # a pilot in another clause of the sentence does not condition the grant asked about
+        ("Can foreign scientists lead government-funded projects?", SCIENTISTS, "yes"),
     ],
 )
 def test_the_verdict_follows_the_answering_sentences_polarity_and_modality(question, sentence, verdict):
@@ -181,6 +206,15 @@ def test_yes_or_no_is_found_after_a_business_preamble_but_not_in_a_wh_question()
         first_yes_no("We're a law firm. I heard the rule was scrapped. true?") == "I heard the rule was scrapped, true?"
     )
     assert not is_yes_no("Which department handles accreditation in Dongcheng?")
+
+
+def test_a_verbless_ask_of_permission_or_sufficiency_is_yes_or_no_but_a_figure_asked_is_not():
+    assert first_yes_no("Foreign banks + gold futures - permitted?") == "Foreign banks + gold futures, permitted?"
+    assert is_yes_no("foreign bank branch - bond futures trading allowed under the 2020 plan?")
+    assert is_yes_no("Parent had USD 150m of assets. Enough to set up an investment company?")
+    assert is_yes_no("I hold a permanent residence card - am I able to start a company?")
+    assert not is_yes_no("Max foreign stake allowed in a life insurance JV in Beijing under these plans?")
+    assert not is_yes_no("Which trades are allowed under the 2020 plan?")
 
 
 def test_yes_or_no_is_found_after_an_opening_phrase_and_in_an_any_question_but_not_after_a_wh_word():
@@ -235,6 +269,10 @@ def test_a_later_sentence_of_the_answering_paragraph_decides_when_it_holds_what_
     enough = "Our parent had total assets of US$150m. Is that enough under the relaxed criteria?"
     assert opening(enough, [relax, read(THRESHOLD, 1)], "").verdict == "no"
     assert opening(enough, [relax, read(THRESHOLD, 2)], "").verdict == "yes"  # another paragraph's bound: not read
+    # a figure within the later sentence's bound leaves the first sentence, and the place it limits the grant to
+    pilot = read("Launch a pilot tax policy in a specific area of the Zhongguancun Demonstration Zone", 1)
+    anyone = "Is the RMB 20 million exemption available to any company in Beijing?"
+    assert opening(anyone, [pilot, read(TAX_CAP, 1)], "").verdict == "no"
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,11 @@ _COUNTED_ELSEWHERE = (
     r"(?:working\s+)?(?:days|months|years)\b|(?:\w+\s+)?(?:tasks|measures|groups|categories|units|departments"
     r"|bodies|offices|agencies)\b"
 )
-_WHAT_THE = r"\bwhat(?:'s|\s+is|\s+are|\s+was)?\s+(?:the\s+|a\s+|its\s+)?(?:[\w'’-]+\s+){0,4}?"
+# "what is the ... rate", or a terse "Max foreign stake ...?"
+_WHAT_THE = (
+    r"(?:\bwhat(?:'s|\s+is|\s+are|\s+was)?\s+(?:the\s+|a\s+|its\s+)?|^\W*(?:the\s+)?(?:max|maximum|min|minimum)\s+)"
+    r"(?:[\w'’-]+\s+){0,4}?"
+)
 # What kind of figure a question asks for (asked as "what is the ... rate", "how much", ...), what the evidence must
 # state to answer it, and whether a document's registry facts (its number and date) state it too.
 FIGURE_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str], bool], ...] = tuple(
@@ -70,7 +74,7 @@ FIGURE_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str], bool], ...] = tuple(
             _MONEY,
             False,
         ),
-        (_WHAT_THE + r"(?:cap|limit|maximum|minimum|threshold|max)\b", _FIGURE, False),
+        (_WHAT_THE + r"(?:cap|limit|maximum|minimum|threshold|max|quota|ceiling|allowance)\b", _FIGURE, False),
         (
             r"\bhow\s+(?:many\s+(?:working\s+)?(?:days|months|years)|long\s+(?:does|do|will|is|are|can))\b",
             DURATION,
@@ -83,9 +87,14 @@ FIGURE_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str], bool], ...] = tuple(
             True,
         ),
         (r"\bexpir\w*|\bvalid\s+until\b|\bend\s+date\b", _TERM, False),
-        # a count asked for ("How many weekly slots ...?"; not "is there a ceiling on how many ..."), but not of the
+        # a count asked for ("How many weekly slots ...?", "Above how many records ...?"; not "is there a ceiling on how many ..."), but not of the
         # departments a line lists or the tasks a plan numbers
-        (rf"(?:^|[?.!,;:—–-]\s*)how\s+many\s+(?!{_COUNTED_ELSEWHERE})", _COUNT, False),
+        (
+            rf"(?:^|[?.!,;:—–-]\s*)(?:(?:above|over|below|under|beyond|after|from|up\s+to)\s+)?how\s+many\s+"
+            rf"(?!{_COUNTED_ELSEWHERE})",
+            _COUNT,
+            False,
+        ),
         # when something starts ("When do they open?"): a date, a period, or the document's own date
         (
             r"\bwhen\s+(?:do|does|did|will|would|can|could|is|are|was|were)\b[^?]*?\b(?:open|start|begin|launch"

@@ -74,11 +74,11 @@ PLAN_CLAUSE_RE = re.compile(
 # measure whose only plan word is its pilot is being carried out: Yes, with conditions.
 PILOT_RE = re.compile(r"\b(?:pilot\w*|trials?)\b", re.I)
 # A tax benefit called an exemption ("the exemption of technology transfer income", "exempted from corporate income
-# tax", "Is the income tax exemption still capped?") is a grant, not the removal of a requirement ("exempt certain
+# tax", "tax-exempt", "Is the income tax exemption still capped?") is a grant, not the removal of a requirement ("exempt certain
 # exhibits from quarantine", "an exemption from the experience requirement"): in a question or a sentence it is no
 # removal marker.
 TAX_BENEFIT_RE = re.compile(
-    r"\bexemptions?\b(?!\s+from\b)"
+    r"\bexemptions?\b(?!\s+from\b)|\btax[- ]exempt\w*"
     r"|\bexempt(?:ed|ion|ions)?\s+from\s+(?:[\w-]+\s+){0,3}(?:tax|taxes|duty|duties|fees?|tariffs?)\b",
     re.I,
 )
@@ -113,9 +113,14 @@ def read(sentence: str, marker: int, kind: str = "measure") -> Reading:
     """The markers and status of one quoted sentence (cited as [marker]; `kind`: its paragraph's kind)."""
     plain = without_tax_benefits(sentence)
     found = {name: m for name, rx in MARKERS.items() if (m := rx.search(plain))}
-    status = tag(sentence)
+    return Reading(sentence, marker, status_of(sentence), found, kind in MEASURE_KINDS)
+
+
+def status_of(text: str) -> str:
+    """rag.analysis.status's label of `text`, or "pilot" where a pilot under way is its only plan word."""
+    status = tag(text)
     piloted = status.label == "explore" and PILOT_RE.search(status.cue) and not PLAN_CLAUSE_RE.search(status.cue)
-    return Reading(sentence, marker, "pilot" if piloted else status.label, found, kind in MEASURE_KINDS)
+    return "pilot" if piloted else status.label
 
 
 # A figure with its unit: a period ("5-year", "two years", "30 working days") or a percentage.
@@ -129,10 +134,12 @@ MONEY_RE = re.compile(
     r"|(?P<n2>\d+(?:\.\d+)?)\s*(?P<mult2>million|billion)?\s*(?P<cur2>yuan|RMB|US\s+dollars|dollars)\b",
     re.I,
 )
-# A bound a sentence states on the figure after it: a most ("up to two years", "not exceeding 50%") or a least ("not
-# less than US $ 200 million").
+# A bound a sentence states on the figure after it: a most ("up to two years", "not exceeding 50%", and the new ceiling
+# of a raise: "extended to two years", "increase the exemption ... from 5 million yuan to 20 million yuan") or a least
+# ("not less than US $ 200 million").
 BOUND_RE = re.compile(
-    r"\b(?:(?P<most>up\s+to|not\s+exceeding|no\s+(?:more|longer)\s+than|at\s+most|a\s+maximum\s+of)"
+    r"\b(?:(?P<most>up\s+to|not\s+exceeding|no\s+(?:more|longer)\s+than|at\s+most|a\s+maximum\s+of"
+    rf"|(?:increas|rais|extend|expand)\w*\b[^.;]{{0,100}}?\bto(?:\s+be)?(?=\s+(?:\d|(?:{NUMBER_WORDS})\b|US\b|USD|RMB|\$)))"
     r"|(?P<least>not\s+less\s+than|no\s+less\s+than|at\s+least|a\s+minimum\s+of))\s+",
     re.I,
 )

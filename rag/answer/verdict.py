@@ -42,6 +42,7 @@ from rag.answer.readings import (
     bounds,
     clause,
     figures,
+    status_of,
     without_tax_benefits,
 )
 from rag.answer.support import WordWeights, content_words, negated
@@ -51,7 +52,17 @@ from rag.core.questions import first_yes_no, is_yes_no, yes_no_alternatives
 # A question about everyone, everywhere or everything of a kind ("all corporate VC firms", "anywhere in Beijing",
 # "citywide", "information services in general", "all of it"), which a grant limited to a place or a part answers
 # No. "All our exhibits" over "certain exhibits" is left out: the writers label it No and Yes with conditions.
+# The whole country asked ("across all of China", "nationwide"): a Beijing pilot's grant reads No over it, unless the
+# sentence itself reaches the whole country ("may provide services across the country").
+_COUNTRY = r"China|the\s+(?:country|nation|PRC|mainland)|mainland\s+China"
+ASKS_COUNTRY_RE = re.compile(
+    rf"\b(?:(?:all\s+over|across(?:\s+all\s+of)?|throughout|anywhere\s+in|everywhere\s+in)\s+(?:{_COUNTRY})"
+    r"|nation[- ]?wide|country[- ]?wide)\b",
+    re.I,
+)
+_REACHES_COUNTRY_RE = re.compile(r"\b(?:across|throughout|all\s+over)\s+the\s+country\b|\bnation[- ]?wide\b", re.I)
 ASKS_ALL_RE = re.compile(
+    rf"{ASKS_COUNTRY_RE.pattern}|"
     r"\b(?:anywhere|everywhere|city[- ]?wide|(?:the\s+)?(?:whole|entire)\s+(?:city|municipality)"
     r"|all\s+of\s+(?:it|them)"
     r"|\b(?:we|they|you)(?:'ll|'re|\s+will|\s+would|\s+are)?\s+all\b"
@@ -136,17 +147,18 @@ def _asked_markers(question: str) -> tuple[str, ...]:
 
 def answering(question: str, readings: list[Reading]) -> Reading | None:
     """The reading that answers: the first quote's, unless it lacks what the question asks for and a later sentence
-    of the same paragraph has it and shares more of the question's words, or the question states a figure and only a
-    later sentence of the paragraph bounds one of its kind ("relax the criteria ..." then "not less than US $ 200
-    million"). A measure often opens with its aim
+    of the same paragraph has it and shares more of the question's words, or the question states a figure that only a
+    later sentence of the paragraph bounds, and it passes that bound ("relax the criteria ..." then "not less than US
+    $ 200 million" for "US$150m"; a figure within the bound leaves the first sentence, and the place it names, to
+    answer). A measure often opens with its aim
     ("We shall find ways to further optimise de-registration") and states the change after it ("reduce the period
     an announcement is put out"); a later sentence on another matter of the paragraph does not answer ("still in
     the research phase?" is not answered by "lower the 3-year criterion")."""
     first = readings[0] if readings and readings[0].measure else None
-    units = {unit for unit, _ in figures(question)}  # a figure asked is answered by the sentence that bounds one
-    if first and units and not units & {u for _, u, *_ in bounds(first.sentence)}:
+    # a figure asked is answered by the sentence whose bound it passes
+    if first and figures(question) and not _out_of_bounds(question, first.sentence):
         same = (r for r in readings[1:] if r.marker == first.marker and r.measure)
-        first = next((r for r in same if units & {u for _, u, *_ in bounds(r.sentence)}), first)
+        first = next((r for r in same if _out_of_bounds(question, r.sentence)), first)
     wanted = _asked_markers(question)
     if first is None or not wanted or first.has(*wanted):
         return first
@@ -236,7 +248,9 @@ def decide_verdict(question: str, reading: Reading) -> tuple[str, str]:
         # explore new modes of financing technological services") says nothing of car-making joint ventures
         return "not_yet", "plan_only"
     # "all VC firms in Beijing?" over a pilot in one zone, "in general?" over "(app store only)"
-    if ASKS_ALL_RE.search(yes_no_alternatives(question)) and limit(question, reading.sentence):
+    asks_all = yes_no_alternatives(question)
+    reaches = ASKS_COUNTRY_RE.search(asks_all) and _REACHES_COUNTRY_RE.search(reading.sentence)
+    if ASKS_ALL_RE.search(asks_all) and limit(question, reading.sentence) and not reaches:
         return "no", "scope"
     # the asker's figure past what the sentence allows decides, whatever change the sentence states
     if _out_of_bounds(question, reading.sentence):
@@ -249,9 +263,21 @@ def decide_verdict(question: str, reading: Reading) -> tuple[str, str]:
         return ("yes_conditions" if for_some else "yes"), by
     if reading.has("cap") and ASKS_FULL_RE.search(ask):
         return "no", "cap"
-    if reading.has("cap", "exclusion") or CONDITION_RE.search(reading.sentence) or reading.status == "pilot":
+    if reading.has("cap", "exclusion") or CONDITION_RE.search(reading.sentence) or _piloted(question, reading):
         return "yes_conditions", next((n for n in ("cap", "exclusion") if reading.has(n)), "condition")
     return "yes", ""
+
+
+_PARTICIPLE_RE = re.compile(r"\W*(?:and\s+)?\w{3,}ing\b", re.I)  # not "bring"
+
+
+def _piloted(question: str, reading: Reading) -> bool:
+    """Whether the grant asked about is a pilot under way: the clause asked about's own status where it has one ("Carry
+    out pilot projects to ..., and support foreign scientists to take the lead ..." supports the scientists), else the
+    sentence's; a participle's clause is its verb's (", allowing Beijing registrants to ..." tells what the pilot does)."""
+    asked = asked_clause(question, reading.sentence)
+    own = status_of(asked) if asked != reading.sentence and not _PARTICIPLE_RE.match(asked) else "other"
+    return (own if own != "other" else reading.status) == "pilot"
 
 
 def _out_of_bounds(question: str, sentence: str) -> bool:

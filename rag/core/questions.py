@@ -46,6 +46,16 @@ CLAUSE_AUX_RE = re.compile(
     rf"(?P<aux>{AUXILIARIES})\s+(?!not\b)\w",
     re.I,
 )
+# A verbless ask ("Foreign banks + gold futures - permitted?", "trading allowed under the 2020 plan?", "Enough to set up
+# an investment company?"): a word of permission or sufficiency that ends the part, with at most a time or a source
+# after it, or that opens it before "to"; not a figure asked for ("Max foreign stake allowed in a life insurance JV?").
+_PREDICATE = r"allowed|permitted|ok|okay|possible|enough|sufficient|eligible|legal|feasible|doable|covered"
+_SOURCE = r"(?:under|per|in|by|according\s+to)\s+(?:the\s+|this\s+|these\s+|that\s+)?(?:[\w'’-]+\s+){0,3}?(?:plans?|rules?|pilot|documents?)"
+_ENDS_ASK = rf"(?:{_PREDICATE})(?:\s+(?:now|yet|too|also|already|anymore|then|here|in\s+Beijing|{_SOURCE}))*\W*$"
+VERBLESS_RE = re.compile(rf"\b{_ENDS_ASK}|^\W*(?:{_PREDICATE}|able)\s+to\b", re.I)
+# a bare ask, which a dash cut from what it asks about: "... - allowed?"
+_BARE_ASK_RE = re.compile(rf"^\W*{_ENDS_ASK}", re.I)
+_FIGURE_ASKED_RE = re.compile(r"^\W*(?:the\s+)?(?:max|maximum|min|minimum|cap|limit|ceiling|threshold)\b", re.I)
 WH_RE = re.compile(r"\b(?:what|which|who|whom|whose|where|when|why|how)\b", re.I)
 _SENTENCE_END_RE = re.compile(r"(?<=[?.!;:])\s+(?!\d)")
 _CLAUSE_CUT_RE = re.compile(r"\s+[-–—]\s+|,\s+(?=(?:and|but|or|so)\b)")
@@ -108,6 +118,8 @@ def _asks_yes_no(part: str, asked: bool) -> bool:
     if not asked:
         return False
     own = part.rstrip().endswith("?")
+    if own and VERBLESS_RE.search(part.rstrip(" ?")) and not WH_RE.search(part) and not _FIGURE_ASKED_RE.match(part):
+        return True
     clause = CLAUSE_AUX_RE.search(part)
     at = clause.start("aux") if clause else (m.start() if own and (m := INVERTED_RE.search(part)) else -1)
     return at >= 0 and not WH_RE.search(part[:at].rsplit(",", 1)[-1])
@@ -118,11 +130,12 @@ _TAG_RE = re.compile(rf"^\W*{_TAG}\W*$", re.I)  # a tag cut off as its own part:
 
 def _parts(question: str) -> list[tuple[str, bool]]:
     """The parts of `question` (its sentences, cut again at a dash and at ", and/but/or/so"), each with whether its
-    sentence ends in a question mark; a tag part ("true?") joins the statement before it ("..., true?")."""
+    sentence ends in a question mark; a tag part ("true?") or a bare ask ("- allowed?") joins the statement before it
+    ("..., true?", "..., allowed?")."""
     parts: list[tuple[str, bool]] = []
     for sentence in _SENTENCE_END_RE.split(question.strip()):
         for part in _CLAUSE_CUT_RE.split(sentence):
-            if parts and _TAG_RE.match(part):
+            if parts and (_TAG_RE.match(part) or _BARE_ASK_RE.match(part)):
                 parts[-1] = (f"{parts[-1][0].rstrip(' .;!-')}, {part.strip(' -')}", True)
             else:
                 parts.append((part, sentence.rstrip().endswith("?")))

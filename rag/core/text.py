@@ -14,7 +14,7 @@ from collections.abc import Sequence
 # A full stop after these does not end a sentence ("Guo Han [2020] No. 123", "e.g.", initials).
 ABBREVIATION_RE = re.compile(r"(?:\b(?:No|Nos|Co|Inc|Ltd|Art|vs|e\.g|i\.e|etc)|\b[A-Z])\.$")
 # The verbs that open a yes-or-no question ("Can …?", "Would they …?").
-AUXILIARIES = r"(?:is|are|was|were|can|could|do|does|did|will|would|should|shall|may|might|must|has|have|had|need)"
+AUXILIARIES = r"(?:am|is|are|was|were|can|could|do|does|did|will|would|should|shall|may|might|must|has|have|had|need)"
 # Numbers the documents and the questions spell out, and a duration written either way ("30 working days",
 # "two years", "a three-year pilot").
 NUMBER_WORDS = r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
