@@ -203,6 +203,10 @@ class Retriever:
         }
         return {name: producers[name]() for name in weights}
 
+    def spelled(self, text: str) -> str:
+        """`text` with its typos corrected to the corpus's words (`spell`)."""
+        return spell(text, self._words, self.settings.spell_min_letters, self._stems)
+
     def search(
         self,
         question: str,
@@ -225,9 +229,7 @@ class Retriever:
             asked, weights, rankings = question, {}, {}
         else:
             weights = self.weights(mode)
-            rankings = self.rankings(
-                spell(expand(question), self._words, self.settings.spell_min_letters, self._stems), weights
-            )
+            rankings = self.rankings(self.spelled(expand(question)), weights)
         if asked:
             weights["multilingual"] = self.settings.multilingual_weight
             rankings["multilingual"] = self._multilingual(asked, self.settings.candidate_k)

@@ -205,6 +205,9 @@ class FakeRetriever:
     def embed(self, texts: list[str]) -> np.ndarray:
         return hashed_embedding(texts)
 
+    def spelled(self, text: str) -> str:
+        return text  # the tiny corpus has no typos to correct to
+
 
 @pytest.fixture
 def corpus_copy(tmp_path):

@@ -35,6 +35,8 @@ class Retriever(Protocol):
 
     def chunk_of(self, paragraph_id: str) -> Chunk | None: ...
 
+    def spelled(self, text: str) -> str: ...
+
 
 SKIPPED_KINDS = frozenset({"title", "heading", "group"})  # carry no claims; the task title goes in each label
 _WHO_RE = re.compile(

@@ -244,7 +244,7 @@ def _stream_checked(
     )
     readings = [read(q.body, q.marker, q.ev.paragraph.kind) for q in stating]
     listed = listed_verdict(query, stating, Registry(retriever.corpus))  # a department line or a stated relation
-    tie = Tie(corpus_weights(retriever.corpus), settings.verdict_min_stated)
+    tie = Tie(corpus_weights(retriever.corpus), settings.verdict_min_stated, retriever.spelled)
     # Asked in another language, the answer opens with the translation of the answering sentence
     # (rag.answer.multilingual), not of the model's English paraphrase of it: one translation step from the source,
     # not two. The model's lead is then written only when the verdict waits on its Yes, and on sure evidence nothing

@@ -185,14 +185,14 @@ def settles(question: str, readings: list[Reading]) -> bool:
     return named or by in ("scope", "bound") or by in _asked_markers(question) or asked_now
 
 
-# Words that name a document, the asker or the permission asked for, not the measure: a question's tie to the
+# Words that name a document, the asker or the permission asked for ("get", "able"), not the measure: a question's tie to the
 # sentence that answers it is counted without them ("Does the 2020 plan let foreign banks obtain the gold import
 # licence?" is tied by "banks", "obtain", "gold", "import", "licence").
 _NAMING = frozenset(
     content_words(
         "Beijing plan plans 2019 2020 2023 State Council work proposal Dongcheng district under per new summary program"
         " programme demonstration zone let lets allow allowed permit can could may go ahead now actually foreign"
-        " foreigner investors invest company firm enterprise enterprises FIE WFOE"
+        " foreigner investors invest company firm enterprise enterprises FIE WFOE get getting able etc"
     )
 )
 GRANTS = ("in_force", "supported", "pilot")  # the statuses of a sentence that grants (rag.analysis.status)
