@@ -132,9 +132,10 @@ FINANCING = (
         # asked whether a requirement was scrapped, a lowering of it is a No; asked whether it was eased, a Yes
         ("Has the rule on foreign lawyers' years of practice been scrapped?", LAWYERS, "no"),
         ("Were the practising-years criteria for foreign lawyers relaxed?", LAWYERS, "yes"),
-        # a removal for some only is a Yes with conditions; "all our exhibits" too: the writers label it both ways
+        # a removal for some only is a Yes with conditions; asked for all of them, a No (two writers of three)
         ("Will our exhibits be exempt from quarantine?", EXHIBITS, "yes_conditions"),
-        ("Will all our exhibits be exempt from quarantine?", EXHIBITS, "yes_conditions"),  # the writers differ
+        ("Will all our exhibits be exempt from quarantine?", EXHIBITS, "no"),
+        ("Will all of it be exempt from quarantine?", EXHIBITS, "no"),  # "all of it" asks for everything too
         # a part named in a bracket after the clause asked, or in the subject granted to, limits the grant for "all"
         (
             "Are caps on information services in general scrapped?",

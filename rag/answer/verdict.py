@@ -51,7 +51,7 @@ from rag.core.questions import first_yes_no, is_yes_no, yes_no_alternatives
 
 # A question about everyone, everywhere or everything of a kind ("all corporate VC firms", "anywhere in Beijing",
 # "citywide", "information services in general", "all of it"), which a grant limited to a place or a part answers
-# No. "All our exhibits" over "certain exhibits" is left out: the writers label it No and Yes with conditions.
+# No. "All exhibits" over "certain exhibits" is read apart (`_all_over_some`): the same word, granted in part.
 # The whole country asked ("across all of China", "nationwide"): a Beijing pilot's grant reads No over it, unless the
 # sentence itself reaches the whole country ("may provide services across the country").
 _COUNTRY = r"China|the\s+(?:country|nation|PRC|mainland)|mainland\s+China"
@@ -252,6 +252,8 @@ def decide_verdict(question: str, reading: Reading) -> tuple[str, str]:
     reaches = ASKS_COUNTRY_RE.search(asks_all) and _REACHES_COUNTRY_RE.search(reading.sentence)
     if ASKS_ALL_RE.search(asks_all) and limit(question, reading.sentence) and not reaches:
         return "no", "scope"
+    if _all_over_some(question, reading.sentence):
+        return "no", "scope"
     # the asker's figure past what the sentence allows decides, whatever change the sentence states
     if _out_of_bounds(question, reading.sentence):
         return "no", "bound"
@@ -278,6 +280,18 @@ def _piloted(question: str, reading: Reading) -> bool:
     asked = asked_clause(question, reading.sentence)
     own = status_of(asked) if asked != reading.sentence and not _PARTICIPLE_RE.match(asked) else "other"
     return (own if own != "other" else reading.status) == "pilot"
+
+
+_ALL_OF_RE = re.compile(r"\ball\s+(?:of\s+)?(?:(?:our|the|their|your|its)\s+)?(?P<kind>[a-z-]{4,})", re.I)
+_SOME_OF_RE = re.compile(r"\b(?:certain|some|specific|selected)\s+(?P<kind>[a-z-]{4,})", re.I)
+
+
+def _all_over_some(question: str, sentence: str) -> bool:
+    """Whether the question asks about a kind as a whole that the sentence grants only in part, in the same word: "are
+    all exhibits exempt?" over "exempt certain exhibits" (the writers differ where "all our exhibits" is one ask of
+    two)."""
+    asked = {w for m in _ALL_OF_RE.finditer(first_yes_no(question)) for w in content_words(m["kind"])}
+    return any(content_words(m["kind"]) & asked for m in _SOME_OF_RE.finditer(sentence))
 
 
 def _out_of_bounds(question: str, sentence: str) -> bool:
