@@ -366,13 +366,16 @@ TRAVEL = (
 )
 
 
-def test_an_exclusion_under_a_grant_says_yes_with_conditions_only_when_the_model_says_yes_too():
-    """An exclusion limits a grant; it does not show the grant is what was asked (the sentence may be a neighbour's)."""
+def test_an_exclusion_under_a_grant_says_yes_with_conditions_only_when_the_model_says_yes_too_or_it_was_asked():
+    """An exclusion limits a grant; it does not show the grant is what was asked (the sentence may be a neighbour's),
+    unless the question asks for the grant and for the item the exclusion leaves out."""
     off_subject = "Has the cultural development fund been set up, and can foreigners take part?"
     assert opening(off_subject, [read(TRAVEL, 1)], "").verdict is None
     asked = "Can a foreign-funded travel agency run outbound tours?"
     assert opening(asked, [read(TRAVEL, 1)], "Yes, except to Taiwan [1].").verdict == "yes_conditions"
     assert opening("Can a foreign travel agency run tours to Taiwan?", [read(TRAVEL, 1)], "").verdict == "no"
+    both = "Can our agency sell outbound tours to Chinese citizens, Taiwan trips included?"
+    assert opening(both, [read(TRAVEL, 1)], "").verdict == "yes_conditions"
 
 
 AIRPORTS = (

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from rag.answer.clauses import excluded_words, words
 from rag.answer.listed import Listed
 from rag.answer.readings import Reading
 from rag.answer.support import WordWeights, hedged, negated
@@ -19,6 +20,7 @@ from rag.answer.verdict import (
     BEYOND_CAP,
     OBLIGED,
     answering,
+    asks_grant_too,
     decide_verdict,
     decisive_clause,
     states_ask,
@@ -124,7 +126,10 @@ def opening(
     # grant is what was asked (a travel agency's "excluding Taiwan" under a question on culture funds), so, like a
     # place or a qualification, it needs the model's Yes too. An exclusion that names what was asked decides No.
     stated = bool(tie and answer and verdict and tie.holds(question, answer))  # the sentence grants what was asked
-    if (by in ("", "condition") or (verdict, by) == ("yes_conditions", "exclusion")) and not (model_says_yes or stated):
+    # asked for the grant and, as a second ask, for the item its exclusion leaves out, the grant is what was asked
+    excluded_too = bool(answer and asks_grant_too(question, answer) and excluded_words(answer) & words(question))
+    unsure = by in ("", "condition") or ((verdict, by) == ("yes_conditions", "exclusion") and not excluded_too)
+    if unsure and not (model_says_yes or stated):
         verdict = None
     if not verdict:
         text = without_opener(lead) if lead and not yes_no and model_says_yes else lead

@@ -104,7 +104,7 @@ ASKS_FULL_RE = re.compile(
 CLAUSE_MAX_WORDS = 30  # the decisive clause is quoted whole up to this length, else the words around its marker
 
 
-def _asks_grant_too(question: str, reading: Reading) -> bool:
+def asks_grant_too(question: str, reading: Reading) -> bool:
     """Whether the question asks for the grant itself and then, as a second ask, for an item its exclusion leaves out
     ("can we sell outbound tours to Chinese citizens, Taiwan trips included?"): the answer is then the grant with
     its exclusion, not No. It names the grant by at least two of the sentence's words outside the exclusion, in its
@@ -226,11 +226,7 @@ def decide_verdict(question: str, reading: Reading) -> tuple[str, str]:
         return "no", next(n for n in ANSWERS_REQUIREMENT if reading.has(n))
     # An item the sentence excludes is not granted, whatever the sentence plans besides ("app stores only, online
     # publishing services not included ..., expand further at an appropriate time": online publishing is a No).
-    if (
-        reading.has("exclusion")
-        and words(question) & excluded_words(reading)
-        and not _asks_grant_too(question, reading)
-    ):
+    if reading.has("exclusion") and words(question) & excluded_words(reading) and not asks_grant_too(question, reading):
         return "no", "exclusion"
     # Asked whether a requirement was scrapped, a sentence that only lowers it answers No, whatever its status: "has
     # the 3-year rule been dropped?" over "lower the 3-year criterion", "do away with registration?" over "simplify".
