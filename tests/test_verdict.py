@@ -8,7 +8,7 @@ import pytest
 from rag.answer.opening import Tie, lead_conflicts, needs_lead, opening
 from rag.answer.readings import read
 from rag.answer.support import WordWeights
-from rag.answer.verdict import decide_verdict, settles
+from rag.answer.verdict import decide_verdict, decisive_clause, settles
 from rag.core.questions import first_yes_no, is_yes_no
 
 ACCREDITATION = (
@@ -393,6 +393,26 @@ def test_a_plans_decisive_clause_holds_its_plan_word_not_the_long_sentences_open
     shown = opening(question, [read(AIRPORTS, 1)], "")
     assert shown.verdict == "not_yet"
     assert shown.decisive.startswith("“and seek to allow qualified enterprises outside the areas"), shown.decisive
+
+
+def test_a_plain_yes_quotes_the_measure_asked_about_whole_not_a_marker_it_did_not_decide_by():
+    guarantees = (
+        "We shall allow foreign banks to participate in customs clearance tax payment and tariff guarantee businesses "
+        "for imported and exported goods; encourage reforms in credit enhancement guarantee for an enterprise, and "
+        "reduce the financing costs for foreign trade companies; and conduct the pilot program of financial leasing."
+    )
+    asked = "Can foreign banks handle customs tax payment and tariff guarantees?"
+    assert decisive_clause(read(guarantees, 1), "", asked) == (
+        "“We shall allow foreign banks to participate in customs clearance tax payment and tariff guarantee businesses "
+        "for imported and exported goods” [1]"
+    )
+    devices = (
+        "We shall improve the review of medical devices and shorten the time limits for their registration; carry out "
+        "the pilot program of the medical device registrant system, allowing Beijing medical device registrants to "
+        "entrust medical device manufacturers in Beijing, Tianjin and Hebei to produce medical devices"
+    )
+    shown = decisive_clause(read(devices, 1), "", "Can registrants entrust manufacturers in Hebei?")
+    assert "in Beijing, Tianjin and Hebei to produce" in shown and "shorten" not in shown  # the list whole
 
 
 def test_a_marker_that_answers_the_questions_own_ask_settles_it_though_the_answer_is_no():
