@@ -192,6 +192,10 @@ def test_a_question_about_a_document_itself_quotes_the_paragraph_stating_the_rel
         return [p.id for p in asked_lines(question, real, about_measure=about_measure)]
 
     assert ids("Which State Council document is the Dongcheng proposal implementing?") == ["dongcheng-2019.p006"]
+    # asked whether it implements another document, what it does implement answers
+    mistaken = "Is the Dongcheng district plan an implementation of the 2020 State Council plan or of an earlier one?"
+    assert ids(mistaken) == ["dongcheng-2019.p006"]
+    assert ids("Does the 2020 plan implement the 2019 plan's measures?") == []  # Dongcheng's relation: not asked
     assert "gh-2020-123.p184" in ids("Is Guo Han [2019] No. 16 still in force now that the 2020 plan is out?")
     # the number of the proposal itself is asked, not which document it implements (it states no number)
     assert ids("What is the Dongcheng proposal's own document number?") == []

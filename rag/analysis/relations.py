@@ -158,7 +158,13 @@ def relation_candidates(question: str, registry: Registry) -> list[tuple[str, Re
             continue
         ends = {registry.canonical(source), registry.canonical(r.target)}
         if len(named) >= 2:
-            ok = ends <= named or (len(ends & named) >= 2)
+            # "Is the Dongcheng plan an implementation of the 2020 plan?": what the named plan implements answers,
+            # whichever document the question names as its target
+            ok = (
+                ends <= named
+                or len(ends & named) >= 2
+                or (r.type == "implements" and registry.canonical(source) in named)
+            )
         elif r.type in ("prevails_over", "keeps_in_force", "replaces"):
             # "Is X still valid?" names the older document; naming only the newer one needs "earlier replies".
             ok = r.target in named or (registry.canonical(source) in named and bool(EARLIER_RE.search(question)))
