@@ -64,6 +64,18 @@ def test_a_question_naming_one_document_gets_its_evidence_from_that_document(rea
     assert {real.corpus.documents[ev.paragraph.doc_id].info.canonical_id for ev in anywhere} == {"gh-2020-123"}
 
 
+def test_a_task_heading_that_states_where_and_how_is_evidence_but_one_that_only_names_its_task_is_not(real):
+    from rag.answer.evidence import gather_evidence
+
+    question = "In the 2020 plan, which areas are the main positions for the fintech innovation demonstration zone?"
+    ids = [ev.paragraph.id for ev in gather_evidence(question, real, real.settings, None)]
+    assert "gh-2020-123.p109" in ids  # "14. With Financial Street, ... as the main positions, create ..."
+    taxes = gather_evidence(
+        "What fiscal and tax support policies does the 2020 plan improve?", real, real.settings, None
+    )
+    assert all(ev.paragraph.kind != "task" for ev in taxes if ev.paragraph.doc_id == "gh-2020-123")  # a title only
+
+
 def test_a_validity_question_cites_the_prevailing_documents_statement(real):
     g = governs("Is the State Council's 2017 reply (No. 86) still valid?", real)
     assert g.mode == "relation" and g.governing.paragraph_id == "gh-2020-123.p184"

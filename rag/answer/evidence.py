@@ -107,7 +107,11 @@ def select_evidence(
         paragraphs = [(retriever.corpus.paragraph(pid), c) for c in parts for pid in c.paragraph_ids]
         has_measures = any(p.kind == "measure" for p, _ in paragraphs)
         for p, chunk in paragraphs:
-            if p.kind in SKIPPED_KINDS or (p.kind == "task" and has_measures):  # then it is only the task's heading
+            # a task heading over measures only names the task, unless it states one itself (where and how)
+            heading = (
+                p.kind == "task" and has_measures and len(p.text.split()) < settings.evidence_task_heading_min_words
+            )
+            if p.kind in SKIPPED_KINDS or heading:
                 continue
             if p.kind == "departments":  # a list of office names: comes along with its task, never on its own
                 departments.setdefault(chunk.id, p.id)

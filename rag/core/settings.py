@@ -131,6 +131,12 @@ class AnswerSettings(BaseSettings):
         0.45, description="A cited sentence whose support score is under this is dropped as unsupported."
     )
     llm_timeout_s: float = Field(120.0, description="Seconds before an LLM call is abandoned for the fallback.")
+    evidence_task_heading_min_words: int = Field(
+        16,
+        description="A task heading of at least this many words states a measure (where and how: 'With Financial "
+        "Street, ... as the main positions, create a financial technology innovation demonstration zone') and is "
+        "evidence like one; a shorter one only names its task ('Improve fiscal and taxation support policies').",
+    )
     evidence_score_margin: float = Field(
         0.15,
         description="Evidence paragraphs scoring more than this under the best one are left out: "
