@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from rag.answer.decisive import decisive_clause
 from rag.answer.opening import Tie, lead_conflicts, needs_lead, opening
 from rag.answer.readings import read
 from rag.answer.support import WordWeights
-from rag.answer.verdict import decide_verdict, decisive_clause, settles
+from rag.answer.verdict import decide_verdict, settles
 from rag.core.questions import first_yes_no, is_yes_no
 
 ACCREDITATION = (

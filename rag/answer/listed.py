@@ -20,10 +20,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.analysis.relations import Registry, relation_candidates
+from rag.answer.decisive import decisive_clause
 from rag.answer.quotes import Quote, departments_line
 from rag.answer.readings import read
 from rag.answer.support import content_words
-from rag.answer.verdict import decisive_clause
 from rag.core.questions import is_yes_no
 
 # A yes-or-no ask about a named body, opening a part of the question: "... ? is the court one of them",

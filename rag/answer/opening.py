@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rag.answer.clauses import excluded_words, words
+from rag.answer.decisive import decisive_clause
 from rag.answer.listed import Listed
 from rag.answer.readings import Reading
 from rag.answer.support import WordWeights, hedged, negated
@@ -22,7 +23,6 @@ from rag.answer.verdict import (
     answering,
     asks_grant_too,
     decide_verdict,
-    decisive_clause,
     states_ask,
 )
 from rag.core.language import DEFAULT, say

@@ -44,6 +44,7 @@ MARKERS: dict[str, re.Pattern[str]] = {
         ),
     )
 }
+ANSWERS_CHANGE = ("removal", "lowering")  # the marker classes that answer whether something was changed
 # A grant limited to a place: "in the Beijing Sino-German International Cooperation Industrial Park", "in specific
 # regions".
 PLACE_LIMIT_RE = re.compile(
