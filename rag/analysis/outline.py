@@ -15,13 +15,15 @@ from typing import Any
 
 from rag.core.types import Paragraph
 
-# How many tasks in all: "how many (main) tasks", "how many task headings", "how many numbered measures", not "how many tasks concern tourism" (a count of some tasks,
-# which the numbering does not give).
+# How many tasks in all: "how many (main) tasks", "how many task headings", "how many numbered measures", not "how
+# many tasks concern tourism" (a count of some tasks, which the numbering does not give).
 _TOTAL = r"(?:(?:main|major|key|numbered|separate|different|individual)\s+)?"
 _SOME = r"(?!\s+(?:\w+\s+){0,3}?(?:about|on|for|concern\w*|relat\w*|cover\w*|deal\w*|involv\w*|address\w*|to)\b)"
 COUNT_ASKED_RE = re.compile(
-    rf"\bhow\s+many\s+{_TOTAL}(?:tasks|task\s+headings|groups|categories)\b{_SOME}|\bnumber\s+of\s+{_TOTAL}tasks\b{_SOME}"
-    rf"|\bhow\s+many\s+numbered\s+(?:measures|items|points|headings)\b{_SOME}"  # the numbering is the tasks'"
+    rf"\bhow\s+many\s+{_TOTAL}(?:tasks|task\s+headings|groups|categories)\b{_SOME}"
+    rf"|\bnumber\s+of\s+{_TOTAL}tasks\b{_SOME}"
+    # "how many numbered measures": the numbering is the tasks'
+    rf"|\bhow\s+many\s+numbered\s+(?:measures|items|points|headings)\b{_SOME}"
     r"|(?:多少|几)[项个条]?(?:主要|重点)?任务|任务[^？?]{0,6}(?:多少|几)[项个条]|(?:多少|几)[个大]?(?:类|组|部分)",
     re.I,
 )

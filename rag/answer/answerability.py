@@ -42,7 +42,7 @@ from rag.answer.gaps import asks_authority
 from rag.answer.support import corpus_weights
 from rag.core.glossary import places, spell_out
 from rag.core.language import DEFAULT, say
-from rag.core.questions import asking, first_yes_no, is_yes_no, without_asker
+from rag.core.questions import FIGURE_OPENING, asking, first_yes_no, is_yes_no, without_asker
 from rag.core.settings import Settings
 from rag.core.text import DURATION, NUMBER_WORDS, split_sentences
 from rag.core.types import DocumentInfo, Evidence
@@ -58,10 +58,9 @@ _COUNTED_ELSEWHERE = (
     r"(?:working\s+)?(?:days|months|years)\b|(?:\w+\s+)?(?:tasks|measures|groups|categories|units|departments"
     r"|bodies|offices|agencies)\b"
 )
-# "what is the ... rate", or a terse "Max foreign stake ...?"
+# "what is the ... rate", or a terse "Max foreign stake ...?" (rag.core.questions.FIGURE_OPENING)
 _WHAT_THE = (
-    r"(?:\bwhat(?:'s|\s+is|\s+are|\s+was)?\s+(?:the\s+|a\s+|its\s+)?|^\W*(?:the\s+)?(?:max|maximum|min|minimum)\s+)"
-    r"(?:[\w'’-]+\s+){0,4}?"
+    rf"(?:\bwhat(?:'s|\s+is|\s+are|\s+was)?\s+(?:the\s+|a\s+|its\s+)?|{FIGURE_OPENING}\s+)(?:[\w'’-]+\s+){{0,4}}?"
 )
 # What kind of figure a question asks for (asked as "what is the ... rate", "how much", ...), what the evidence must
 # state to answer it, and whether a document's registry facts (its number and date) state it too.
@@ -87,8 +86,8 @@ FIGURE_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str], bool], ...] = tuple(
             True,
         ),
         (r"\bexpir\w*|\bvalid\s+until\b|\bend\s+date\b", _TERM, False),
-        # a count asked for ("How many weekly slots ...?", "Above how many records ...?"; not "is there a ceiling on how many ..."), but not of the
-        # departments a line lists or the tasks a plan numbers
+        # a count asked for ("How many weekly slots ...?", "Above how many records ...?"; not "is there a ceiling on
+        # how many ..."), but not of the departments a line lists or the tasks a plan numbers
         (
             rf"(?:^|[?.!,;:—–-]\s*)(?:(?:above|over|below|under|beyond|after|from|up\s+to)\s+)?how\s+many\s+"
             rf"(?!{_COUNTED_ELSEWHERE})",

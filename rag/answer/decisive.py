@@ -19,6 +19,7 @@ from rag.answer.readings import (
     without_tax_benefits,
 )
 
+_TRIMMED_RE = re.compile(r"\S.*\S|\S")  # a span without its edge spaces
 CLAUSE_MAX_WORDS = 30  # the decisive clause is quoted whole up to this length, else the words around its marker
 
 
@@ -46,7 +47,7 @@ def _measure_asked(question: str, sentence: str) -> re.Match[str] | None:
     if at and len(sentence[:at].split()) < 4 and ";" not in sentence[:at]:
         at = 0
     end = sentence.find(";", at)
-    found = re.compile(r"\S.*\S|\S").search(sentence, at, end if end >= 0 else len(sentence))
+    found = _TRIMMED_RE.search(sentence, at, end if end >= 0 else len(sentence))
     return found if found and (found.start(), found.end()) != (0, len(sentence)) else None
 
 

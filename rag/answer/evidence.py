@@ -58,7 +58,8 @@ _DOCUMENT_ASKED_RE = re.compile(
     r"\b(?:which|what)\s+(?:[\w-]+\s+){0,3}?(?:documents?|repl(?:y|ies)|plans?|versions?|translations?|texts?|one)\b"
     r"(?!['’]s|\s+(?:numbers?|dates?|measures?|tasks?|provisions?|goals?)\b)"  # "its document number": not which one
     r"|\b(?:still|remain\w*|continue\w*)\s+(?:to\s+be\s+)?(?:valid|in\s+force|effective|appl(?:y|ies))\b"
-    r"|\bimplementation\s+of\s+(?:the\s+|an?\s+)?(?:[\w-]+\s+){0,4}?(?:plan|reply|document|one)\b",  # "an implementation of"
+    # "is it an implementation of the 2020 plan?"
+    r"|\bimplementation\s+of\s+(?:the\s+|an?\s+)?(?:[\w-]+\s+){0,4}?(?:plan|reply|document|one)\b",
     re.I,
 )
 _NUMBER_ASKED_RE = re.compile(

@@ -11,7 +11,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rag.answer.clauses import excluded_words, words
 from rag.answer.decisive import decisive_clause
 from rag.answer.listed import Listed
 from rag.answer.readings import Reading
@@ -23,6 +22,7 @@ from rag.answer.verdict import (
     answering,
     asks_grant_too,
     decide_verdict,
+    names_excluded,
     states_ask,
 )
 from rag.core.language import DEFAULT, say
@@ -127,7 +127,7 @@ def opening(
     # place or a qualification, it needs the model's Yes too. An exclusion that names what was asked decides No.
     stated = bool(tie and answer and verdict and tie.holds(question, answer))  # the sentence grants what was asked
     # asked for the grant and, as a second ask, for the item its exclusion leaves out, the grant is what was asked
-    excluded_too = bool(answer and asks_grant_too(question, answer) and excluded_words(answer) & words(question))
+    excluded_too = bool(answer and asks_grant_too(question, answer) and names_excluded(question, answer))
     unsure = by in ("", "condition") or ((verdict, by) == ("yes_conditions", "exclusion") and not excluded_too)
     if unsure and not (model_says_yes or stated):
         verdict = None

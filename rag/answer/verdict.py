@@ -114,6 +114,12 @@ def asks_grant_too(question: str, reading: Reading) -> bool:
     return bool(SUB_ASK_RE.search(question)) and len(words(first_yes_no(question)) & granted) >= 2
 
 
+def names_excluded(question: str, reading: Reading) -> bool:
+    """Whether the question names an item the sentence's exclusion leaves out ("tours to Taiwan" over "except for
+    going to Taiwan")."""
+    return reading.has("exclusion") and bool(words(question) & excluded_words(reading))
+
+
 # A second ask about an item inside a grant: "can we sell outbound tours, Taiwan trips included?"
 SUB_ASK_RE = re.compile(r"\b(?:includ\w*|also|too|even|as\s+well)\b", re.I)
 
@@ -184,9 +190,9 @@ def settles(question: str, readings: list[Reading]) -> bool:
     return named or by in ("scope", "bound") or by in _asked_markers(question) or asked_now
 
 
-# Words that name a document, the asker or the permission asked for ("get", "able"), not the measure: a question's tie to the
-# sentence that answers it is counted without them ("Does the 2020 plan let foreign banks obtain the gold import
-# licence?" is tied by "banks", "obtain", "gold", "import", "licence").
+# Words that name a document, the asker or the permission asked for ("get", "able"), not the measure: a question's
+# tie to the sentence that answers it is counted without them ("Does the 2020 plan let foreign banks obtain the gold
+# import licence?" is tied by "banks", "obtain", "gold", "import", "licence").
 _NAMING = frozenset(
     content_words(
         "Beijing plan plans 2019 2020 2023 State Council work proposal Dongcheng district under per new summary program"
@@ -225,7 +231,7 @@ def decide_verdict(question: str, reading: Reading) -> tuple[str, str]:
         return "no", next(n for n in ANSWERS_REQUIREMENT if reading.has(n))
     # An item the sentence excludes is not granted, whatever the sentence plans besides ("app stores only, online
     # publishing services not included ..., expand further at an appropriate time": online publishing is a No).
-    if reading.has("exclusion") and words(question) & excluded_words(reading) and not asks_grant_too(question, reading):
+    if names_excluded(question, reading) and not asks_grant_too(question, reading):
         return "no", "exclusion"
     # Asked whether a requirement was scrapped, a sentence that only lowers it answers No, whatever its status: "has
     # the 3-year rule been dropped?" over "lower the 3-year criterion", "do away with registration?" over "simplify".

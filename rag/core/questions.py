@@ -50,12 +50,18 @@ CLAUSE_AUX_RE = re.compile(
 # an investment company?"): a word of permission or sufficiency that ends the part, with at most a time or a source
 # after it, or that opens it before "to"; not a figure asked for ("Max foreign stake allowed in a life insurance JV?").
 _PREDICATE = r"allowed|permitted|ok|okay|possible|enough|sufficient|eligible|legal|feasible|doable|covered"
-_SOURCE = r"(?:under|per|in|by|according\s+to)\s+(?:the\s+|this\s+|these\s+|that\s+)?(?:[\w'’-]+\s+){0,3}?(?:plans?|rules?|pilot|documents?)"
+_SOURCE = (
+    r"(?:under|per|in|by|according\s+to)\s+(?:the\s+|this\s+|these\s+|that\s+)?(?:[\w'’-]+\s+){0,3}?"
+    r"(?:plans?|rules?|pilot|documents?)"
+)
 _ENDS_ASK = rf"(?:{_PREDICATE})(?:\s+(?:now|yet|too|also|already|anymore|then|here|in\s+Beijing|{_SOURCE}))*\W*$"
 VERBLESS_RE = re.compile(rf"\b{_ENDS_ASK}|^\W*(?:{_PREDICATE}|able)\s+to\b", re.I)
 # a bare ask, which a dash cut from what it asks about: "... - allowed?"
 _BARE_ASK_RE = re.compile(rf"^\W*{_ENDS_ASK}", re.I)
-_FIGURE_ASKED_RE = re.compile(r"^\W*(?:the\s+)?(?:max|maximum|min|minimum|cap|limit|ceiling|threshold)\b", re.I)
+# A terse question that opens by naming a figure ("Max foreign stake allowed in ...?"): it asks for the figure, not yes
+# or no (rag.answer.answerability reads the kind of figure from the words after it).
+FIGURE_OPENING = r"^\W*(?:the\s+)?(?:max|maximum|min|minimum|cap|limit|ceiling|threshold)\b"
+_FIGURE_OPENING_RE = re.compile(FIGURE_OPENING, re.I)
 WH_RE = re.compile(r"\b(?:what|which|who|whom|whose|where|when|why|how)\b", re.I)
 _SENTENCE_END_RE = re.compile(r"(?<=[?.!;:])\s+(?!\d)")
 _CLAUSE_CUT_RE = re.compile(r"\s+[-–—]\s+|,\s+(?=(?:and|but|or|so)\b)")
@@ -118,7 +124,7 @@ def _asks_yes_no(part: str, asked: bool) -> bool:
     if not asked:
         return False
     own = part.rstrip().endswith("?")
-    if own and VERBLESS_RE.search(part.rstrip(" ?")) and not WH_RE.search(part) and not _FIGURE_ASKED_RE.match(part):
+    if own and VERBLESS_RE.search(part.rstrip(" ?")) and not WH_RE.search(part) and not _FIGURE_OPENING_RE.match(part):
         return True
     clause = CLAUSE_AUX_RE.search(part)
     at = clause.start("aux") if clause else (m.start() if own and (m := INVERTED_RE.search(part)) else -1)
