@@ -673,3 +673,11 @@ def test_a_figure_the_evidence_never_states_is_refused_unless_the_question_asks_
 
     evidence = select_evidence(FUND_Q, retriever.search(FUND_Q, k=4), retriever, settings)
     assert missing_figure(question, evidence, retriever.corpus, settings.answerable_figure_recall) is refused
+
+
+def test_the_verdict_reads_the_question_with_its_typos_corrected_as_retrieval_does(retriever, settings, monkeypatch):
+    typed = "Can a domestic VPN business be wholy foreign-owned?"  # "wholy": no rule word until it is spelled
+    assert ask(retriever, settings, typed).verdict == "yes_conditions"  # read as a grant under a cap not asked about
+    monkeypatch.setattr(retriever, "spelled", lambda text: text.replace("wholy", "wholly"))
+    a = ask(retriever, settings, typed)
+    assert a.verdict == "no" and "not exceeding 50%" in a.decisive  # full ownership over the cap

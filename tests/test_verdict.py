@@ -339,13 +339,6 @@ def test_a_plain_yes_is_shown_only_when_the_model_says_yes_too_or_the_sentence_g
     )
     asked = "Can we set up a solely foreign-funded aircraft maintenance enterprise?"
     assert opening(asked, [read(airports, 1)], "", tie=tie).verdict == "yes"
-    # the asker's typos are corrected to the corpus's words before the tie is counted
-    rating = "Support overseas rating agencies to establish subsidiaries in the inter-bank bond market."
-    typed = "Can overseas agnecies set up subsidaries?"
-    fixed = {"agnecies": "agencies", "subsidaries": "subsidiaries"}
-    spelled = Tie(tie.weights, tie.min_share, lambda t: " ".join(fixed.get(w, w) for w in t.split()))
-    assert opening(typed, [read(rating, 1)], "", tie=tie).verdict is None
-    assert opening(typed, [read(rating, 1)], "", tie=spelled).verdict == "yes"
     full = "Can we own 100% of a private fund manager?"
     assert (
         opening(

@@ -8,7 +8,6 @@ required" over a removal or a voluntary measure, a grant over a plan, or full ow
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from rag.answer.decisive import decisive_clause
@@ -93,15 +92,13 @@ def _cited(lead: str, readings: list[Reading]) -> list[Reading]:
 @dataclass(frozen=True)
 class Tie:
     """How a sentence that grants what a yes-or-no question asks is recognised without the model's Yes
-    (rag.answer.verdict.states_ask): the corpus's word weights, the share of the ask it must hold, and how the
-    question's typos are corrected to the corpus's words ("agnecy", "subsidary" tie as "agency", "subsidiary")."""
+    (rag.answer.verdict.states_ask): the corpus's word weights and the share of the ask it must hold."""
 
     weights: WordWeights
     min_share: float
-    spelled: Callable[[str], str] = lambda text: text
 
     def holds(self, question: str, reading: Reading) -> bool:
-        return states_ask(self.spelled(question), reading, self.weights, self.min_share)
+        return states_ask(question, reading, self.weights, self.min_share)
 
 
 def opening(

@@ -243,13 +243,16 @@ def _stream_checked(
         key=lambda q: 0 if q.ev.asked else 1 if q.anchor else 2,
     )
     readings = [read(q.body, q.marker, q.ev.paragraph.kind) for q in stating]
-    listed = listed_verdict(query, stating, Registry(retriever.corpus))  # a department line or a stated relation
-    tie = Tie(corpus_weights(retriever.corpus), settings.verdict_min_stated, retriever.spelled)
+    # The verdict reads the question with its typos corrected to the corpus's words, as retrieval does ("all exibits",
+    # "agnecy" read as "all exhibits", "agency"): a rule's words and the tie to the answering sentence hold on them.
+    ask = retriever.spelled(query)
+    listed = listed_verdict(ask, stating, Registry(retriever.corpus))  # a department line or a stated relation
+    tie = Tie(corpus_weights(retriever.corpus), settings.verdict_min_stated)
     # Asked in another language, the answer opens with the translation of the answering sentence
     # (rag.answer.multilingual), not of the model's English paraphrase of it: one translation step from the source,
     # not two. The model's lead is then written only when the verdict waits on its Yes, and on sure evidence nothing
     # is left to ask the model.
-    writes = turn.language == DEFAULT or settings.translate_model_lead or needs_lead(query, readings, listed, tie)
+    writes = turn.language == DEFAULT or settings.translate_model_lead or needs_lead(ask, readings, listed, tie)
     if model and not writes and decision.sure:
         model, used = False, "extractive"
     asked, shown = model_input(query, quotes, settings) if model else ("", "")
@@ -264,7 +267,7 @@ def _stream_checked(
             judged = primary.judge(asked, shown)
             timings["judge_ms"] = ms()
             doubted = judged is not None and judged < settings.answerable_min_model_yes
-            if not decision.sure and doubted and not settles(query, readings):  # a marker answers the ask itself
+            if not decision.sure and doubted and not settles(ask, readings):  # a marker answers the ask itself
                 timings["total_ms"] = ms()
                 reason = say("model_judged", language)
                 yield AnswerEvent(_refusal(question, evidence, timings, notice, reason, language))
@@ -284,7 +287,7 @@ def _stream_checked(
             used, notice = _fallback(primary, settings, err, notice, language)
             yield NoticeEvent(say("model_failed", language))
     # the verdict, decided in code; the model's lead only if it agrees
-    first = opening(query, readings, checked, listed, tie)
+    first = opening(ask, readings, checked, listed, tie)
     lead = counted or first.text
     if lead:
         yield TokenEvent(lead, lead=True)

@@ -98,7 +98,7 @@ BEYOND_CAP = (
     r"(?:more|greater)\s+than\s+\d+\s*(?:%|percent)|(?:over|above)\s+\d+\s*(?:%|percent)"
 )
 ASKS_FULL_RE = re.compile(
-    rf"\b(?:{BEYOND_CAP}|wholly|fully|full[- ]owned|sole(?:ly)?[- ]owned|full\s+ownership|controlling|control|"
+    rf"\b(?:{BEYOND_CAP}|wholly|fully|full[- ]owned|sole(?:ly)?[- ]owned|full\s+ownership|controll?(?:ing)?|"
     r"exceed\w*\s+\d+\s*(?:%|percent))(?!\w)",
     re.I,
 )
