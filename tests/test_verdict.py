@@ -49,6 +49,10 @@ BROKERAGE = (
     "Select special areas with the concentration of cultural and entertainment enterprises, and allow them to "
     "establish solely foreign-funded performance brokerage institutions, which may provide services across the country."
 )
+GREEN_EXCHANGE = (
+    "Support will be provided to the China Beijing Green Exchange as it builds a national unified voluntary greenhouse"
+    " gas emission reduction trading center and gradually expands its trade product line."
+)
 SCIENTISTS = (
     "Carry out pilot projects to facilitate the cross-border flow of innovative elements, and support foreign "
     "scientists to take the lead in undertaking government-supported science and technology projects."
@@ -179,6 +183,12 @@ FINANCING = (
         ),
         # an item the exclusion names, asked after the grant was stated, is a No
         ("The plan opened the app stores - does that also cover online publishing?", APP_STORE_2023, "no"),
+        # the reach of the grant asked in the same ask ("does the lifting also cover ...?") is about the item alone
+        (
+            "Does the lifting of foreign equity limits on value-added telecom also cover network publishing services?",
+            APP_STORE_2023,
+            "no",
+        ),
         # the exclusion that names the item decides, though another exclusion comes first in the sentence
         ("Can foreigners sit the legal professional qualification exam?", EXAMS, "no"),
         ("Can I sit professional qualification exams, including the bar exam?", EXAMS, "yes_conditions"),
@@ -194,6 +204,8 @@ FINANCING = (
         ("Could our brokerage book shows all over China?", BROKERAGE, "yes"),
         # a pilot in another clause of the sentence does not condition the grant asked about
         ("Can foreign scientists lead government-funded projects?", SCIENTISTS, "yes"),
+        # an emission reduction names a market, not a lowering: asked whether it is mandatory, "voluntary" says No
+        ("Is the national emissions reduction exchange a mandatory market?", GREEN_EXCHANGE, "no"),
     ],
 )
 def test_the_verdict_follows_the_answering_sentences_polarity_and_modality(question, sentence, verdict):

@@ -16,7 +16,7 @@ from rag.answer.readings import (
     Reading,
     bounds,
     clause,
-    without_tax_benefits,
+    without_named_changes,
 )
 
 _TRIMMED_RE = re.compile(r"\S.*\S|\S")  # a span without its edge spaces
@@ -62,7 +62,7 @@ def decisive_text(reading: Reading, decided_by: str, question: str) -> str:
             m = named_exclusion(question, reading) or m
         if m and question and decided_by in ANSWERS_CHANGE:  # the change in the clause asked about, if it has one
             at = max(sentence.find(asked_clause(question, sentence)), 0)
-            m = MARKERS[decided_by].search(without_tax_benefits(sentence), at) or m
+            m = MARKERS[decided_by].search(without_named_changes(sentence), at) or m
         if m is None and decided_by in ("", "condition") and question:  # a grant: the measure asked about, whole
             m = _measure_asked(question, sentence)
         if m is None and decided_by == "scope":  # a part in the clause asked about or its subject, or a place

@@ -74,20 +74,23 @@ PLAN_CLAUSE_RE = re.compile(
 # out the pilot program of ...", "can be piloted after approval"), as eval/README.md's labelling rules do, but a
 # measure whose only plan word is its pilot is being carried out: Yes, with conditions.
 PILOT_RE = re.compile(r"\b(?:pilot\w*|trials?)\b", re.I)
-# A tax benefit called an exemption ("the exemption of technology transfer income", "exempted from corporate income
-# tax", "tax-exempt", "Is the income tax exemption still capped?") is a grant, not the removal of a requirement ("exempt certain
-# exhibits from quarantine", "an exemption from the experience requirement"): in a question or a sentence it is no
-# removal marker.
-TAX_BENEFIT_RE = re.compile(
+# Change words that name a thing, not a change to a requirement, in a question or a sentence: a tax benefit called an
+# exemption ("the exemption of technology transfer income", "exempted from corporate income tax", "tax-exempt", "Is
+# the income tax exemption still capped?") is a grant, not the removal of a requirement ("exempt certain exhibits from
+# quarantine", "an exemption from the experience requirement"); an environmental goal named by its reduction ("a
+# voluntary greenhouse gas emission reduction trading center", "carbon reduction") is a market or a goal, not a
+# lowering.
+NAMED_CHANGE_RE = re.compile(
     r"\bexemptions?\b(?!\s+from\b)|\btax[- ]exempt\w*"
-    r"|\bexempt(?:ed|ion|ions)?\s+from\s+(?:[\w-]+\s+){0,3}(?:tax|taxes|duty|duties|fees?|tariffs?)\b",
+    r"|\bexempt(?:ed|ion|ions)?\s+from\s+(?:[\w-]+\s+){0,3}(?:tax|taxes|duty|duties|fees?|tariffs?)\b"
+    r"|\b(?:emissions?|carbon|pollution|pollutants?)\s+reductions?\b",
     re.I,
 )
 
 
-def without_tax_benefits(text: str) -> str:
-    """`text` with each tax benefit blanked out, offsets kept."""
-    return TAX_BENEFIT_RE.sub(lambda m: " " * len(m.group()), text)
+def without_named_changes(text: str) -> str:
+    """`text` with each change word that names a thing (`NAMED_CHANGE_RE`) blanked out, offsets kept."""
+    return NAMED_CHANGE_RE.sub(lambda m: " " * len(m.group()), text)
 
 
 CLAUSE_SPLIT_RE = re.compile(r"[;,()（）]|\s+[-–—]\s+")
@@ -112,7 +115,7 @@ MEASURE_KINDS = ("measure", "task")  # the paragraph kinds that state measures (
 
 def read(sentence: str, marker: int, kind: str = "measure") -> Reading:
     """The markers and status of one quoted sentence (cited as [marker]; `kind`: its paragraph's kind)."""
-    plain = without_tax_benefits(sentence)
+    plain = without_named_changes(sentence)
     found = {name: m for name, rx in MARKERS.items() if (m := rx.search(plain))}
     return Reading(sentence, marker, status_of(sentence), found, kind in MEASURE_KINDS)
 

@@ -44,7 +44,7 @@ from rag.answer.readings import (
     clause,
     figures,
     status_of,
-    without_tax_benefits,
+    without_named_changes,
 )
 from rag.answer.support import WordWeights, content_words, negated
 from rag.core.glossary import expand
@@ -109,9 +109,11 @@ def asks_grant_too(question: str, reading: Reading) -> bool:
     ("can we sell outbound tours to Chinese citizens, Taiwan trips included?"): the answer is then the grant with
     its exclusion, not No. It names the grant by at least two of the sentence's words outside the exclusion, in its
     first yes-or-no part: a grant stated before the ask ("The plan lifted the caps on app stores - does that also cover
-    online publishing?") is not asked for."""
+    online publishing?") is not asked for, nor one whose reach is asked ("Does the lifting also cover network
+    publishing?" asks about the item alone)."""
     granted = words(without_exclusions(reading))
-    return bool(SUB_ASK_RE.search(question)) and len(words(first_yes_no(question)) & granted) >= 2
+    sub_ask = SUB_ASK_RE.search(question) and not REACH_ASK_RE.search(question)
+    return bool(sub_ask) and len(words(first_yes_no(question)) & granted) >= 2
 
 
 def names_excluded(question: str, reading: Reading) -> bool:
@@ -122,16 +124,22 @@ def names_excluded(question: str, reading: Reading) -> bool:
 
 # A second ask about an item inside a grant: "can we sell outbound tours, Taiwan trips included?"
 SUB_ASK_RE = re.compile(r"\b(?:includ\w*|also|too|even|as\s+well)\b", re.I)
+# The reach of a grant asked, not the grant: "does it also cover ...?", "is ... also included?", "extend to ... too?"
+REACH_ASK_RE = re.compile(
+    r"\b(?:also|even)\s+(?:be\s+)?(?:cover|includ|extend|appl[yi]|reach)\w*"
+    r"|\b(?:cover|extend|appl[yi]|reach)\w*\s+(?:to\s+)?(?:[\w-]+\s+){0,5}(?:too|as\s+well)\b",
+    re.I,
+)
 
 
 def asks_change(question: str) -> bool:
     """Whether `question` asks if something was removed or lowered (a tax exemption it names is a benefit)."""
-    return bool(ASKS_CHANGE_RE.search(without_tax_benefits(question)))
+    return bool(ASKS_CHANGE_RE.search(without_named_changes(question)))
 
 
 def _asks_removal_only(question: str) -> bool:
     """Whether `question` asks if something was removed, and not whether it was lowered ("dropped or relaxed?")."""
-    plain = without_tax_benefits(question)
+    plain = without_named_changes(question)
     return bool(ASKS_REMOVAL_RE.search(plain)) and not MARKERS["lowering"].search(plain)
 
 
@@ -308,6 +316,6 @@ def _out_of_bounds(question: str, sentence: str) -> bool:
 
 
 def _changes(text: str) -> list[str]:
-    """The change classes (removal first, then lowering) whose markers `text` holds, tax benefits left out."""
-    plain = without_tax_benefits(text)
+    """The change classes (removal first, then lowering) whose markers `text` holds, names of things (a tax exemption, an emission reduction) left out."""
+    plain = without_named_changes(text)
     return [n for n in ANSWERS_CHANGE if MARKERS[n].search(plain)]
