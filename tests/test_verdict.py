@@ -204,6 +204,9 @@ FINANCING = (
         ("Could our brokerage book shows all over China?", BROKERAGE, "yes"),
         # a pilot in another clause of the sentence does not condition the grant asked about
         ("Can foreign scientists lead government-funded projects?", SCIENTISTS, "yes"),
+        # a requirement asked to stay as it was, or to be tightened, is answered No by a lowering
+        ("Is the practice-years rule for hired foreign lawyers staying as strict as before?", LAWYERS, "no"),
+        ("Is the total-asset threshold for foreign investors being made tougher?", THRESHOLD, "no"),
         # an emission reduction names a market, not a lowering: asked whether it is mandatory, "voluntary" says No
         ("Is the national emissions reduction exchange a mandatory market?", GREEN_EXCHANGE, "no"),
     ],

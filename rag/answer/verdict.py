@@ -83,7 +83,11 @@ OBLIGED = rf"still|{_MUST}"
 # Chinese "还是只是在探索" comes back) asks about status
 _STILL = r"still(?!\s+(?:being\s+|only\s+|just\s+)?(?:a\s+|an\s+)?(?:explor|stud|plann|research|consider|pilot|trial))"
 _REQUIRES = rf"{_STILL}|{_MUST}|oblig\w+|required?|requirements?|need(?:s|ed)?|necessary"
-ASKS_REQUIREMENT_RE = re.compile(rf"\b(?:{_REQUIRES}|stay|remain|keep)\b", re.I)
+# A requirement asked to stay or to be tightened ("staying as strict as before?", "being made tougher?"), which a
+# removal, a lowering or a voluntary measure answers No.
+ASKS_REQUIREMENT_RE = re.compile(
+    rf"\b(?:{_REQUIRES}|stay(?:s|ing)?|remain(?:s|ing)?|keep(?:s|ing)?|tough\w*|strict\w*|tighten\w*|harsh\w*)\b", re.I
+)
 # A requirement asked for in so many words ("do we still need a JV?"), which a grant cannot answer Yes to; not
 # "the same length of stay".
 ASKS_NEED_RE = re.compile(rf"\b(?:{_REQUIRES})\b", re.I)
