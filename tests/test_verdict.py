@@ -9,7 +9,7 @@ from rag.answer.decisive import decisive_clause
 from rag.answer.opening import Tie, lead_conflicts, needs_lead, opening
 from rag.answer.readings import read
 from rag.answer.support import WordWeights
-from rag.answer.verdict import decide_verdict, settles
+from rag.answer.verdict import decide_verdict, names_excluded, settles
 from rag.core.questions import first_yes_no, is_yes_no
 
 ACCREDITATION = (
@@ -437,3 +437,23 @@ def test_a_marker_that_answers_the_questions_own_ask_settles_it_though_the_answe
     assert not settles("What does the plan say about pre-mediation?", [voluntary])  # no yes-or-no ask
     assert settles("Our parent had total assets of US$150m. Is that enough?", [read(THRESHOLD, 1)])  # past a bound
     assert not settles("Our parent had total assets of US$250m. Is that enough?", [read(THRESHOLD, 1)])
+
+
+def test_an_exclusion_is_named_only_by_a_question_about_the_grant_it_limits():
+    app_stores = read(APP_STORE_2023, 1)
+    assert names_excluded("Does the lifting also cover network publishing services?", app_stores)
+    # another subject sharing only the exclusion's modifier ("online") is not asked about it: no No from it
+    ride_hailing = "Can a foreign company own an online ride-hailing platform in Beijing?"
+    assert not names_excluded(ride_hailing, app_stores)
+    assert decide_verdict(ride_hailing, app_stores)[0] != "no"
+
+
+def test_needs_as_a_noun_asks_for_no_requirement():
+    telecom = read(
+        "We shall lift the limits on foreign stake in such value-added telecom services as store-and-forward services;"
+        " seek to optimize access to pioneering websites according to the needs of research.",
+        1,
+    )
+    asked = "Can overseas customers already use a website filing system built for their needs?"
+    assert decide_verdict(asked, telecom) == ("not_yet", "plan_only")  # not "No" by the removal, as a requirement
+    assert decide_verdict("Do we still need a licence for store-and-forward services?", telecom)[0] == "no"

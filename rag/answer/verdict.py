@@ -82,7 +82,9 @@ OBLIGED = rf"still|{_MUST}"
 # "still" asks whether a requirement stays, but not before a plan word: "... or is it still being explored?" (as the
 # Chinese "还是只是在探索" comes back) asks about status
 _STILL = r"still(?!\s+(?:being\s+|only\s+|just\s+)?(?:a\s+|an\s+)?(?:explor|stud|plann|research|consider|pilot|trial))"
-_REQUIRES = rf"{_STILL}|{_MUST}|oblig\w+|required?|requirements?|need(?:s|ed)?|necessary"
+# "needs" as a noun ("a system built for their needs", "the needs of overseas customers") asks for nothing
+_NEED = r"(?<!\btheir\s)(?<!\bthe\s)(?<!\bour\s)(?<!\byour\s)(?<!\bits\s)(?<!\bmy\s)need(?:s|ed)?(?!\s+of\b)"
+_REQUIRES = rf"{_STILL}|{_MUST}|oblig\w+|required?|requirements?|{_NEED}|necessary"
 # A requirement asked to stay or to be tightened ("staying as strict as before?", "being made tougher?"), which a
 # removal, a lowering or a voluntary measure answers No.
 ASKS_REQUIREMENT_RE = re.compile(
@@ -122,8 +124,16 @@ def asks_grant_too(question: str, reading: Reading) -> bool:
 
 def names_excluded(question: str, reading: Reading) -> bool:
     """Whether the question names an item the sentence's exclusion leaves out ("tours to Taiwan" over "except for
-    going to Taiwan")."""
-    return reading.has("exclusion") and bool(words(question) & excluded_words(reading))
+    going to Taiwan"): by every word of the excluded item, by two of them, or by one and a word of the grant the
+    sentence states (naming words left out). A question on another subject that shares one modifier with the
+    exclusion and nothing with the grant ("an online ride-hailing platform" over "online publishing services not
+    included") does not ask about it."""
+    excluded = excluded_words(reading) if reading.has("exclusion") else set()
+    asked = words(question)
+    shared = asked & excluded
+    if shared == excluded or len(shared) >= 2:
+        return bool(shared)
+    return bool(shared and (asked - _NAMING) & words(without_exclusions(reading)))
 
 
 # A second ask about an item inside a grant: "can we sell outbound tours, Taiwan trips included?"
