@@ -49,6 +49,10 @@ BROKERAGE = (
     "Select special areas with the concentration of cultural and entertainment enterprises, and allow them to "
     "establish solely foreign-funded performance brokerage institutions, which may provide services across the country."
 )
+SOCIAL_DATA = (
+    "Accelerate the promotion of public data openness, guide social organizations to open their own data in accordance"
+    " with the law."
+)
 GREEN_EXCHANGE = (
     "Support will be provided to the China Beijing Green Exchange as it builds a national unified voluntary greenhouse"
     " gas emission reduction trading center and gradually expands its trade product line."
@@ -207,6 +211,9 @@ FINANCING = (
         # a requirement asked to stay as it was, or to be tightened, is answered No by a lowering
         ("Is the practice-years rule for hired foreign lawyers staying as strict as before?", LAWYERS, "no"),
         ("Is the total-asset threshold for foreign investors being made tougher?", THRESHOLD, "no"),
+        ("Will our company be compelled to disclose under Beijing's ESG standards?", ESG, "no"),
+        # guidance is the documents' word for encouragement: not an obligation
+        ("Will social organizations be compelled to publish their own data?", SOCIAL_DATA, "no"),
         # an emission reduction names a market, not a lowering: asked whether it is mandatory, "voluntary" says No
         ("Is the national emissions reduction exchange a mandatory market?", GREEN_EXCHANGE, "no"),
     ],

@@ -29,10 +29,12 @@ MARKERS: dict[str, re.Pattern[str]] = {
         ),
         ("lowering", rf"\b(?:lower{W}|relax{W}|reduc{W}|shorten{W}|simplif{W}|loosen{W})"),
         ("raise", rf"\b(?:increas{W}|rais{W}|extend{W}|expand{W})\b[^.;]*?\bfrom\b[^.;]*?\bto\b"),
-        # an option is voluntary too: "allowed to withdraw the funds ..., or retain the agreement", "may choose"
+        # an option is voluntary too: "allowed to withdraw the funds ..., or retain the agreement", "may choose"; so is
+        # guidance ("guide social organizations to open their own data", the documents' word for encouragement)
         (
             "voluntary",
-            rf"\b(?:voluntar{W}|encourag{W}|optional{W}|may\s+choose|at\s+(?:their|its|his|her)\s+(?:own\s+)?"
+            rf"\b(?:voluntar{W}|encourag{W}|optional{W}|may\s+choose|guide\s+(?:[\w-]+\s+){{0,4}}(?:to|into)\b"
+            r"|at\s+(?:their|its|his|her)\s+(?:own\s+)?"
             r"(?:option|discretion|choice))|\b(?:allowed|permitted|free)\s+to\b[^.;]*?,\s*or\s+(?!other\b)",
         ),
         ("exclusion", rf"\b(?:exclud{W}|except{W}|other than)|\bnot\s+(?:be\s+)?included\b"),

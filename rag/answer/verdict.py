@@ -77,7 +77,7 @@ ASKS_ALL_RE = re.compile(
 )
 # Words of an obligation: a lead may not claim one over a removed, lowered or voluntary measure; a question that
 # uses them (or "stay", "remain", "requirement") asks whether one still holds.
-_MUST = r"must|mandatory|compulsory|obligatory|obliged|required\s+to|have\s+to|has\s+to|needs?\s+to|binding"
+_MUST = r"must|mandatory|compulsory|obligatory|obliged|compel\w*|forced\s+to|required\s+to|have\s+to|has\s+to|needs?\s+to|binding"
 OBLIGED = rf"still|{_MUST}"
 # "still" asks whether a requirement stays, but not before a plan word: "... or is it still being explored?" (as the
 # Chinese "还是只是在探索" comes back) asks about status
