@@ -10,14 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.answer.asks import ASKS_CHANGE_RE, BEYOND_CAP, OBLIGED
 from rag.answer.decisive import decisive_clause
 from rag.answer.listed import Listed
 from rag.answer.readings import Reading
 from rag.answer.support import WordWeights, hedged, negated
 from rag.answer.verdict import (
-    ASKS_CHANGE_RE,
-    BEYOND_CAP,
-    OBLIGED,
     answering,
     asks_grant_too,
     decide_verdict,

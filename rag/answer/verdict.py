@@ -3,7 +3,7 @@ rag.answer.opening).
 
 An investor acts on the first sentence. Word overlap cannot see a "Yes, still required" written above a sentence
 that eliminates the requirement, so both the verdict and the check read the polarity and modality of the sentence
-that answers (the first quote), by class of marker (rag.answer.readings), and the question's own ask, read in its
+that answers (the first quote), by class of marker (rag.answer.readings), and the question's own ask (read by rag.answer.asks), in its
 first yes-or-no part: a requirement ("still need", "must", "mandatory"), a removal or lowering ("was it dropped?": a
 sentence that only lowers it answers No, in the clause asked about), full ownership ("100%", "wholly", "control":
 No by the cap), the asker's figure past a stated bound ("a 5-year visa?" over "up to two years"), everyone,
@@ -25,6 +25,19 @@ from __future__ import annotations
 import re
 
 from rag.analysis.status import tag
+from rag.answer.asks import (
+    ASKS_ALL_RE,
+    ASKS_COUNTRY_RE,
+    ASKS_FULL_RE,
+    ASKS_NEED_RE,
+    ASKS_NOW_RE,
+    ASKS_REQUIREMENT_RE,
+    REACH_ASK_RE,
+    REACHES_COUNTRY_RE,
+    SUB_ASK_RE,
+    asks_change,
+    asks_removal_only,
+)
 from rag.answer.clauses import (
     asked_clause,
     excluded_words,
@@ -39,7 +52,6 @@ from rag.answer.readings import (
     MARKERS,
     PLAN_CLAUSE_RE,
     Reading,
-    W,
     bounds,
     clause,
     figures,
@@ -49,65 +61,6 @@ from rag.answer.readings import (
 from rag.answer.support import WordWeights, content_words, negated
 from rag.core.glossary import expand
 from rag.core.questions import first_yes_no, is_yes_no, yes_no_alternatives
-
-# A question about everyone, everywhere or everything of a kind ("all corporate VC firms", "anywhere in Beijing",
-# "citywide", "information services in general", "all of it"), which a grant limited to a place or a part answers
-# No. "All exhibits" over "certain exhibits" is read apart (`_all_over_some`): the same word, granted in part.
-# The whole country asked ("across all of China", "nationwide"): a Beijing pilot's grant reads No over it, unless the
-# sentence itself reaches the whole country ("may provide services across the country").
-_COUNTRY = r"China|the\s+(?:country|nation|PRC|mainland)|mainland\s+China"
-ASKS_COUNTRY_RE = re.compile(
-    rf"\b(?:(?:all\s+over|across(?:\s+all\s+of)?|throughout|anywhere\s+in|everywhere\s+in)\s+(?:{_COUNTRY})"
-    r"|nation[- ]?wide|country[- ]?wide)\b",
-    re.I,
-)
-_REACHES_COUNTRY_RE = re.compile(r"\b(?:across|throughout|all\s+over)\s+the\s+country\b|\bnation[- ]?wide\b", re.I)
-ASKS_ALL_RE = re.compile(
-    rf"{ASKS_COUNTRY_RE.pattern}|"
-    r"\b(?:anywhere|everywhere|city[- ]?wide|(?:the\s+)?(?:whole|entire)\s+(?:city|municipality)"
-    r"|all\s+of\s+(?:it|them)"
-    r"|\b(?:we|they|you)(?:'ll|'re|\s+will|\s+would|\s+are)?\s+all\b"
-    r"|\b(?:to|for|by)\s+any\s+(?:[\w-]+\s+){0,2}(?:firm|company|enterprise|investor|bank|fund|foreigner|one)\b"
-    r"|in\s+general(?!\s*,)(?!\s+(?:aviation|requirements?|principles?|work|secretary|purpose|managers?|affairs)\b)"
-    r"|across\s+the\s+board|without\s+(?:any\s+)?(?:limits?|restrictions?|exceptions?)"
-    r"|(?:throughout|across)\s+(?:all\s+of\s+|the\s+whole\s+of\s+)?(?:Beijing|the\s+city)|all\s+(?:of\s+)?Beijing"
-    r"|all\s+(?:districts|areas|zones)|all\s+(?:[\w-]+\s+){0,2}(?:firms|companies|enterprises|investors|foreigners|banks|funds)"
-    r"|every\s+(?:[\w-]+\s+){0,2}(?:firm|company|enterprise|investor|bank|fund|district))\b",
-    re.I,
-)
-# Words of an obligation: a lead may not claim one over a removed, lowered or voluntary measure; a question that
-# uses them (or "stay", "remain", "requirement") asks whether one still holds.
-_MUST = r"must|mandatory|compulsory|obligatory|obliged|compel\w*|forced\s+to|required\s+to|have\s+to|has\s+to|needs?\s+to|binding"
-OBLIGED = rf"still|{_MUST}"
-# "still" asks whether a requirement stays, but not before a plan word: "... or is it still being explored?" (as the
-# Chinese "还是只是在探索" comes back) asks about status
-_STILL = r"still(?!\s+(?:being\s+|only\s+|just\s+)?(?:a\s+|an\s+)?(?:explor|stud|plann|research|consider|pilot|trial))"
-# "needs" as a noun ("a system built for their needs", "the needs of overseas customers") asks for nothing
-_NEED = r"(?<!\btheir\s)(?<!\bthe\s)(?<!\bour\s)(?<!\byour\s)(?<!\bits\s)(?<!\bmy\s)need(?:s|ed)?(?!\s+of\b)"
-_REQUIRES = rf"{_STILL}|{_MUST}|oblig\w+|required?|requirements?|{_NEED}|necessary"
-# A requirement asked to stay or to be tightened ("staying as strict as before?", "being made tougher?"), which a
-# removal, a lowering or a voluntary measure answers No.
-ASKS_REQUIREMENT_RE = re.compile(
-    rf"\b(?:{_REQUIRES}|stay(?:s|ing)?|remain(?:s|ing)?|keep(?:s|ing)?|tough\w*|strict\w*|tighten\w*|harsh\w*)\b", re.I
-)
-# A requirement asked for in so many words ("do we still need a JV?"), which a grant cannot answer Yes to; not
-# "the same length of stay".
-ASKS_NEED_RE = re.compile(rf"\b(?:{_REQUIRES})\b", re.I)
-ASKS_REMOVAL_RE = re.compile(
-    rf"{MARKERS['removal'].pattern}|\b(?:drop{W}|waiv{W}|do(?:ne)?\s+away|got\s+rid|get\s+rid|scrapp\w*)", re.I
-)
-ASKS_CHANGE_RE = re.compile(rf"{ASKS_REMOVAL_RE.pattern}|{MARKERS['lowering'].pattern}", re.I)
-# A share beyond any cap: a lead may not claim one over a capped measure; a question that asks for one (or for
-# control) is answered No by the cap.
-BEYOND_CAP = (
-    r"100\s*(?:%|percent|per\s+cent)|100-percent|unlimited|no\s+(?:cap|limit)|wholly[- ]owned|majority|"
-    r"(?:more|greater)\s+than\s+\d+\s*(?:%|percent)|(?:over|above)\s+\d+\s*(?:%|percent)"
-)
-ASKS_FULL_RE = re.compile(
-    rf"\b(?:{BEYOND_CAP}|wholly|fully|full[- ]owned|sole(?:ly)?[- ]owned|full\s+ownership|controll?(?:ing)?|"
-    r"exceed\w*\s+\d+\s*(?:%|percent))(?!\w)",
-    re.I,
-)
 
 
 def asks_grant_too(question: str, reading: Reading) -> bool:
@@ -134,27 +87,6 @@ def names_excluded(question: str, reading: Reading) -> bool:
     if shared == excluded or len(shared) >= 2:
         return bool(shared)
     return bool(shared and (asked - _NAMING) & words(without_exclusions(reading)))
-
-
-# A second ask about an item inside a grant: "can we sell outbound tours, Taiwan trips included?"
-SUB_ASK_RE = re.compile(r"\b(?:includ\w*|also|too|even|as\s+well)\b", re.I)
-# The reach of a grant asked, not the grant: "does it also cover ...?", "is ... also included?", "extend to ... too?"
-REACH_ASK_RE = re.compile(
-    r"\b(?:also|even)\s+(?:be\s+)?(?:cover|includ|extend|appl[yi]|reach)\w*"
-    r"|\b(?:cover|extend|appl[yi]|reach)\w*\s+(?:to\s+)?(?:[\w-]+\s+){0,5}(?:too|as\s+well)\b",
-    re.I,
-)
-
-
-def asks_change(question: str) -> bool:
-    """Whether `question` asks if something was removed or lowered (a tax exemption it names is a benefit)."""
-    return bool(ASKS_CHANGE_RE.search(without_named_changes(question)))
-
-
-def _asks_removal_only(question: str) -> bool:
-    """Whether `question` asks if something was removed, and not whether it was lowered ("dropped or relaxed?")."""
-    plain = without_named_changes(question)
-    return bool(ASKS_REMOVAL_RE.search(plain)) and not MARKERS["lowering"].search(plain)
 
 
 # The marker classes that answer a question's ask: a change is answered by a removal or a lowering, a requirement
@@ -193,10 +125,6 @@ def answering(question: str, readings: list[Reading]) -> Reading | None:
     tie = len(asked & words(first.sentence))
     later = (r for r in readings[1:] if r.marker == first.marker and r.measure and r.has(*wanted))
     return next((r for r in later if len(asked & words(r.sentence)) > tie), first)
-
-
-# A question asking whether something is done or in place now ("Are there already ...?"), which a plan answers.
-ASKS_NOW_RE = re.compile(r"\b(?:already|yet|now|currently|in\s+place|in\s+effect|up\s+and\s+running|exists?)\b", re.I)
 
 
 def settles(question: str, readings: list[Reading]) -> bool:
@@ -260,7 +188,7 @@ def decide_verdict(question: str, reading: Reading) -> tuple[str, str]:
     # The change read in the clause the question is about, when the sentence changes several things: "lower the total
     # asset threshold ..., and remove the requirements for the quantity of ..." lowers the threshold asked about.
     changed = _changes(asked_clause(question, reading.sentence)) or [n for n in ANSWERS_CHANGE if reading.has(n)]
-    if change and changed == ["lowering"] and _asks_removal_only(ask):
+    if change and changed == ["lowering"] and asks_removal_only(ask):
         return "no", "lowering"
     # the clause asked about, tied by the whole question's words or by its yes-or-no ask's alone ("What will the zone
     # pilot? Can data auditing be done?" asks about the clause that only explores data auditing)
@@ -272,7 +200,7 @@ def decide_verdict(question: str, reading: Reading) -> tuple[str, str]:
         return "not_yet", "plan_only"
     # "all VC firms in Beijing?" over a pilot in one zone, "in general?" over "(app store only)"
     asks_all = yes_no_alternatives(question)
-    reaches = ASKS_COUNTRY_RE.search(asks_all) and _REACHES_COUNTRY_RE.search(reading.sentence)
+    reaches = ASKS_COUNTRY_RE.search(asks_all) and REACHES_COUNTRY_RE.search(reading.sentence)
     if ASKS_ALL_RE.search(asks_all) and limit(question, reading.sentence) and not reaches:
         return "no", "scope"
     if _all_over_some(question, reading.sentence):
