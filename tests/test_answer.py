@@ -189,6 +189,16 @@ def test_a_business_preamble_does_not_dilute_what_the_figure_must_be_about(retri
     assert not missing_figure(chatty, evidence, retriever.corpus, settings.answerable_figure_recall)
 
 
+def test_the_askers_own_figures_do_not_dilute_what_the_figure_must_be_about(retriever, settings):
+    from rag.answer.answerability import missing_figure
+
+    evidence = select_evidence(VPN_Q, retriever.search(VPN_Q, k=4), retriever, settings)
+    figures = (
+        "VPN services: is the foreign shareholding still capped at 35%, or at 40%, or USD 5m at least, what is the cap?"
+    )
+    assert not missing_figure(figures, evidence, retriever.corpus, settings.answerable_figure_recall)
+
+
 def test_evidence_the_model_judges_not_answering_is_refused_before_any_lead(retriever, settings, scripted_backend):
     name = scripted_backend(f"{FUND_CLAIM} [1].", judged=settings.answerable_min_model_yes - 0.01)
     settings.answerable_sure_score = 1.0  # the model is asked, however close the evidence

@@ -43,6 +43,7 @@ def test_investor_shorthand_is_spelled_out_but_kept():
         "Can a WFOE run a VPN? (wholly foreign-owned enterprise; virtual private network)"
     )
     assert expand("PEople") == "PEople"
+    assert expand("ZGC pilot: is CIT on tech transfers capped?").endswith("(Zhongguancun; corporate income tax)")
 
 
 def test_batch_search_prints_one_json_line_per_question(real, tmp_path, capsys):

@@ -121,6 +121,12 @@ STATED_FIGURES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
         re.compile(_MONEY, re.I),
     ),
 )
+# The asker's own figure with its unit or currency, and the words that put it to the documents.
+_ASKERS_FIGURE_RE = re.compile(
+    r"(?:\bus\$|\$|\busd\b|\brmb\b|\bcny\b)?\s*(?<![\w.])\d[\d.,]*\s*(?:%|percent\b|mn\b|m\b|million\b|bn\b"
+    r"|billion\b|yuan\b|dollars?\b)?|\b(?:still|at\s+(?:least|most)|capped)\b",
+    re.I,
+)
 _YEAR_RE = re.compile(_YEAR)
 _TASK_NUMBER_RE = re.compile(r"^\s*[(（]?\d{1,3}[)）.、]\s*")
 
@@ -170,8 +176,11 @@ def missing_figure(
     if all(registry for _, registry in asked):
         stated += [(f"{i.number or ''} {i.date or ''}", i.title) for i in _documents(evidence, corpus)]
     weights = corpus_weights(corpus)
-    # a business preamble ("Our IC design firm is a recognised HNTE.") dilutes what the figure must be about
-    asks = [spell_out(q) for q in dict.fromkeys([question, own or question, asking(question)])]
+    # a business preamble ("Our IC design firm is a recognised HNTE.") dilutes what the figure must be about; so do
+    # the asker's own figures and the words that put them, unless the sentence states the same ("still capped at RMB
+    # 5m?" over "from 5 million yuan to 20 million yuan"): the question is read with them and without them
+    said = dict.fromkeys([question, own or question, asking(question)])
+    asks = [spell_out(q) for q in dict.fromkeys([*said, *(_ASKERS_FIGURE_RE.sub(" ", q) for q in said)])]
     return not any(
         all(found.search(figure) for found, _ in asked) and max(weights.recall(q, about) for q in asks) >= min_recall
         for figure, about in stated

@@ -75,6 +75,11 @@ GLOSSARY: dict[str, str] = {
     "IPO": "listing",
     "IPOs": "listings",
     "ABS": "asset securitization",
+    "ZGC": "Zhongguancun",
+    "CIT": "corporate income tax",
+    "VATS": "value-added telecommunications services",
+    "HNTE": "high-tech enterprise",
+    "HNTEs": "high-tech enterprises",
     # everyday shorthand for the bodies a question asks about ("which Dongcheng dept do I talk to?")
     "dept": "department",
     "Dept": "department",
