@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rag.answer.gaps import asks_authority
+from rag.answer.readings import FIGURE_RE, MONEY_RE
 from rag.answer.support import corpus_weights
 from rag.core.glossary import places, spell_out
 from rag.core.language import DEFAULT, say
@@ -121,12 +122,18 @@ STATED_FIGURES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
         re.compile(_MONEY, re.I),
     ),
 )
-# The asker's own figure with its unit or currency, and the words that put it to the documents.
-_ASKERS_FIGURE_RE = re.compile(
-    r"(?:\bus\$|\$|\busd\b|\brmb\b|\bcny\b)?\s*(?<![\w.])\d[\d.,]*\s*(?:%|percent\b|mn\b|m\b|million\b|bn\b"
-    r"|billion\b|yuan\b|dollars?\b)?|\b(?:still|at\s+(?:least|most)|capped)\b",
-    re.I,
-)
+# The words that put the asker's own figure to the documents ("still capped at", "at least").
+_PUTS_FIGURE_RE = re.compile(r"\b(?:still|at\s+(?:least|most)|capped)\b", re.I)
+
+
+def _without_askers_figures(question: str) -> str:
+    """`question` less the asker's own figures (an amount of money, a period or a percentage, read as
+    rag.answer.readings reads them) and the words that put them to the documents."""
+    for rx in (MONEY_RE, FIGURE_RE, _PUTS_FIGURE_RE):
+        question = rx.sub(" ", question)
+    return question
+
+
 _YEAR_RE = re.compile(_YEAR)
 _TASK_NUMBER_RE = re.compile(r"^\s*[(（]?\d{1,3}[)）.、]\s*")
 
@@ -180,7 +187,7 @@ def missing_figure(
     # the asker's own figures and the words that put them, unless the sentence states the same ("still capped at RMB
     # 5m?" over "from 5 million yuan to 20 million yuan"): the question is read with them and without them
     said = dict.fromkeys([question, own or question, asking(question)])
-    asks = [spell_out(q) for q in dict.fromkeys([*said, *(_ASKERS_FIGURE_RE.sub(" ", q) for q in said)])]
+    asks = [spell_out(q) for q in dict.fromkeys([*said, *(_without_askers_figures(q) for q in said)])]
     return not any(
         all(found.search(figure) for found, _ in asked) and max(weights.recall(q, about) for q in asks) >= min_recall
         for figure, about in stated
