@@ -21,7 +21,7 @@ from rag.core.questions import validate_question
 from rag.core.settings import Settings, get_settings
 from rag.core.types import Chunk, Hit
 from rag.ingest.documents import Corpus
-from rag.ingest.embedders import get_embedder
+from rag.ingest.embedders import english_words, get_embedder
 from rag.ingest.index import IndexData, ensure_index, tokenize_for_bm25
 
 MODES = ("dense", "bm25", "hybrid")
@@ -43,10 +43,28 @@ def _one_edit(word: str) -> set[str]:
     )
 
 
-def spell(text: str, counts: dict[str, int], min_letters: int, stems: Collection[str] = ()) -> str:
+# British spellings of the corpus's American ones: "centre", "licence", "organisations", "labour", "programme".
+_BRITISH = tuple(
+    (re.compile(pattern), american)
+    for pattern, american in (
+        (r"tre(s?)$", r"ter\1"),
+        (r"is(e|es|ed|ing|ation|ations)$", r"iz\1"),
+        (r"yse(s|d)?$", r"yze\1"),
+        (r"ence(s?)$", r"ense\1"),
+        (r"(?<=[a-z]{2})our", "or"),
+        (r"mme(s?)$", r"m\1"),
+    )
+)
+
+
+def spell(
+    text: str, counts: dict[str, int], min_letters: int, stems: Collection[str] = (), english: Collection[str] = ()
+) -> str:
     """`text` with each word of at least `min_letters` letters that `counts` (the corpus's words) lacks replaced by
     its most frequent corpus word one edit away; a word with none stays as typed, and so does another form of a
-    corpus word (its stem in `stems`: "raising" where the corpus says "raise" is no typo for "rising")."""
+    corpus word (its stem in `stems`: "raising" where the corpus says "raise" is no typo for "rising") and a real
+    word of `english` (the corpus lacks "parent", "retail", "billion"; they are no typos for "patent", "retain",
+    "million"), which is only spelled the American way where the corpus writes it so ("centre" -> "center")."""
     stem = _stemmer().stemWord if stems else None
 
     def fix(m: re.Match[str]) -> str:
@@ -54,10 +72,20 @@ def spell(text: str, counts: dict[str, int], min_letters: int, stems: Collection
         low = word.lower()
         if len(low) < min_letters or low in counts or (stem and stem(low) in stems):
             return word
+        if low in english:
+            american = _american(low)
+            return american if american in counts else word
         found = sorted((w for w in _one_edit(low) if w in counts), key=lambda w: (-counts[w], w))
         return found[0] if found else word
 
     return _WORD_RE.sub(fix, text) if min_letters else text
+
+
+def _american(word: str) -> str:
+    """`word` spelled the American way (`_BRITISH`)."""
+    for british, american in _BRITISH:
+        word = british.sub(american, word)
+    return word
 
 
 def _stemmer():
@@ -205,7 +233,7 @@ class Retriever:
 
     def spelled(self, text: str) -> str:
         """`text` with its typos corrected to the corpus's words (`spell`)."""
-        return spell(text, self._words, self.settings.spell_min_letters, self._stems)
+        return spell(text, self._words, self.settings.spell_min_letters, self._stems, english_words())
 
     def search(
         self,

