@@ -241,6 +241,16 @@ def test_a_verbless_ask_of_permission_or_sufficiency_is_yes_or_no_but_a_figure_a
     assert not is_yes_no("Which trades are allowed under the 2020 plan?")
 
 
+def test_a_terse_ask_of_support_obligation_or_status_after_its_subject_is_yes_or_no_but_a_wh_question_is_not():
+    assert is_yes_no("Aircraft MRO company in Beijing: supported by the 2019 plan?")
+    assert is_yes_no("ETFs on the Beijing Stock Exchange - tradable already per the 2023 plan?")
+    assert is_yes_no("Dongcheng employers: obliged to set up enterprise annuities for senior expat hires?")
+    assert is_yes_no("Airlines required to station freighter fleets at Daxing?")
+    assert is_yes_no("App store operator in Haidian Park: foreign ownership ceiling still applies?")
+    assert not is_yes_no("Which employers are obliged to set up annuities?")
+    assert not is_yes_no("Our app store is supported by the district. What does the 2019 plan say?")
+
+
 def test_yes_or_no_is_found_after_an_opening_phrase_and_in_an_any_question_but_not_after_a_wh_word():
     assert is_yes_no("Under the 2023 plan, is there still a foreign equity cap we'd have to live with?")
     assert is_yes_no("Under the district's plan can we sell outbound tours to Chinese citizens?")

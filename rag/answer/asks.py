@@ -43,7 +43,7 @@ OBLIGED = rf"still|{_MUST}"
 _STILL = r"still(?!\s+(?:being\s+|only\s+|just\s+)?(?:a\s+|an\s+)?(?:explor|stud|plann|research|consider|pilot|trial))"
 # "needs" as a noun ("a system built for their needs", "the needs of overseas customers") asks for nothing
 _NEED = r"(?<!\btheir\s)(?<!\bthe\s)(?<!\bour\s)(?<!\byour\s)(?<!\bits\s)(?<!\bmy\s)need(?:s|ed)?(?!\s+of\b)"
-_REQUIRES = rf"{_STILL}|{_MUST}|oblig\w+|required?|requirements?|{_NEED}|necessary"
+_REQUIRES = rf"{_STILL}|{_MUST}|oblig\w+|requir(?:e[ds]?|ing|ements?)|{_NEED}|necessary"
 # A requirement asked to stay or to be tightened ("staying as strict as before?", "being made tougher?"), which a
 # removal, a lowering or a voluntary measure answers No.
 ASKS_REQUIREMENT_RE = re.compile(

@@ -47,15 +47,24 @@ CLAUSE_AUX_RE = re.compile(
     re.I,
 )
 # A verbless ask ("Foreign banks + gold futures - permitted?", "trading allowed under the 2020 plan?", "Enough to set up
-# an investment company?"): a word of permission or sufficiency that ends the part, with at most a time or a source
-# after it, or that opens it before "to"; not a figure asked for ("Max foreign stake allowed in a life insurance JV?").
-_PREDICATE = r"allowed|permitted|ok|okay|possible|enough|sufficient|eligible|legal|feasible|doable|covered"
+# an investment company?", "App stores: supported by the 2019 plan?", "ETFs - tradable already?", "the ceiling still
+# applies?"): a word of permission, support, obligation or sufficiency that ends the part, with at most a time or a
+# source after it, or that follows its subject before "to" ("Airlines required to station fleets at Daxing?",
+# "Employers: obliged to set up annuities?"); not a figure asked for ("Max foreign stake allowed in a life insurance
+# JV?").
+_PREDICATE = (
+    r"allowed|permitted|ok|okay|enough|sufficient|legal|doable|covered|supported|backed|encouraged|required|needed"
+    r"|obliged|mandatory|compulsory|capped|restricted|banned|prohibited|exempt(?:ed)?|\w+[ai]ble"
+    r"|(?:still\s+)?(?:appl(?:y|ies)|holds?|exists?)"
+)
 _SOURCE = (
     r"(?:under|per|in|by|according\s+to)\s+(?:the\s+|this\s+|these\s+|that\s+)?(?:[\w'’-]+\s+){0,3}?"
     r"(?:plans?|rules?|pilot|documents?)"
 )
 _ENDS_ASK = rf"(?:{_PREDICATE})(?:\s+(?:now|yet|too|also|already|anymore|then|here|in\s+Beijing|{_SOURCE}))*\W*$"
-VERBLESS_RE = re.compile(rf"\b{_ENDS_ASK}|^\W*(?:{_PREDICATE}|able)\s+to\b", re.I)
+VERBLESS_RE = re.compile(
+    rf"\b{_ENDS_ASK}|^\W*(?:[\w'’&/+-]+\s+){{0,4}}?(?:{_PREDICATE}|able|entitled|free|forced)\s+to\b", re.I
+)
 # a bare ask, which a dash cut from what it asks about: "... - allowed?"
 _BARE_ASK_RE = re.compile(rf"^\W*{_ENDS_ASK}", re.I)
 # A terse question that opens by naming a figure ("Max foreign stake allowed in ...?"): it asks for the figure, not yes
