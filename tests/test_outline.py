@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from rag.analysis.outline import COUNT_ASKED_RE, count_sentence, outline, outline_lines
+from rag.analysis.outline import COUNT_ASKED_RE, count_sentence, goal_lines, outline, outline_lines
 from rag.answer.pipeline import answer
 from rag.core.settings import Settings
 from tests.conftest import FakeCorpus, make_document, make_paragraph
@@ -62,3 +62,21 @@ def test_task_headings_and_numbered_measures_ask_for_the_count_of_tasks_but_not_
     assert COUNT_ASKED_RE.search("How many numbered measures does Dongcheng's proposal break the work down into?")
     assert not COUNT_ASKED_RE.search("How many numbered measures concern tourism?")
     assert not COUNT_ASKED_RE.search("How many measures does the plan take on tourism?")
+
+
+def test_a_documents_goals_asked_are_its_goals_section_and_a_year_asked_picks_its_own_paragraph():
+    section = "2. Development goals"
+    paragraphs = [
+        make_paragraph("plan.p001", section, kind="heading", section=section),
+        make_paragraph("plan.p002", "By 2025, basically complete the policy system.", kind="body", section=section),
+        make_paragraph("plan.p003", "By 2030, achieve free and convenient trade.", kind="body", section=section),
+        make_paragraph("plan.p004", "1. Open up finance to reach the 2030 target", kind="task", task="1"),
+    ]
+    corpus = FakeCorpus({"plan": make_document(paragraphs, "plan")})
+    ids = lambda question: [p.id for p in goal_lines(question, corpus, {"plan"})]
+    assert ids("2020 plan: the 2030 target?") == ["plan.p003"]
+    assert ids("What are the goals of the 2020 plan?") == ["plan.p002", "plan.p003"]
+    assert ids("What is the plan meant to achieve by 2025?") == ["plan.p002"]
+    assert ids("2020年的方案到2025年要实现哪些目标？") == ["plan.p002"]
+    assert ids("Can foreign banks trade gold futures by 2025?") == []  # no goal asked
+    assert goal_lines("What are the goals?", corpus, set()) == []  # no document named

@@ -1,4 +1,5 @@
-"""A document's outline, read from its parsed paragraphs: how many numbered tasks it has, in how many groups.
+"""A document's outline, read from its parsed paragraphs: how many numbered tasks it has, in how many groups, and
+the goals it sets.
 
 "How many tasks does the 2023 plan list?" is answered by the structure itself, not by a passage that happens to share
 its words (the nearest ones are reply letters, and "the 64th executive meeting" is no count of tasks). The answer
@@ -90,3 +91,31 @@ def count_sentence(corpus: Any, asked: dict[str, int]) -> str:
     docs = dict.fromkeys(corpus.paragraph(pid).doc_id for pid in asked)
     found = [o for d in docs if (o := outline(corpus, d)) and o.tasks[-1].id in asked]
     return " ".join(o.sentence(asked, bool(o.groups) and o.groups[-1].id in asked) for o in found)
+
+
+# A document's goals asked ("What are the goals of the 2020 plan for 2025?", "the 2030 target?", "what is it meant to
+# achieve by 2025?", "What milestone years does it set?", "到2025年要实现哪些目标"): its goals section answers ("2.
+# Development goals": "By 2025, ...", "By 2030, ..."), whatever words the question shares with it (the front matter
+# and the keeps-in-force paragraph name the plan more often than the goals do); a year asked picks its own paragraph.
+GOALS_ASKED_RE = re.compile(
+    r"\b(?:goals?|targets?|objectives?|milestones?)\b"
+    r"|\b(?:aim\w*|meant|supposed|expected|intended|set)\s+to\s+(?:achieve|accomplish|reach|attain)\b|目标",
+    re.I,
+)
+_GOALS_SECTION_RE = re.compile(r"\b(?:goals?|objectives?|targets?)\s*$", re.I)
+_BY_YEAR_RE = re.compile(r"^\W*By\s+(\d{4})\b", re.I)
+
+
+def goal_lines(question: str, corpus: Any, doc_ids: set[str]) -> list[Paragraph]:
+    """The paragraphs of the named documents' goals sections, when the question asks for a document's goals: those
+    of the year the question names ("By 2030, ..." for "the 2030 target?"), else all of them."""
+    if not GOALS_ASKED_RE.search(question):
+        return []
+    found = [
+        p
+        for d in sorted(doc_ids)
+        for p in corpus.documents[d].paragraphs
+        if p.kind == "body" and _GOALS_SECTION_RE.search(p.section)
+    ]
+    years = set(re.findall(r"\d{4}", question))
+    return [p for p in found if (m := _BY_YEAR_RE.match(p.text)) and m.group(1) in years] or found

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from rag.analysis.outline import outline_lines
+from rag.analysis.outline import goal_lines, outline_lines
 from rag.analysis.relations import Registry, for_measure, number_line, relation_candidates
 from rag.answer import prompts
 from rag.answer.gaps import BODY
@@ -213,12 +213,15 @@ def asked_lines(
     """The date line and/or number line of each document the question names, when it asks when the document was
     issued or what its number is (rag.ingest.metadata reads the same lines for the registry), and the lines that
     show how many tasks it has, when that is asked in the question or in its `original` words (a translated
-    question: "多少项任务" may come back as "what are the tasks"; rag.analysis.outline), and the paragraph stating a
+    question: "多少项任务" may come back as "what are the tasks"; rag.analysis.outline), the paragraphs of its goals
+    section, when its goals are asked ("the 2030 target?"), and the paragraph stating a
     relation between documents the question names, when it asks about a document itself (`_DOCUMENT_ASKED_RE`;
     not the other translation when the evidence `about_measure` leads with a measure)."""
     registry = registry or Registry(retriever.corpus)
     named = {d for d in registry.mentioned(question) if d in retriever.corpus.documents}
-    lines: list[Paragraph | None] = list(outline_lines(f"{question} {original or ''}", retriever.corpus, named))
+    asked = f"{question} {original or ''}"
+    lines: list[Paragraph | None] = [*outline_lines(asked, retriever.corpus, named)]
+    lines += goal_lines(asked, retriever.corpus, named)
     if _DOCUMENT_ASKED_RE.search(question):
         relations = for_measure(relation_candidates(question, registry), about_measure)
         lines += [retriever.corpus.paragraph(r.paragraph_id) for _, r in relations if r.paragraph_id]
