@@ -653,8 +653,13 @@ def test_the_retrievers_first_task_keeps_its_closest_paragraph_under_the_cosine_
 def test_a_quota_or_a_ceiling_asked_for_is_a_figure_asked_for():
     from rag.answer.answerability import FIGURE_KINDS
 
-    for question in ("What's the annual per-person duty-free purchase quota?", "What is the ceiling on fund size?"):
+    for question in (
+        "What's the annual per-person duty-free purchase quota?",
+        "What is the ceiling on fund size?",
+        "How big, in US dollars, is the QDLP quota?",  # a size asked
+    ):
         assert any(asked.search(question) for asked, _, _ in FIGURE_KINDS)
+    assert not any(asked.search("How big a role does Dongcheng play?") for asked, _, _ in FIGURE_KINDS)
 
 
 @pytest.mark.parametrize(

@@ -152,6 +152,12 @@ FINANCING = (
             "no",
         ),
         ("Are caps on app stores scrapped?", "Cancel the caps on information services (app store only)", "yes"),
+        # the change stated as the premise, the ask about every business of the kind ("all ... businesses")
+        (
+            "Did the cancellation of the caps mean that all information services businesses could be 100% foreign?",
+            "Cancel the caps on information services (app store only)",
+            "no",
+        ),
         ("They'll all get the green channel for work permits, right?", TALENTS, "no"),
         ("Do they get the green channel for work permits?", TALENTS, "yes_conditions"),
         # the verdict answers the first ask; "still" in the second does not make it a requirement question

@@ -74,7 +74,13 @@ FIGURE_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str], bool], ...] = tuple(
             _MONEY,
             False,
         ),
-        (_WHAT_THE + r"(?:cap|limit|maximum|minimum|threshold|max|quota|ceiling|allowance)\b", _FIGURE, False),
+        (
+            # a size asked ("How big, in US dollars, is the quota?", "how high is the cap?"), not a role's
+            _WHAT_THE + r"(?:cap|limit|maximum|minimum|threshold|max|quota|ceiling|allowance)\b"
+            r"|\bhow\s+(?:big|large|high|low|small)\b(?!\s+(?:a\s+|an\s+)?(?:role|part|say|priority)\b)",
+            _FIGURE,
+            False,
+        ),
         (
             r"\bhow\s+(?:many\s+(?:working\s+)?(?:days|months|years)|long\s+(?:does|do|will|is|are|can))\b",
             DURATION,

@@ -30,7 +30,7 @@ ASKS_ALL_RE = re.compile(
     r"|in\s+general(?!\s*,)(?!\s+(?:aviation|requirements?|principles?|work|secretary|purpose|managers?|affairs)\b)"
     r"|across\s+the\s+board|without\s+(?:any\s+)?(?:limits?|restrictions?|exceptions?)"
     r"|(?:throughout|across)\s+(?:all\s+of\s+|the\s+whole\s+of\s+)?(?:Beijing|the\s+city)|all\s+(?:of\s+)?Beijing"
-    r"|all\s+(?:districts|areas|zones)|all\s+(?:[\w-]+\s+){0,2}(?:firms|companies|enterprises|investors|foreigners|banks|funds)"
+    r"|all\s+(?:districts|areas|zones)|all\s+(?:[\w-]+\s+){0,3}(?:firms|companies|enterprises|investors|foreigners|banks|funds|businesses|operators|providers|institutions|agencies|kinds|types)"
     r"|every\s+(?:[\w-]+\s+){0,2}(?:firm|company|enterprise|investor|bank|fund|district))\b",
     re.I,
 )
