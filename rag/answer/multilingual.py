@@ -93,6 +93,7 @@ TERMS = {
     # the documents' terms of art for the measures most asked about, which a small model coins its own English for
     # (measured: 知识产权证券化 came back as "intellectual property securitiesization", which no passage holds)
     "证券化": "securitization",
+    "试点": "pilot",  # the documents' most frequent word; the model gave "QFLP试点 enterprise" and then "试点" back
     "演出经纪": "performance brokerage",
     "旅行社": "travel agency",
     "人力资源服务": "human resources services",
@@ -207,8 +208,8 @@ def translate_question(question: str, complete: Complete, settings: Settings) ->
     English leaked into the translation (measured: 5 of the 62 answerable Chinese questions of `dev` came back opening with it or a variant,
     "When did this measure take effect? ...", which the search then read). A model that only repeats the example's
     English is asked again without it. A Chinese phrase the model left in its English (e.g. "invest in
-    Beijing的职业技能培训 schools") is translated on its own and put in its place, for settings.term_rounds rounds (a
-    term can come back half translated: "Online shopping in保税 territory")."""
+    Beijing的职业技能培训 schools") is translated on its own (by `TERMS` where it is one) and put in its place, for
+    settings.term_rounds rounds (a term can come back half translated: "Online shopping in保税 territory")."""
     user = _with_terms(question, [(zh, en) for zh, en in TERMS.items() if zh in question])
     english = ""
     for shots in ((QUESTION_EXAMPLE,), ()):
@@ -222,7 +223,8 @@ def translate_question(question: str, complete: Complete, settings: Settings) ->
     for _ in range(settings.term_rounds):
         before = english
         for phrase in dict.fromkeys(CJK_RUN_RE.findall(english)):
-            term = (complete(TERM_SYSTEM, phrase, settings.rewrite_max_tokens) or "").split("\n")[0].strip(" .\"'")
+            term = TERMS.get(phrase) or (complete(TERM_SYSTEM, phrase, settings.rewrite_max_tokens) or "")
+            term = term.split("\n")[0].strip(" .\"'")
             english = re.sub(rf"\s*{re.escape(phrase)}\s*", f" {term} ", english).strip() if term else english
         if english == before:  # nothing left, or the model gave the same Chinese back: asking again changes nothing
             break
