@@ -185,14 +185,17 @@ def test_asked_in_chinese_the_answering_sentence_is_translated_and_the_model_wri
     a = answer(ZH_VPN_Q, retriever, backend=scripted_backend(VPN_LEAD, judged=0.9), settings=settings)
     # a figure question's answer opens with the source's sentence in Chinese, not a translation of a paraphrase
     assert a.lead == ZH_VPN and a.translated_from.startswith("Open domestic Internet virtual private network")
-    assert complete.calls[1][1].startswith("Open domestic Internet virtual private network")
+    # the sentence, after the terms line that gives the documents' Chinese for its terms
+    assert complete.calls[1][1].split("\n")[1].startswith("Open domestic Internet virtual private network")
     assert VPN_LEAD not in a.translated_from and "lead_ms" not in a.timings  # no model lead was written
     # with settings.translate_model_lead the model's English lead is written and translated, as for an English asker
     complete = scripted_complete(VPN_Q, "外国投资者最多可持股50% [1]。")
     monkeypatch.setattr(pipeline, "helper_model", lambda s: complete)
     both = settings.model_copy(update={"translate_model_lead": True})
     a = answer(ZH_VPN_Q, retriever, backend=scripted_backend(VPN_LEAD, judged=0.9), settings=both)
-    assert a.translated_from.startswith(VPN_LEAD) and complete.calls[1][1].startswith("Foreign investors may hold")
+    assert a.translated_from.startswith(VPN_LEAD) and complete.calls[1][1].split("\n")[1].startswith(
+        "Foreign investors may hold"
+    )
 
 
 def test_asked_in_chinese_who_is_responsible_the_departments_line_is_what_opens_the_answer(
@@ -347,12 +350,18 @@ def test_an_untranslatable_question_is_searched_in_its_own_words_with_a_notice(s
 
 
 def test_a_chinese_phrase_left_in_the_english_question_is_translated_on_its_own(settings):
-    complete = scripted_complete("Can foreign firms run 职业技能培训 schools?", "vocational skills training")
-    english = translate_question("外资可以办职业技能培训学校吗？", complete, settings)
-    assert english == "Can foreign firms run vocational skills training schools?"
-    assert complete.calls[1][1] == "职业技能培训"  # the phrase alone
-    left = scripted_complete("Can foreign firms run 职业技能培训 schools?", "职业技能培训")  # still Chinese
-    assert translate_question("外资可以办职业技能培训学校吗？", left, settings) is None
+    complete = scripted_complete("Can foreign firms run 驾驶培训 schools?", "driver training")
+    english = translate_question("外资可以办驾驶培训学校吗？", complete, settings)
+    assert english == "Can foreign firms run driver training schools?"
+    assert complete.calls[1][1] == "驾驶培训"  # the phrase alone
+    left = scripted_complete("Can foreign firms run 驾驶培训 schools?", "驾驶培训")  # still Chinese
+    assert translate_question("外资可以办驾驶培训学校吗？", left, settings) is None
+
+
+def test_a_documents_term_left_in_the_english_question_is_put_in_the_documents_words_without_asking(settings):
+    complete = scripted_complete("Are we a QFLP 试点 enterprise?")
+    english = translate_question("我们是QFLP试点企业吗？", complete, settings)
+    assert english == "Are we a QFLP pilot enterprise?" and len(complete.calls) == 1  # TERMS: 试点 = pilot
 
 
 def test_a_phrase_that_comes_back_half_translated_gets_a_second_round(settings):
@@ -434,8 +443,8 @@ def test_a_history_file_is_read_or_named_in_a_one_line_error(tmp_path):
 
 
 def test_a_phrase_the_model_gives_back_unchanged_is_not_asked_again(settings):
-    complete = scripted_complete("Which code applies to 保税 imports?", "保税")
-    assert translate_question("保税进口用哪个代码？", complete, settings.model_copy(update={"term_rounds": 3})) is None
+    complete = scripted_complete("Which code applies to 网购 imports?", "网购")
+    assert translate_question("网购进口用哪个代码？", complete, settings.model_copy(update={"term_rounds": 3})) is None
     assert len(complete.calls) == 2  # the question, then the phrase once
 
 

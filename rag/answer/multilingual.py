@@ -26,6 +26,7 @@ from rag.answer.support import Claim, split_answer
 from rag.core.glossary import NAME_TRANSLATIONS, known_names, proper_names
 from rag.core.language import CJK_RUN_RE, DEFAULT, detect, name, say
 from rag.core.settings import Settings
+from rag.core.terms import CHINESE_TERMS, TERMS
 from rag.core.text import MARKER_RE, markers
 from rag.core.types import Answer
 
@@ -48,102 +49,6 @@ TERM_SYSTEM = "Translate the Chinese term into English. Write only the English t
 # A neutral example: one with a policy subject leaks into translations of other questions (measured:
 # a law-firm example turned "one-stop service for foreign investors" into one for foreign law firms).
 QUESTION_EXAMPLE = ("这项措施什么时候开始实施？", "When does this measure take effect?")
-# The documents' English for policy terms a 1.5B model mistranslates (measured: 外商独资企业 came back as
-# "out-of-stated foreign joint venture"); only the terms found in a question are shown to the model.
-TERMS = {
-    "外商独资": "wholly foreign-owned",
-    "外商投资企业": "foreign-invested enterprise",
-    "外资": "foreign investment",
-    "合资": "joint venture",
-    "跨国公司": "multinational company",
-    "自贸试验区": "pilot free trade zone",
-    "自由贸易试验区": "pilot free trade zone",
-    "中关村": "Zhongguancun",
-    "东城区": "Dongcheng District",
-    "东城": "Dongcheng",  # the district is also written without 区
-    "通州": "Tongzhou",
-    "雄安": "Xiong'an",
-    "新三板": "NEEQ (National Equities Exchange and Quotations)",
-    "私募": "private equity",
-    "国债期货": "treasury bond futures",
-    "增值电信": "value-added telecommunications",
-    "社保": "social insurance",
-    "社会保险": "social insurance",
-    "永久居留": "permanent residence",
-    "工作方案": "work plan",
-    "国务院": "State Council",
-    # trade, customs and finance words of the free-trade-zone documents
-    "保税": "bonded",
-    "跨境电商": "cross-border e-commerce",
-    "跨境": "cross-border",
-    "离岸": "offshore",
-    "服务贸易": "trade in services",
-    "海关": "customs",
-    "外汇": "foreign exchange",
-    "融资租赁": "financial leasing",
-    "商业保理": "commercial factoring",
-    "知识产权": "intellectual property",
-    "出入境": "exit and entry",
-    "工作许可": "work permit",
-    "人才签证": "talent visa",
-    "医疗器械": "medical devices",
-    "综合保税区": "comprehensive bonded zone",
-    "出境游": "outbound tourism",  # came back half translated: "outbound旅游业务"
-    "出境旅游": "outbound tourism",
-    # the documents' terms of art for the measures most asked about, which a small model coins its own English for
-    # (measured: 知识产权证券化 came back as "intellectual property securitiesization", which no passage holds)
-    "证券化": "securitization",
-    "试点": "pilot",  # the documents' most frequent word; the model gave "QFLP试点 enterprise" and then "试点" back
-    "演出经纪": "performance brokerage",
-    "旅行社": "travel agency",
-    "人力资源服务": "human resources services",
-    "信息服务": "information services",
-    "应用商店": "app store",
-    "互联网接入": "Internet access",
-    "虚拟专用网": "virtual private network",
-    "期货": "futures",
-    "国债": "treasury bond",
-    "绿色债券": "green bonds",
-    "外债": "foreign debt",
-    "律师事务所": "law firm",
-    "律所": "law firm",
-    "职业技能培训": "vocational skills training",
-    "免税店": "duty-free shop",
-    "通用航空": "general aviation",
-    "航空器维修": "aircraft maintenance",
-    "飞机维修": "aircraft maintenance",
-    "企业年金": "enterprise annuities",
-    "网络出版": "online publishing",
-    "备案": "record-filing",
-    "化妆品": "cosmetics",
-    "认证机构": "certification body",
-    "仲裁": "arbitration",
-    "信用评级": "credit rating",
-    "创业投资": "venture capital",
-    "风险投资": "venture capital",
-    # the short names of the district bodies the departments lines name, in those lines' English
-    "国资委": "SASAC",
-    "发改委": "Development and Reform Commission",
-    "市场监管局": "Administration for Market Regulation",
-    "市场监督管理局": "Administration for Market Regulation",
-    "文旅局": "Bureau of Culture and Tourism",
-    "文化和旅游局": "Bureau of Culture and Tourism",
-    "商务局": "Commerce Bureau",
-    "金融办": "Financial Services Office",
-    "人社局": "Human Resources and Social Security Bureau",
-    "卫健委": "Health Commission",
-    "科信局": "Bureau of Science Technology and Information",
-    "财政局": "Finance Bureau",
-    "税务局": "Tax Service",
-    "公安分局": "Branch Public Security Bureau",
-    "外办": "Foreign Affairs Office",
-    "宣传部": "Publicity Department",
-    "住建委": "Commission of Housing and Urban Development",
-    "教委": "Education Commission",
-}
-# The same terms the other way: a translated lead says "外商独资企业", not "wholly foreign-owned企业" (measured: 3 of 8
-# Chinese leads kept such an English term half translated: "北京联合 venture"). The first Chinese form of each.
-CHINESE_TERMS = {en: zh for zh, en in reversed(TERMS.items())}
 ANSWER_SYSTEM = (
     "Translate the text into {language}. Copy numbers, percentages and document names exactly. "
     "Write only the translation."
